@@ -1,0 +1,198 @@
+//! The command line, as clap definitions only. `completions/` and `man/` are generated from
+//! [`command`], and a test fails when the committed files are stale.
+
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// mcpd: a tmux-aware supervisor for MCP servers and the processes AI coding agents leave behind.
+///
+/// Agents start MCP servers through launchers (npm exec -> sh -> node); when a session ends, only the
+/// top process dies and the server lives on. mcpd records what it starts and what agents start in your
+/// tmux sessions, stops a session's processes when it closes, finds orphans by parent lineage, and
+/// reports process counts and memory against thresholds.
+///
+/// Run with no command: the dashboard on a terminal, otherwise `mcpd status`.
+#[derive(Debug, Parser)]
+#[command(name = "mcpd", version, propagate_version = true, max_term_width = 100)]
+#[command(after_help = "Files: config ($MCPD_CONFIG or ~/.config/mcpd/config.toml), state ($MCPD_STATE_DIR), \
+runtime ($MCPD_RUNTIME_DIR). `mcpd config path` shows them.\n\
+Exit codes: 0 ok; 1 error (or `status --check` warning); 2 usage error (or `--check` critical); 3 `--check` unknown.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Config file to read instead of the default.
+    #[arg(long, global = true, env = "MCPD_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux's default).
+    #[arg(long, global = true, env = "MCPD_TMUX_SOCKET", value_name = "PATH")]
+    pub tmux_socket: Option<PathBuf>,
+    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Health report: MCP processes, their memory, detached sessions and orphans against thresholds.
+    ///
+    /// Each metric is shown with its level (ok, WARNING, CRITICAL) and thresholds (set them under
+    /// [thresholds] in the config), followed by sessions, servers and recommendations.
+    #[command(after_help = "Examples:\n  mcpd status\n  mcpd status --json | jq .orphans\n  mcpd status --check || notify-send \"mcpd: $(mcpd status | head -1)\"")]
+    Status(StatusArgs),
+    /// List every MCP-like process: pid, owner, memory, age, command; orphans marked.
+    ///
+    /// Processes are shown as trees (npm exec -> sh -> node). OWNER is `global:NAME` (a shared server),
+    /// `session:NAME` (a tmux session) or `-` (nobody mcpd knows of).
+    #[command(after_help = "Examples:\n  mcpd ps\n  mcpd ps --orphans\n  mcpd ps --session my_project --json")]
+    Ps(PsArgs),
+    /// Stop orphaned MCP process trees and drop stale records.
+    ///
+    /// An orphan is an MCP-like process whose launcher chain ends at PID 1 or a user service manager,
+    /// or that belongs to a tmux session that no longer exists. Each tree gets SIGTERM, then SIGKILL
+    /// after `stop_grace`; a process is only signalled if its pid still has the recorded start time.
+    #[command(after_help = "Examples:\n  mcpd clean --dry-run\n  mcpd clean\n  mcpd clean --detached --older-than 2d --yes")]
+    Clean(CleanArgs),
+    /// Attach to (or create) the tmux session for this project.
+    ///
+    /// The name defaults to the current folder's name with `.`, `:` and spaces turned into `_`. Inside
+    /// tmux it switches the client instead of nesting. Creating a session installs mcpd's hooks.
+    #[command(after_help = "Examples:\n  mcpd tm\n  mcpd tm api -c ~/src/api\n  mcpd tm -d    # create or ensure, do not attach")]
+    Tm(TmArgs),
+    /// Manage mcpd's tmux hooks (what tmux runs when a session closes or is renamed).
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Check or locate the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  mcpd completions bash > ~/.local/share/bash-completion/completions/mcpd\n  mcpd completions zsh > ~/.zfunc/_mcpd\n  mcpd completions fish > ~/.config/fish/completions/mcpd.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when normal, 1 on a warning, 2 when critical, 3 when the state is unknown.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Print a JSON list.
+    #[arg(long)]
+    pub json: bool,
+    /// Only orphans.
+    #[arg(long)]
+    pub orphans: bool,
+    /// Only processes owned by this tmux session.
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Print what would be stopped and dropped; signal nothing, change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Also close detached tmux sessions (and stop what they own).
+    #[arg(long)]
+    pub detached: bool,
+    /// With --detached: only sessions idle at least this long (e.g. 30m, 2h, 1d).
+    #[arg(long, value_name = "DUR", requires = "detached")]
+    pub older_than: Option<String>,
+    /// With --detached: do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TmArgs {
+    /// Session name (default: the folder's name, with `.`, `:` and spaces as `_`).
+    pub name: Option<String>,
+    /// Create or ensure the session, but do not attach.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Start directory for a new session (default: the current folder).
+    #[arg(short = 'c', long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install the global session-closed and session-renamed hooks on the tmux server (idempotent;
+    /// your own hooks are kept).
+    Install,
+    /// Remove exactly the hooks `install` added.
+    Uninstall,
+    /// Show whether the hooks are installed.
+    Status,
+    /// What the session-closed hook runs: stop everything the session owned, then drop its records.
+    SessionClosed {
+        /// The closed session's name.
+        name: String,
+        /// The closed session's id (`$N`), to find processes tagged with it in their `TMUX` variable.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        /// The pid of the tmux server the session lived on.
+        #[arg(long, value_name = "PID")]
+        server_pid: Option<i32>,
+        /// Do the work in this process instead of a detached one (tests, debugging).
+        #[arg(long)]
+        foreground: bool,
+    },
+    /// What the session-renamed hook runs: keep the session's records under its new name.
+    SessionRenamed {
+        /// The session's id (`$N`).
+        id: String,
+        /// The session's new name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file: errors name the file, line and key.
+    Check,
+    /// Show the config file, state and runtime directories mcpd uses.
+    Path {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The clap command, for completions and man pages.
+pub fn command() -> clap::Command {
+    Cli::command()
+}

@@ -1,0 +1,33 @@
+//! One file per subcommand. Each takes its parsed arguments and returns the process exit code.
+
+pub mod clean;
+pub mod completions;
+pub mod config;
+pub mod hook;
+pub mod ps;
+pub mod status;
+pub mod tm;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::output::{Style, use_color};
+use crate::world::Env;
+
+/// Runs the parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    let g = cli.global;
+    let style = Style { color: use_color(g.color) };
+    match cli.command {
+        None => status::run(&g, &crate::cli::StatusArgs { json: false, check: false }, style),
+        Some(Command::Status(a)) => status::run(&g, &a, style),
+        Some(Command::Ps(a)) => ps::run(env(&g)?, &a, style),
+        Some(Command::Clean(a)) => clean::run(env(&g)?, &a, style),
+        Some(Command::Tm(a)) => tm::run(&g, &a),
+        Some(Command::Hook(h)) => hook::run(&g, h),
+        Some(Command::Config(c)) => config::run(&g, c),
+        Some(Command::Completions { shell }) => completions::run(shell),
+    }
+}
+
+pub(crate) fn env(g: &GlobalArgs) -> anyhow::Result<Env> {
+    Env::load(g.config.clone(), g.tmux_socket.clone())
+}

@@ -1,0 +1,105 @@
+//! `mcpd status`: the health report, as text, JSON, or an exit code (`--check`).
+
+use crate::cli::{GlobalArgs, StatusArgs};
+use crate::health::{Level, Metric, Report};
+use crate::output::{Style, table, truncate};
+use crate::units::{human_bytes, human_duration};
+use crate::world::World;
+
+/// `--check`'s code when the state cannot be read.
+pub const UNKNOWN: i32 = 3;
+
+pub fn run(g: &GlobalArgs, a: &StatusArgs, style: Style) -> anyhow::Result<i32> {
+    let world = match super::env(g).and_then(World::gather) {
+        Ok(w) => w,
+        Err(e) if a.check => {
+            eprintln!("mcpd: UNKNOWN: {e:#}");
+            return Ok(UNKNOWN);
+        }
+        Err(e) => return Err(e),
+    };
+    let report = world.report();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report, style));
+    }
+    Ok(if a.check { report.level.exit_code() } else { 0 })
+}
+
+fn metric_line(style: Style, label: &str, m: &Metric, fmt: impl Fn(u64) -> String) -> String {
+    format!(
+        "  {}  {:<22} {:>9}   {}\n",
+        style.level(m.level),
+        label,
+        fmt(m.value),
+        style.dim(&format!("warn {} / crit {}", fmt(m.warn), fmt(m.crit)))
+    )
+}
+
+/// The text report.
+pub fn render(r: &Report, style: Style) -> String {
+    let mut out = String::new();
+    let headline = match r.level {
+        Level::Normal => "mcpd: all normal".to_string(),
+        Level::Warning => "mcpd: WARNING".to_string(),
+        Level::Critical => "mcpd: CRITICAL".to_string(),
+    };
+    out.push_str(&style.bold(&headline));
+    out.push('\n');
+    let n = |v: u64| v.to_string();
+    out.push_str(&metric_line(style, "MCP processes", &r.processes, n));
+    out.push_str(&metric_line(style, "MCP memory (RSS)", &r.rss_bytes, human_bytes));
+    if r.tmux {
+        out.push_str(&metric_line(style, "detached sessions", &r.detached_sessions, n));
+    } else {
+        out.push_str(&format!("  {:<8}  {:<22} {:>9}   {}\n", "?", "detached sessions", "-", style.dim("tmux not available")));
+    }
+    out.push_str(&metric_line(style, "orphaned MCP processes", &r.orphans, n));
+
+    if !r.sessions.is_empty() {
+        out.push('\n');
+        let rows: Vec<Vec<String>> = r
+            .sessions
+            .iter()
+            .map(|s| {
+                vec![
+                    truncate(&s.name, 32),
+                    if s.attached { "attached".into() } else { "detached".into() },
+                    human_duration(std::time::Duration::from_secs(s.idle_seconds)),
+                    s.processes.to_string(),
+                    human_bytes(s.rss_bytes),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["SESSION", "STATE", "IDLE", "MCP PROCS", "RSS"], &rows));
+    }
+    if !r.servers.is_empty() {
+        out.push('\n');
+        let rows: Vec<Vec<String>> = r
+            .servers
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.scope.clone(),
+                    s.session.clone().unwrap_or_else(|| "-".into()),
+                    s.state.clone(),
+                    s.pid.map_or("-".into(), |p| p.to_string()),
+                    if s.pid.is_some() { human_bytes(s.rss_bytes) } else { "-".into() },
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS"], &rows));
+    }
+    if !r.recommendations.is_empty() {
+        out.push('\n');
+        for rec in &r.recommendations {
+            out.push_str(&format!("  → {rec}\n"));
+        }
+    }
+    for w in &r.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}

@@ -1,0 +1,20 @@
+//! mcpd: a tmux-aware supervisor for MCP servers and the child processes AI coding agents leave
+//! behind. The binary is a thin shell over this library (see DESIGN.md for the shape): pure decisions in
+//! `matcher`, `sweep`, `health` and `names`; the operating system only in `procs`, `state`, `tmux` and
+//! the command layer.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod health;
+pub mod matcher;
+pub mod names;
+pub mod output;
+pub mod paths;
+pub mod procs;
+pub mod session;
+pub mod state;
+pub mod sweep;
+pub mod tmux;
+pub mod units;
+pub mod world;

@@ -1,0 +1,120 @@
+//! Terminal output conventions: colour only when wanted (`--color`, `NO_COLOR`, a terminal), levels
+//! that read without colour too, and column tables.
+
+use std::io::IsTerminal;
+
+use crate::cli::ColorChoice;
+use crate::health::Level;
+
+/// Whether to colour stdout.
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+/// Styles text for the terminal, or passes it through.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+
+    pub fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+
+    pub fn red(&self, s: &str) -> String {
+        self.wrap("31", s)
+    }
+
+    pub fn green(&self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+
+    /// A level as a word (readable without colour) in its colour.
+    pub fn level(&self, l: Level) -> String {
+        let word = format!("{:<8}", l.word());
+        match l {
+            Level::Normal => self.wrap("32", &word),
+            Level::Warning => self.wrap("33;1", &word),
+            Level::Critical => self.wrap("31;1", &word),
+        }
+    }
+}
+
+/// Left-aligned columns; the last column is not padded.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let n = headers.len();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(n) {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
+        let cells: Vec<&str> = cells.collect();
+        for (i, c) in cells.iter().enumerate() {
+            out.push_str(c);
+            if i + 1 < cells.len() {
+                let pad = widths[i].saturating_sub(c.chars().count()) + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    };
+    line(&mut headers.iter().copied(), &mut out);
+    for r in rows {
+        line(&mut r.iter().map(String::as_str), &mut out);
+    }
+    out
+}
+
+/// Shortens `s` to `max` characters with an ellipsis.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align() {
+        let t = table(&["PID", "CMD"], &[vec!["1".into(), "init".into()], vec!["12345".into(), "node x".into()]]);
+        assert_eq!(t, "PID    CMD\n1      init\n12345  node x\n");
+    }
+
+    #[test]
+    fn truncates_unicode_safely() {
+        assert_eq!(truncate("日本語のテキスト", 4), "日本語…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn levels_read_without_color() {
+        let s = Style { color: false };
+        assert!(s.level(Level::Critical).starts_with("CRITICAL"));
+        assert!(Style { color: true }.level(Level::Warning).contains("\x1b[33;1m"));
+    }
+}

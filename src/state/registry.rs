@@ -1,0 +1,351 @@
+//! The record files. Every change takes the registry's advisory lock (`records/.lock`, flock), reads the
+//! owner's file, changes it, and replaces it atomically (write `.NAME.partial`, fsync, rename, fsync the
+//! directory), so twenty concurrent writers lose nothing and a crash leaves either the old or the new
+//! file. Readers need no lock. A file that does not parse is moved aside as `NAME.corrupt` with a
+//! warning naming it; other owners' files are never touched by it.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+
+use super::{Owner, Record};
+use crate::procs::Identity;
+
+const VERSION: u32 = 1;
+
+/// A failure that stops a registry operation (the caller reports it; nothing recorded is lost).
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot {op} {path}: {source}")]
+    Io { op: &'static str, path: PathBuf, source: io::Error },
+    #[error("cannot lock {path}: {source}")]
+    Lock { path: PathBuf, source: nix::Error },
+}
+
+/// A problem found while reading, reported but not fatal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateWarning {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for StateWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwnerFile {
+    version: u32,
+    owner: Owner,
+    records: Vec<Record>,
+}
+
+/// The registry in one directory.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    dir: PathBuf,
+}
+
+/// Holds the registry lock; released on drop.
+pub struct Lock {
+    _flock: Flock<File>,
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StateError + 'a {
+    move |source| StateError::Io { op, path: path.to_path_buf(), source }
+}
+
+impl Registry {
+    /// Opens (creating, mode 0700) the registry directory.
+    pub fn open(dir: &Path) -> Result<Registry, StateError> {
+        crate::paths::ensure_private_dir(dir).map_err(|e| StateError::Io {
+            op: "create",
+            path: dir.to_path_buf(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        Ok(Registry { dir: dir.to_path_buf() })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Takes the registry's exclusive lock.
+    pub fn lock(&self) -> Result<Lock, StateError> {
+        let path = self.dir.join(".lock");
+        let f = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_err("open", &path))?;
+        let flock = Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| StateError::Lock { path, source: e })?;
+        Ok(Lock { _flock: flock })
+    }
+
+    fn path_of(&self, owner: &Owner) -> PathBuf {
+        self.dir.join(owner.file_name())
+    }
+
+    /// Reads one file. `Ok(None)` when it does not exist; `Err(message)` when it does not parse.
+    fn read_file(path: &Path) -> Result<Option<OwnerFile>, String> {
+        let text = match fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read: {e}")),
+        };
+        let file: OwnerFile = serde_json::from_slice(&text).map_err(|e| format!("not a valid record file ({e})"))?;
+        if file.version != VERSION {
+            return Err(format!("record file version {} (this mcpd reads version {VERSION})", file.version));
+        }
+        Ok(Some(file))
+    }
+
+    /// Moves a bad file aside as `NAME.corrupt` (or `NAME.corrupt.N`), under the lock, and says so.
+    fn quarantine(&self, path: &Path, why: String) -> StateWarning {
+        let _lock = self.lock();
+        let mut dest = path.with_extension("json.corrupt");
+        let mut n = 1;
+        while dest.exists() {
+            dest = path.with_extension(format!("json.corrupt.{n}"));
+            n += 1;
+        }
+        let moved = fs::rename(path, &dest);
+        StateWarning {
+            path: path.to_path_buf(),
+            message: match moved {
+                Ok(()) => format!("{why}; moved aside to {}", dest.display()),
+                Err(e) => format!("{why}; could not move it aside: {e}"),
+            },
+        }
+    }
+
+    /// Every record of every owner, plus warnings for files that could not be read.
+    pub fn load_all(&self) -> (Vec<Record>, Vec<StateWarning>) {
+        let mut records = Vec::new();
+        let mut warnings = Vec::new();
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) => {
+                warnings.push(StateWarning { path: self.dir.clone(), message: format!("cannot list: {e}") });
+                return (records, warnings);
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".json") && !name.starts_with('.')
+            })
+            .collect();
+        paths.sort();
+        for path in paths {
+            match Self::read_file(&path) {
+                Ok(Some(f)) => records.extend(f.records.into_iter().filter(|r| r.owner == f.owner)),
+                Ok(None) => {}
+                Err(why) => warnings.push(self.quarantine(&path, why)),
+            }
+        }
+        (records, warnings)
+    }
+
+    /// The records of one owner.
+    pub fn load(&self, owner: &Owner) -> (Vec<Record>, Vec<StateWarning>) {
+        let path = self.path_of(owner);
+        match Self::read_file(&path) {
+            Ok(Some(f)) => (f.records, Vec::new()),
+            Ok(None) => (Vec::new(), Vec::new()),
+            Err(why) => (Vec::new(), vec![self.quarantine(&path, why)]),
+        }
+    }
+
+    /// Changes one owner's records under the lock; an empty result removes the file. Returns the new
+    /// records and any warning (a corrupt file is moved aside and treated as empty).
+    pub fn update<F>(&self, owner: &Owner, f: F) -> Result<(Vec<Record>, Vec<StateWarning>), StateError>
+    where
+        F: FnOnce(&mut Vec<Record>),
+    {
+        let lock = self.lock()?;
+        let path = self.path_of(owner);
+        let mut warnings = Vec::new();
+        let mut records = match Self::read_file(&path) {
+            Ok(Some(file)) => file.records,
+            Ok(None) => Vec::new(),
+            Err(why) => {
+                drop(lock);
+                warnings.push(self.quarantine(&path, why));
+                return self.update(owner, f).map(|(r, mut w)| {
+                    warnings.append(&mut w);
+                    (r, warnings)
+                });
+            }
+        };
+        f(&mut records);
+        records.retain(|r| &r.owner == owner);
+        if records.is_empty() {
+            match fs::remove_file(&path) {
+                Ok(()) => sync_dir(&self.dir),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StateError::Io { op: "remove", path, source: e }),
+            }
+        } else {
+            let file = OwnerFile { version: VERSION, owner: owner.clone(), records };
+            self.write_atomic(&path, &file)?;
+            records = file.records;
+        }
+        drop(lock);
+        Ok((records, warnings))
+    }
+
+    fn write_atomic(&self, path: &Path, file: &OwnerFile) -> Result<(), StateError> {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("records");
+        let tmp = self.dir.join(format!(".{name}.partial"));
+        let mut text = serde_json::to_vec_pretty(file).map_err(|e| StateError::Io {
+            op: "encode",
+            path: path.to_path_buf(),
+            source: io::Error::other(e),
+        })?;
+        text.push(b'\n');
+        let mut f = File::create(&tmp).map_err(io_err("create", &tmp))?;
+        f.write_all(&text).map_err(io_err("write", &tmp))?;
+        f.sync_all().map_err(io_err("sync", &tmp))?;
+        drop(f);
+        fs::rename(&tmp, path).map_err(io_err("rename into place", path))?;
+        sync_dir(&self.dir);
+        Ok(())
+    }
+
+    /// Adds records (replacing any with the same identity), grouped by owner.
+    pub fn add(&self, new: Vec<Record>) -> Result<Vec<StateWarning>, StateError> {
+        let mut by_owner: BTreeMap<Owner, Vec<Record>> = BTreeMap::new();
+        for r in new {
+            by_owner.entry(r.owner.clone()).or_default().push(r);
+        }
+        let mut warnings = Vec::new();
+        for (owner, recs) in by_owner {
+            let (_, mut w) = self.update(&owner, |existing| {
+                for r in recs {
+                    existing.retain(|e| e.identity() != r.identity());
+                    existing.push(r);
+                }
+            })?;
+            warnings.append(&mut w);
+        }
+        Ok(warnings)
+    }
+
+    /// Removes the records with these identities from `owner`.
+    pub fn remove(&self, owner: &Owner, gone: &[Identity]) -> Result<Vec<StateWarning>, StateError> {
+        self.update(owner, |existing| existing.retain(|r| !gone.contains(&r.identity()))).map(|(_, w)| w)
+    }
+
+    /// Drops every record of `owner`.
+    pub fn remove_owner(&self, owner: &Owner) -> Result<Vec<StateWarning>, StateError> {
+        self.update(owner, Vec::clear).map(|(_, w)| w)
+    }
+
+    /// Moves `from`'s records to `to` (a renamed tmux session), merging with what `to` has.
+    pub fn rename_owner(&self, from: &Owner, to: &Owner) -> Result<Vec<StateWarning>, StateError> {
+        let (moved, mut warnings) = self.load(from);
+        let moved: Vec<Record> = moved.into_iter().map(|r| Record { owner: to.clone(), ..r }).collect();
+        warnings.extend(self.add(moved)?);
+        warnings.extend(self.remove_owner(from)?);
+        Ok(warnings)
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    // Makes the rename durable; failure here only weakens crash safety, so it is not an error.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Origin;
+
+    fn rec(pid: i32, owner: &Owner) -> Record {
+        Record {
+            pid,
+            start_ticks: 1000 + pid as u64,
+            pgid: pid,
+            owner: owner.clone(),
+            origin: Origin::Adopted,
+            server: None,
+            command: format!("node server-{pid}"),
+            recorded_at: 1,
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn add_load_remove() {
+        let t = tempfile::tempdir().unwrap();
+        let reg = Registry::open(&t.path().join("records")).unwrap();
+        let a = Owner::Session("a".into());
+        let g = Owner::Global("fs".into());
+        reg.add(vec![rec(1, &a), rec(2, &a), rec(3, &g)]).unwrap();
+        reg.add(vec![rec(2, &a)]).unwrap(); // same identity: replaced, not doubled
+        let (all, w) = reg.load_all();
+        assert!(w.is_empty());
+        assert_eq!(all.len(), 3);
+        reg.remove(&a, &[rec(1, &a).identity()]).unwrap();
+        assert_eq!(reg.load(&a).0.len(), 1);
+        reg.remove_owner(&a).unwrap();
+        assert!(reg.load(&a).0.is_empty());
+        assert!(!t.path().join("records").join(a.file_name()).exists());
+        assert_eq!(reg.load_all().0.len(), 1);
+    }
+
+    #[test]
+    fn corrupt_file_is_moved_aside_and_others_survive() {
+        let t = tempfile::tempdir().unwrap();
+        let reg = Registry::open(t.path()).unwrap();
+        let a = Owner::Session("a".into());
+        let b = Owner::Session("b".into());
+        reg.add(vec![rec(1, &a), rec(2, &b)]).unwrap();
+        let pa = t.path().join(a.file_name());
+        let text = fs::read_to_string(&pa).unwrap();
+        fs::write(&pa, &text[..text.len() / 2]).unwrap(); // truncated
+        let (all, w) = reg.load_all();
+        assert_eq!(all, vec![rec(2, &b)]);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].to_string().contains(&a.file_name()), "{}", w[0]);
+        assert!(t.path().join(format!("{}.corrupt", a.file_name())).exists());
+        // The owner can be written again afterwards.
+        reg.add(vec![rec(3, &a)]).unwrap();
+        assert_eq!(reg.load(&a).0.len(), 1);
+    }
+
+    #[test]
+    fn wrong_owner_inside_a_file_is_not_trusted() {
+        let t = tempfile::tempdir().unwrap();
+        let reg = Registry::open(t.path()).unwrap();
+        let a = Owner::Session("a".into());
+        reg.add(vec![rec(1, &a)]).unwrap();
+        let text = fs::read_to_string(t.path().join(a.file_name())).unwrap();
+        let forged = text.replace("\"records\": [\n    {\n      \"pid\": 1", "\"records\": [\n    {\n      \"pid\": 1");
+        fs::write(t.path().join(a.file_name()), forged.replacen("\"owner\": \"session:a\",\n  \"records\"", "\"owner\": \"session:a\",\n  \"records\"", 1)).unwrap();
+        let mut r = rec(9, &Owner::Session("zzz".into()));
+        r.owner = Owner::Session("zzz".into());
+        reg.update(&a, |v| v.push(r)).unwrap();
+        assert!(reg.load_all().0.iter().all(|r| r.owner == a));
+    }
+
+    #[test]
+    fn rename_moves_records() {
+        let t = tempfile::tempdir().unwrap();
+        let reg = Registry::open(t.path()).unwrap();
+        let a = Owner::Session("a".into());
+        let b = Owner::Session("b".into());
+        reg.add(vec![rec(1, &a)]).unwrap();
+        reg.rename_owner(&a, &b).unwrap();
+        assert!(reg.load(&a).0.is_empty());
+        assert_eq!(reg.load(&b).0[0].owner, b);
+    }
+}

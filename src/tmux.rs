@@ -1,0 +1,243 @@
+//! Talking to one tmux server: the one named by `--tmux-socket`/`MCPD_TMUX_SOCKET`, else the one in
+//! `$TMUX` (we are inside it), else tmux's default. tmux is always run directly (never through a shell),
+//! names travel as single arguments, and targets are exact (`=NAME` or `$ID`), so `foo` never matches
+//! `foobar` and a hostile name is only ever data.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The oldest tmux whose hooks and formats mcpd relies on (`#{q:...}`, `hook_session_name`).
+pub const MIN_VERSION: (u32, u32) = (3, 0);
+
+/// Errors talking to tmux.
+#[derive(Debug, thiserror::Error)]
+pub enum TmuxError {
+    #[error("tmux is not installed (or not on PATH); install it, e.g. `apt-get install tmux` or `brew install tmux`")]
+    Missing,
+    #[error("tmux {found} is too old: mcpd needs tmux {}.{} or newer", MIN_VERSION.0, MIN_VERSION.1)]
+    TooOld { found: String },
+    #[error("no tmux server is running on {socket}")]
+    NoServer { socket: String },
+    #[error("tmux {args}: {message}")]
+    Failed { args: String, message: String },
+    #[error("cannot run tmux: {0}")]
+    Io(std::io::Error),
+}
+
+/// One session on the server.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SessionInfo {
+    /// The number of the session id (`$3` -> 3).
+    pub id: u32,
+    pub name: String,
+    /// How many clients are attached.
+    pub attached: u32,
+    /// Last activity, seconds since the epoch.
+    pub activity: u64,
+    pub created: u64,
+}
+
+/// A server's sessions at one moment: the plain value the pure modules decide on.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TmuxView {
+    pub server_pid: i32,
+    pub socket_path: String,
+    pub sessions: Vec<SessionInfo>,
+}
+
+impl TmuxView {
+    pub fn session(&self, name: &str) -> Option<&SessionInfo> {
+        self.sessions.iter().find(|s| s.name == name)
+    }
+
+    pub fn session_by_id(&self, id: u32) -> Option<&SessionInfo> {
+        self.sessions.iter().find(|s| s.id == id)
+    }
+}
+
+/// A pane's process and the session it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pane {
+    pub pid: i32,
+    pub session_id: u32,
+    pub session_name: String,
+}
+
+/// A handle on one tmux server.
+#[derive(Clone, Debug)]
+pub struct Tmux {
+    socket: Option<PathBuf>,
+}
+
+impl Tmux {
+    /// Picks the server: `explicit` (from `--tmux-socket` or `MCPD_TMUX_SOCKET`), else the socket in
+    /// `$TMUX`, else tmux's default.
+    pub fn new(explicit: Option<PathBuf>) -> Tmux {
+        let from_env = std::env::var("TMUX")
+            .ok()
+            .and_then(|v| crate::procs::environ::TmuxTag::parse(&v))
+            .map(|t| PathBuf::from(t.socket));
+        Tmux { socket: explicit.or(from_env) }
+    }
+
+    /// The socket given with `-S`, if any (None: tmux's default).
+    pub fn socket(&self) -> Option<&Path> {
+        self.socket.as_deref()
+    }
+
+    /// A human description of the server, for messages.
+    pub fn describe(&self) -> String {
+        match &self.socket {
+            Some(p) => p.display().to_string(),
+            None => "the default tmux server".to_string(),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new("tmux");
+        if let Some(s) = &self.socket {
+            c.arg("-S").arg(s);
+        }
+        // A nested TMUX would make tmux refuse some commands ("sessions should be nested with care").
+        c.env_remove("TMUX");
+        c.stdin(Stdio::null());
+        c
+    }
+
+    /// Runs tmux with `args` and returns its stdout.
+    pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Result<String, TmuxError> {
+        let out = self.command().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).output().map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound { TmuxError::Missing } else { TmuxError::Io(e) }
+        })?;
+        if out.status.success() {
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        let message = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if message.starts_with("no server running") || message.starts_with("error connecting to") {
+            return Err(TmuxError::NoServer { socket: self.describe() });
+        }
+        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
+        Err(TmuxError::Failed { args: args.join(" "), message })
+    }
+
+    /// Checks that tmux is installed and new enough.
+    pub fn check_version() -> Result<String, TmuxError> {
+        let out = Command::new("tmux").arg("-V").stdin(Stdio::null()).output().map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound { TmuxError::Missing } else { TmuxError::Io(e) }
+        })?;
+        let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        match parse_version(&v) {
+            Some(found) if found >= MIN_VERSION => Ok(v),
+            Some(_) => Err(TmuxError::TooOld { found: v }),
+            // Builds from git say `tmux next-3.5`: newer than any release we need.
+            None => Ok(v),
+        }
+    }
+
+    /// The server's sessions, or None when no server is running on the socket.
+    pub fn view(&self) -> Result<Option<TmuxView>, TmuxError> {
+        let fmt = "#{session_id}\t#{session_attached}\t#{session_activity}\t#{session_created}\t#{pid}\t#{socket_path}\t#{session_name}";
+        let out = match self.run(&["list-sessions", "-F", fmt]) {
+            Ok(o) => o,
+            Err(TmuxError::NoServer { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(parse_sessions(&out, self.socket.as_deref())))
+    }
+
+    /// Every pane's process with its session.
+    pub fn panes(&self) -> Result<Vec<Pane>, TmuxError> {
+        let out = match self.run(&["list-panes", "-a", "-F", "#{pane_pid}\t#{session_id}\t#{session_name}"]) {
+            Ok(o) => o,
+            Err(TmuxError::NoServer { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        Ok(out
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.splitn(3, '\t');
+                Some(Pane {
+                    pid: f.next()?.parse().ok()?,
+                    session_id: f.next()?.trim_start_matches('$').parse().ok()?,
+                    session_name: f.next()?.to_string(),
+                })
+            })
+            .collect())
+    }
+
+    /// True when a session with exactly this name exists.
+    pub fn has_session(&self, name: &str) -> Result<bool, TmuxError> {
+        match self.run(&[OsString::from("has-session"), "-t".into(), exact(name)]) {
+            Ok(_) => Ok(true),
+            Err(TmuxError::NoServer { .. }) => Ok(false),
+            Err(TmuxError::Failed { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// An exact session target: `=NAME` (no prefix or pattern matching).
+pub fn exact(name: &str) -> OsString {
+    OsString::from(format!("={name}"))
+}
+
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let num = v.split_whitespace().nth(1)?;
+    let mut parts = num.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor: String = parts.next().unwrap_or("0").chars().take_while(char::is_ascii_digit).collect();
+    Some((major, minor.parse().unwrap_or(0)))
+}
+
+/// Parses `list-sessions` output in the format [`Tmux::view`] asks for. tmux escapes tabs and newlines
+/// in names (`\t`), so a line is one session and the name, last, may hold anything else.
+pub fn parse_sessions(out: &str, socket: Option<&Path>) -> TmuxView {
+    let mut view = TmuxView::default();
+    for line in out.lines() {
+        let mut f = line.splitn(7, '\t');
+        let (Some(id), Some(att), Some(act), Some(created), Some(pid), Some(sock), Some(name)) =
+            (f.next(), f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        let Some(id) = id.strip_prefix('$').and_then(|i| i.parse().ok()) else { continue };
+        view.server_pid = pid.parse().unwrap_or(0);
+        view.socket_path = sock.to_string();
+        view.sessions.push(SessionInfo {
+            id,
+            name: name.to_string(),
+            attached: att.parse().unwrap_or(0),
+            activity: act.parse().unwrap_or(0),
+            created: created.parse().unwrap_or(0),
+        });
+    }
+    if view.socket_path.is_empty() {
+        view.socket_path = socket.map(|s| s.display().to_string()).unwrap_or_default();
+    }
+    view
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_version("tmux 3.3a"), Some((3, 3)));
+        assert_eq!(parse_version("tmux 2.9"), Some((2, 9)));
+        assert_eq!(parse_version("tmux next-3.5"), None);
+        assert!(Some((3, 3)) >= Some(MIN_VERSION));
+    }
+
+    #[test]
+    fn parses_sessions_with_hostile_names() {
+        let out = "$2\t0\t100\t90\t6073\t/tmp/s\t$(touch /tmp/PWN)\n$0\t1\t101\t91\t6073\t/tmp/s\ta b\tc\ngarbage\n";
+        let v = parse_sessions(out, None);
+        assert_eq!(v.server_pid, 6073);
+        assert_eq!(v.sessions.len(), 2);
+        assert_eq!(v.sessions[0].name, "$(touch /tmp/PWN)");
+        assert_eq!(v.sessions[1].name, "a b\tc");
+        assert_eq!(v.session_by_id(0).unwrap().attached, 1);
+    }
+}

@@ -1,0 +1,114 @@
+//! The imperative half of `status`, `ps` and `clean`: read the config, the records, the process table
+//! and the tmux server once, then hand plain values to the pure `sweep` and `health` functions.
+
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::matcher::Matcher;
+use crate::paths::Paths;
+use crate::procs::{self, Snapshot};
+use crate::state::{Record, Registry};
+use crate::sweep::{self, Classified, Inputs, Plan};
+use crate::tmux::{Tmux, TmuxView};
+
+/// Everything one command knows about the machine.
+pub struct World {
+    pub config: Config,
+    pub paths: Paths,
+    pub registry: Registry,
+    pub records: Vec<Record>,
+    pub snapshot: Snapshot,
+    /// `Some` when tmux answered (an empty view when no server runs).
+    pub tmux_view: Option<TmuxView>,
+    pub tmux: Tmux,
+    pub matcher: Matcher,
+    pub classified: Vec<Classified>,
+    /// Non-fatal problems (corrupt state files, tmux errors), for the user to see.
+    pub warnings: Vec<String>,
+}
+
+/// What the commands share: resolved paths, the config, the tmux server.
+pub struct Env {
+    pub paths: Paths,
+    pub config: Config,
+    pub tmux: Tmux,
+}
+
+impl Env {
+    /// Resolves paths and loads the config (a missing file means built-in defaults).
+    pub fn load(config: Option<PathBuf>, tmux_socket: Option<PathBuf>) -> anyhow::Result<Env> {
+        let paths = Paths::resolve(config)?;
+        let config = Config::load(&paths.config_file)?;
+        Ok(Env { paths, config, tmux: Tmux::new(tmux_socket) })
+    }
+
+    pub fn registry(&self) -> anyhow::Result<Registry> {
+        self.paths.ensure_state_dir()?;
+        Ok(Registry::open(&self.paths.records_dir())?)
+    }
+}
+
+impl World {
+    /// Gathers the world: records, one process snapshot (with environment tags of our processes), and
+    /// the tmux server's sessions.
+    pub fn gather(env: Env) -> anyhow::Result<World> {
+        let registry = env.registry()?;
+        let (records, state_warnings) = registry.load_all();
+        let mut warnings: Vec<String> = state_warnings.iter().map(ToString::to_string).collect();
+        let mut snapshot = Snapshot::take()?;
+        let uid = procs::my_uid();
+        snapshot.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
+        let tmux_view = match env.tmux.view() {
+            Ok(Some(v)) => Some(v),
+            Ok(None) => Some(TmuxView::default()),
+            Err(crate::tmux::TmuxError::Missing) => None,
+            Err(e) => {
+                warnings.push(format!("tmux: {e}"));
+                None
+            }
+        };
+        let matcher = Matcher::from_config(&env.config);
+        let mut w = World {
+            config: env.config,
+            paths: env.paths,
+            registry,
+            records,
+            snapshot,
+            tmux_view,
+            tmux: env.tmux,
+            matcher,
+            classified: Vec::new(),
+            warnings,
+        };
+        w.classified = sweep::classify(&w.inputs());
+        Ok(w)
+    }
+
+    pub fn inputs(&self) -> Inputs<'_> {
+        Inputs {
+            snapshot: &self.snapshot,
+            records: &self.records,
+            tmux: self.tmux_view.as_ref(),
+            matcher: &self.matcher,
+            my_uid: procs::my_uid(),
+            orphan_min_age: self.config.daemon.orphan_min_age,
+        }
+    }
+
+    pub fn plan(&self) -> Plan {
+        sweep::plan(&self.inputs(), &self.classified)
+    }
+
+    pub fn report(&self) -> crate::health::Report {
+        let mut r = crate::health::report(&crate::health::ReportInputs {
+            snapshot: &self.snapshot,
+            classified: &self.classified,
+            records: &self.records,
+            tmux: self.tmux_view.as_ref(),
+            config: &self.config,
+            now: self.snapshot.taken_at as u64,
+        });
+        r.warnings.extend(self.warnings.iter().cloned());
+        r
+    }
+}
