@@ -115,6 +115,9 @@ pub struct PsArgs {
     /// Only processes owned by this tmux session.
     #[arg(long, value_name = "NAME")]
     pub session: Option<String>,
+    /// Only processes whose command line contains TEXT.
+    #[arg(long = "match", value_name = "TEXT")]
+    pub matching: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +134,9 @@ pub struct CleanArgs {
     /// With --detached: do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Only stop orphan trees in which some command line contains TEXT (e.g. `playwright`).
+    #[arg(long = "match", value_name = "TEXT")]
+    pub matching: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

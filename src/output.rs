@@ -57,13 +57,28 @@ impl Style {
     }
 }
 
+/// The width of `s` on screen: characters, not counting ANSI colour sequences.
+pub fn visible_width(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_esc = false;
+    for c in s.chars() {
+        match (in_esc, c) {
+            (false, '\x1b') => in_esc = true,
+            (true, 'm') => in_esc = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
 /// Left-aligned columns; the last column is not padded.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let n = headers.len();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate().take(n) {
-            widths[i] = widths[i].max(c.chars().count());
+            widths[i] = widths[i].max(visible_width(c));
         }
     }
     let mut out = String::new();
@@ -72,7 +87,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         for (i, c) in cells.iter().enumerate() {
             out.push_str(c);
             if i + 1 < cells.len() {
-                let pad = widths[i].saturating_sub(c.chars().count()) + 2;
+                let pad = widths[i].saturating_sub(visible_width(c)) + 2;
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }
@@ -103,6 +118,13 @@ mod tests {
     fn tables_align() {
         let t = table(&["PID", "CMD"], &[vec!["1".into(), "init".into()], vec!["12345".into(), "node x".into()]]);
         assert_eq!(t, "PID    CMD\n1      init\n12345  node x\n");
+    }
+
+    #[test]
+    fn colour_does_not_break_alignment() {
+        let red = Style { color: true }.red("X");
+        let t = table(&["A", "B"], &[vec![red.clone(), "1".into()], vec!["YY".into(), "2".into()]]);
+        assert_eq!(t, format!("A   B\n{red}   1\nYY  2\n"));
     }
 
     #[test]

@@ -126,7 +126,14 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
         }
     }
 
-    let plan = w.plan();
+    let mut plan = w.plan();
+    if let Some(m) = &a.matching {
+        let snap = &w.snapshot;
+        let in_tree = |pid: i32| {
+            std::iter::once(pid).chain(snap.descendants(pid)).any(|p| snap.get(p).is_some_and(|p| p.command().contains(m.as_str())))
+        };
+        plan.stop.retain(|s| in_tree(s.pid));
+    }
     if a.dry_run {
         if a.json {
             let r = CleanResult { dry_run: true, plan: &plan, closed_sessions, stopped, freed_bytes: 0, survivors: vec![], dropped_records: 0, adopted };

@@ -32,11 +32,12 @@ pub struct PsRow {
     pub depth: usize,
 }
 
-pub fn rows(w: &World, only_orphans: bool, session: Option<&str>) -> Vec<PsRow> {
+pub fn rows(w: &World, only_orphans: bool, session: Option<&str>, matching: Option<&str>) -> Vec<PsRow> {
     let by_pid: HashMap<i32, &Classified> = w.classified.iter().map(|c| (c.pid, c)).collect();
     let keep = |c: &Classified| {
         (!only_orphans || c.orphan.is_some())
             && session.is_none_or(|s| c.owner.as_ref() == Some(&Owner::Session(s.to_string())))
+            && matching.is_none_or(|m| w.snapshot.get(c.pid).is_some_and(|p| p.command().contains(m)))
     };
     let kept: HashSet<i32> = w.classified.iter().filter(|c| keep(c)).map(|c| c.pid).collect();
     let mut out = Vec::new();
@@ -72,7 +73,7 @@ pub fn rows(w: &World, only_orphans: bool, session: Option<&str>) -> Vec<PsRow> 
 
 pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
     let w = World::gather(env)?;
-    let rows = rows(&w, a.orphans, a.session.as_deref());
+    let rows = rows(&w, a.orphans, a.session.as_deref(), a.matching.as_deref());
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);
@@ -87,7 +88,12 @@ pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
         );
         return Ok(0);
     }
-    let width = crossterm::terminal::size().map_or(120, |(c, _)| c as usize).max(80);
+    // On a terminal, keep rows on one line; piped output keeps whole command lines.
+    let width = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crossterm::terminal::size().map_or(usize::MAX, |(c, _)| (c as usize).max(80))
+    } else {
+        usize::MAX
+    };
     let table_rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -103,7 +109,7 @@ pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
                 human_bytes(r.rss_bytes),
                 human_duration(std::time::Duration::from_secs(r.age_seconds)),
                 mark,
-                truncate(&format!("{indent}{}", r.command), width.saturating_sub(60).max(30)),
+                truncate(&format!("{indent}{}", r.command), width.saturating_sub(50).max(30)),
             ]
         })
         .collect();

@@ -1,0 +1,1 @@
+//! tmux integration on private servers.
