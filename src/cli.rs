@@ -15,9 +15,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 /// Run with no command: the dashboard on a terminal, otherwise `mcpd status`.
 #[derive(Debug, Parser)]
 #[command(name = "mcpd", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Files: config ($MCPD_CONFIG or ~/.config/mcpd/config.toml), state ($MCPD_STATE_DIR), \
+#[command(
+    after_help = "Files: config ($MCPD_CONFIG or ~/.config/mcpd/config.toml), state ($MCPD_STATE_DIR), \
 runtime ($MCPD_RUNTIME_DIR). `mcpd config path` shows them.\n\
-Exit codes: 0 ok; 1 error (or `status --check` warning); 2 usage error (or `--check` critical); 3 `--check` unknown.")]
+Exit codes: 0 ok; 1 error (or `status --check` warning); 2 usage error (or `--check` critical); 3 `--check` unknown."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -58,26 +60,34 @@ pub enum Command {
     ///
     /// Each metric is shown with its level (ok, WARNING, CRITICAL) and thresholds (set them under
     /// [thresholds] in the config), followed by sessions, servers and recommendations.
-    #[command(after_help = "Examples:\n  mcpd status\n  mcpd status --json | jq .orphans\n  mcpd status --check || notify-send \"mcpd: $(mcpd status | head -1)\"")]
+    #[command(
+        after_help = "Examples:\n  mcpd status\n  mcpd status --json | jq .orphans\n  mcpd status --check || notify-send \"mcpd: $(mcpd status | head -1)\""
+    )]
     Status(StatusArgs),
     /// List every MCP-like process: pid, owner, memory, age, command; orphans marked.
     ///
     /// Processes are shown as trees (npm exec -> sh -> node). OWNER is `global:NAME` (a shared server),
     /// `session:NAME` (a tmux session) or `-` (nobody mcpd knows of).
-    #[command(after_help = "Examples:\n  mcpd ps\n  mcpd ps --orphans\n  mcpd ps --session my_project --json")]
+    #[command(
+        after_help = "Examples:\n  mcpd ps\n  mcpd ps --orphans\n  mcpd ps --session my_project --json"
+    )]
     Ps(PsArgs),
     /// Stop orphaned MCP process trees and drop stale records.
     ///
     /// An orphan is an MCP-like process whose launcher chain ends at PID 1 or a user service manager,
     /// or that belongs to a tmux session that no longer exists. Each tree gets SIGTERM, then SIGKILL
     /// after `stop_grace`; a process is only signalled if its pid still has the recorded start time.
-    #[command(after_help = "Examples:\n  mcpd clean --dry-run\n  mcpd clean\n  mcpd clean --detached --older-than 2d --yes")]
+    #[command(
+        after_help = "Examples:\n  mcpd clean --dry-run\n  mcpd clean\n  mcpd clean --detached --older-than 2d --yes"
+    )]
     Clean(CleanArgs),
     /// Attach to (or create) the tmux session for this project.
     ///
     /// The name defaults to the current folder's name with `.`, `:` and spaces turned into `_`. Inside
     /// tmux it switches the client instead of nesting. Creating a session installs mcpd's hooks.
-    #[command(after_help = "Examples:\n  mcpd tm\n  mcpd tm api -c ~/src/api\n  mcpd tm -d    # create or ensure, do not attach")]
+    #[command(
+        after_help = "Examples:\n  mcpd tm\n  mcpd tm api -c ~/src/api\n  mcpd tm -d    # create or ensure, do not attach"
+    )]
     Tm(TmArgs),
     /// Manage mcpd's tmux hooks (what tmux runs when a session closes or is renamed).
     #[command(subcommand)]
@@ -86,7 +96,9 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Print a shell completion script.
-    #[command(after_help = "Examples:\n  mcpd completions bash > ~/.local/share/bash-completion/completions/mcpd\n  mcpd completions zsh > ~/.zfunc/_mcpd\n  mcpd completions fish > ~/.config/fish/completions/mcpd.fish")]
+    #[command(
+        after_help = "Examples:\n  mcpd completions bash > ~/.local/share/bash-completion/completions/mcpd\n  mcpd completions zsh > ~/.zfunc/_mcpd\n  mcpd completions fish > ~/.config/fish/completions/mcpd.fish"
+    )]
     Completions {
         /// The shell.
         #[arg(value_enum)]

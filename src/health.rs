@@ -61,7 +61,12 @@ pub struct Metric {
 
 impl Metric {
     pub fn new(value: u64, t: &Threshold) -> Metric {
-        Metric { value, level: Level::of(value, t), warn: t.warn, crit: t.crit }
+        Metric {
+            value,
+            level: Level::of(value, t),
+            warn: t.warn,
+            crit: t.crit,
+        }
     }
 }
 
@@ -144,7 +149,10 @@ pub fn report(inp: &ReportInputs) -> Report {
             v.sessions
                 .iter()
                 .map(|s| {
-                    let (n, rss) = per_session.get(s.name.as_str()).copied().unwrap_or_default();
+                    let (n, rss) = per_session
+                        .get(s.name.as_str())
+                        .copied()
+                        .unwrap_or_default();
                     SessionRow {
                         name: s.name.clone(),
                         attached: s.attached > 0,
@@ -164,7 +172,15 @@ pub fn report(inp: &ReportInputs) -> Report {
     let rss = Metric::new(total_rss, &t.rss);
     let detached_m = Metric::new(detached, &t.detached_sessions);
     let orphans_m = Metric::new(orphans.len() as u64, &t.orphans);
-    let level = [processes.level, rss.level, detached_m.level, orphans_m.level].into_iter().max().unwrap_or(Level::Normal);
+    let level = [
+        processes.level,
+        rss.level,
+        detached_m.level,
+        orphans_m.level,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(Level::Normal);
 
     let mut rec = Vec::new();
     if !orphans.is_empty() {
@@ -225,7 +241,9 @@ fn server_rows(inp: &ReportInputs) -> Vec<ServerRow> {
             .collect();
         let mut any = false;
         for r in recs {
-            let alive = snap.get(r.pid).is_some_and(|p| p.start_ticks == r.start_ticks && !p.is_zombie());
+            let alive = snap
+                .get(r.pid)
+                .is_some_and(|p| p.start_ticks == r.start_ticks && !p.is_zombie());
             if !alive {
                 continue;
             }
@@ -262,14 +280,20 @@ fn duplicated_servers(inp: &ReportInputs) -> Option<(String, usize)> {
     for c in inp.classified {
         if let Some(p) = inp.snapshot.get(c.pid) {
             // Count the server process itself, not its launchers: the deepest MCP-like process.
-            let has_mcp_child =
-                inp.snapshot.children_of(c.pid).iter().any(|ch| inp.classified.iter().any(|c2| c2.pid == *ch));
+            let has_mcp_child = inp
+                .snapshot
+                .children_of(c.pid)
+                .iter()
+                .any(|ch| inp.classified.iter().any(|c2| c2.pid == *ch));
             if !has_mcp_child {
                 *counts.entry(p.command()).or_default() += 1;
             }
         }
     }
-    counts.into_iter().filter(|(_, n)| *n >= 3).max_by_key(|(_, n)| *n)
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n >= 3)
+        .max_by_key(|(_, n)| *n)
 }
 
 #[cfg(test)]
@@ -299,7 +323,10 @@ mod tests {
                 pid: 100 + i as i32,
                 owner: None,
                 recorded: None,
-                orphan: (i < orphans).then(|| OrphanWhy::Reparented { to_pid: 1, to_name: "init".into() }),
+                orphan: (i < orphans).then(|| OrphanWhy::Reparented {
+                    to_pid: 1,
+                    to_name: "init".into(),
+                }),
                 young: false,
             })
             .collect()
@@ -309,7 +336,14 @@ mod tests {
         let s = snap(n, rss);
         let c = classified(n, orphans);
         let cfg = Config::default();
-        report(&ReportInputs { snapshot: &s, classified: &c, records: &[], tmux, config: &cfg, now: 1000 })
+        report(&ReportInputs {
+            snapshot: &s,
+            classified: &c,
+            records: &[],
+            tmux,
+            config: &cfg,
+            now: 1000,
+        })
     }
 
     #[test]
@@ -337,8 +371,16 @@ mod tests {
         assert_eq!(r.orphans.level, Level::Critical);
         assert_eq!(r.level, Level::Critical);
         assert_eq!(r.orphan_rss_bytes, 612_000_000);
-        assert!(r.recommendations[0].starts_with("9 orphaned MCP processes (612 MB)"), "{:?}", r.recommendations);
-        assert!(r.recommendations.iter().any(|s| s.contains("12 copies")), "{:?}", r.recommendations);
+        assert!(
+            r.recommendations[0].starts_with("9 orphaned MCP processes (612 MB)"),
+            "{:?}",
+            r.recommendations
+        );
+        assert!(
+            r.recommendations.iter().any(|s| s.contains("12 copies")),
+            "{:?}",
+            r.recommendations
+        );
     }
 
     #[test]
@@ -347,7 +389,13 @@ mod tests {
             server_pid: 5,
             socket_path: String::new(),
             sessions: (0..4)
-                .map(|i| SessionInfo { id: i, name: format!("s{i}"), attached: u32::from(i == 0), activity: 400, created: 0 })
+                .map(|i| SessionInfo {
+                    id: i,
+                    name: format!("s{i}"),
+                    attached: u32::from(i == 0),
+                    activity: 400,
+                    created: 0,
+                })
                 .collect(),
         };
         let r = build(0, 0, 0, Some(&v));

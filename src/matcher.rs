@@ -10,7 +10,20 @@ use crate::procs::ProcInfo;
 const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh", "fish", "ash"];
 
 /// Launcher sub-commands and flags to skip when looking for the package a launcher runs.
-const SKIP_ARGS: &[&str] = &["exec", "run", "x", "dlx", "tool", "--yes", "-y", "-m", "--", "--offline", "--quiet", "-q"];
+const SKIP_ARGS: &[&str] = &[
+    "exec",
+    "run",
+    "x",
+    "dlx",
+    "tool",
+    "--yes",
+    "-y",
+    "-m",
+    "--",
+    "--offline",
+    "--quiet",
+    "-q",
+];
 
 /// Classifies command lines; built once from the config.
 #[derive(Clone, Debug)]
@@ -25,10 +38,18 @@ impl Matcher {
     pub fn new(patterns: Vec<String>, launchers: Vec<String>) -> Matcher {
         let launchers = launchers
             .iter()
-            .map(|l| l.split_whitespace().enumerate().map(|(i, w)| if i == 0 { normalize(w) } else { w.to_string() }).collect::<Vec<_>>())
+            .map(|l| {
+                l.split_whitespace()
+                    .enumerate()
+                    .map(|(i, w)| if i == 0 { normalize(w) } else { w.to_string() })
+                    .collect::<Vec<_>>()
+            })
             .filter(|l: &Vec<String>| !l.is_empty())
             .collect();
-        Matcher { patterns: patterns.into_iter().filter(|p| !p.is_empty()).collect(), launchers }
+        Matcher {
+            patterns: patterns.into_iter().filter(|p| !p.is_empty()).collect(),
+            launchers,
+        }
     }
 
     pub fn from_config(c: &crate::config::Config) -> Matcher {
@@ -41,7 +62,11 @@ impl Matcher {
             return false;
         }
         let joined = p.cmdline.join(" ");
-        if self.patterns.iter().any(|pat| joined.contains(pat.as_str())) {
+        if self
+            .patterns
+            .iter()
+            .any(|pat| joined.contains(pat.as_str()))
+        {
             return true;
         }
         if mcp_token(base(&p.cmdline[0])) {
@@ -50,10 +75,18 @@ impl Matcher {
         let prog = program(p);
         if SHELLS.contains(&prog.as_str()) {
             // `sh -c "npx -y some-mcp"`: look inside the script.
-            return shell_script(p).is_some_and(|s| s.split_whitespace().any(|w| package_is_mcp(strip_quotes(w))));
+            return shell_script(p).is_some_and(|s| {
+                s.split_whitespace()
+                    .any(|w| package_is_mcp(strip_quotes(w)))
+            });
         }
         if self.is_launcher(p) {
-            return p.cmdline.iter().skip(1).find(|a| !SKIP_ARGS.contains(&a.as_str()) && !a.starts_with('-')).is_some_and(|a| package_is_mcp(a));
+            return p
+                .cmdline
+                .iter()
+                .skip(1)
+                .find(|a| !SKIP_ARGS.contains(&a.as_str()) && !a.starts_with('-'))
+                .is_some_and(|a| package_is_mcp(a));
         }
         false
     }
@@ -76,7 +109,11 @@ impl Matcher {
 /// The program's name: argv[0]'s basename (the kernel's `comm` when there is no command line),
 /// lowercased, with a version suffix dropped (`python3.11` -> `python`).
 pub fn program(p: &ProcInfo) -> String {
-    let raw = p.cmdline.first().map(|a| base(a)).unwrap_or(p.comm.as_str());
+    let raw = p
+        .cmdline
+        .first()
+        .map(|a| base(a))
+        .unwrap_or(p.comm.as_str());
     // A login shell shows as `-bash`.
     normalize(raw.trim_start_matches('-'))
 }
@@ -84,7 +121,11 @@ pub fn program(p: &ProcInfo) -> String {
 fn normalize(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
     let trimmed = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    if trimmed.is_empty() { lower } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        lower
+    } else {
+        trimmed.to_string()
+    }
 }
 
 fn base(arg: &str) -> &str {
@@ -97,14 +138,19 @@ fn strip_quotes(w: &str) -> &str {
 
 /// The script of `sh -c SCRIPT`, if this is one.
 fn shell_script(p: &ProcInfo) -> Option<&str> {
-    let i = p.cmdline.iter().position(|a| a == "-c" || (a.starts_with('-') && !a.starts_with("--") && a.contains('c')))?;
+    let i = p.cmdline.iter().position(|a| {
+        a == "-c" || (a.starts_with('-') && !a.starts_with("--") && a.contains('c'))
+    })?;
     p.cmdline.get(i + 1).map(String::as_str)
 }
 
 /// A program name that says MCP: `*-mcp`, `*_mcp`, `mcp-*`, `mcp_*`.
 fn mcp_token(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    let n = n.strip_suffix(".js").or_else(|| n.strip_suffix(".py")).unwrap_or(&n);
+    let n = n
+        .strip_suffix(".js")
+        .or_else(|| n.strip_suffix(".py"))
+        .unwrap_or(&n);
     n.ends_with("-mcp") || n.ends_with("_mcp") || n.starts_with("mcp-") || n.starts_with("mcp_")
 }
 
@@ -123,7 +169,11 @@ fn package_is_mcp(arg: &str) -> bool {
         if mcp_token(&lower) || (lower.starts_with('@') && lower.contains("mcp")) {
             return true;
         }
-        if lower.starts_with('@') && segments.peek().is_some_and(|n| n.eq_ignore_ascii_case("mcp")) {
+        if lower.starts_with('@')
+            && segments
+                .peek()
+                .is_some_and(|n| n.eq_ignore_ascii_case("mcp"))
+        {
             return true; // @playwright/mcp
         }
     }
@@ -140,16 +190,32 @@ mod tests {
     }
 
     fn p(args: &[&str]) -> ProcInfo {
-        ProcInfo { pid: 10, ppid: 1, comm: base(args[0]).chars().take(15).collect(), cmdline: args.iter().map(|s| s.to_string()).collect(), state: 'S', ..Default::default() }
+        ProcInfo {
+            pid: 10,
+            ppid: 1,
+            comm: base(args[0]).chars().take(15).collect(),
+            cmdline: args.iter().map(|s| s.to_string()).collect(),
+            state: 'S',
+            ..Default::default()
+        }
     }
 
     #[test]
     fn mcp_like() {
         let m = m();
         for args in [
-            &["npm", "exec", "@modelcontextprotocol/server-filesystem", "/tmp"][..],
+            &[
+                "npm",
+                "exec",
+                "@modelcontextprotocol/server-filesystem",
+                "/tmp",
+            ][..],
             &["sh", "-c", "mcp-server-filesystem /tmp"],
-            &["node", "/root/.npm/_npx/abc/node_modules/.bin/mcp-server-filesystem", "/tmp"],
+            &[
+                "node",
+                "/root/.npm/_npx/abc/node_modules/.bin/mcp-server-filesystem",
+                "/tmp",
+            ],
             &["npx", "-y", "@upstash/context7-mcp@latest"],
             &["node", "/usr/lib/node_modules/@playwright/mcp/cli.js"],
             &["uvx", "mcp-server-time"],
@@ -169,7 +235,11 @@ mod tests {
         let m = m();
         for args in [
             &["bash"][..],
-            &["node", "/usr/lib/node_modules/npm/bin/npm-cli.js", "install"],
+            &[
+                "node",
+                "/usr/lib/node_modules/npm/bin/npm-cli.js",
+                "install",
+            ],
             &["vim", "notes.md"],
             &["mcpd", "status"],
             &["sleep", "100"],
@@ -178,17 +248,39 @@ mod tests {
         ] {
             assert!(!m.is_mcp(&p(args)), "{args:?} should not be MCP-like");
         }
-        assert!(!m.is_mcp(&ProcInfo { comm: "kthreadd".into(), ..Default::default() }));
+        assert!(!m.is_mcp(&ProcInfo {
+            comm: "kthreadd".into(),
+            ..Default::default()
+        }));
     }
 
     #[test]
     fn launchers() {
         let m = m();
-        for args in [&["npm", "exec", "x"][..], &["npx", "-y", "x"], &["sh", "-c", "x"], &["/usr/bin/node", "x.js"], &["uvx", "x"], &["python3.12", "-m", "x"], &["bun", "run", "x"], &["env", "A=1", "x"]] {
+        for args in [
+            &["npm", "exec", "x"][..],
+            &["npx", "-y", "x"],
+            &["sh", "-c", "x"],
+            &["/usr/bin/node", "x.js"],
+            &["uvx", "x"],
+            &["python3.12", "-m", "x"],
+            &["bun", "run", "x"],
+            &["env", "A=1", "x"],
+        ] {
             assert!(m.is_launcher(&p(args)), "{args:?} should be a launcher");
         }
-        for args in [&["bash"][..], &["-zsh"], &["tmux"], &["claude"], &["nvim"], &["systemd", "--user"]] {
-            assert!(!m.is_launcher(&p(args)), "{args:?} should not be a launcher");
+        for args in [
+            &["bash"][..],
+            &["-zsh"],
+            &["tmux"],
+            &["claude"],
+            &["nvim"],
+            &["systemd", "--user"],
+        ] {
+            assert!(
+                !m.is_launcher(&p(args)),
+                "{args:?} should not be a launcher"
+            );
         }
         let extra = Matcher::new(vec![], vec!["pnpm dlx".into()]);
         assert!(extra.is_launcher(&p(&["pnpm", "dlx", "x"])));

@@ -10,9 +10,13 @@ use std::path::Path;
 pub enum NameError {
     #[error("the session name is empty")]
     Empty,
-    #[error("session name {0:?} starts with `{1}`, which tmux reads as an id (`$` session, `@` window, `%` pane); pick another name")]
+    #[error(
+        "session name {0:?} starts with `{1}`, which tmux reads as an id (`$` session, `@` window, `%` pane); pick another name"
+    )]
     IdPrefix(String, char),
-    #[error("session name {0:?} contains `#`, which tmux would expand as a format (`#{{...}}`, `#(...)`); pick another name")]
+    #[error(
+        "session name {0:?} contains `#`, which tmux would expand as a format (`#{{...}}`, `#(...)`); pick another name"
+    )]
     Hash(String),
     #[error("session name {0:?} contains a control character; pick another name")]
     Control(String),
@@ -24,7 +28,16 @@ pub enum NameError {
 
 /// Rewrites `.`, `:` and whitespace to `_`, then checks what remains.
 pub fn normalize(raw: &str) -> Result<String, NameError> {
-    let name: String = raw.chars().map(|c| if c == '.' || c == ':' || c.is_whitespace() { '_' } else { c }).collect();
+    let name: String = raw
+        .chars()
+        .map(|c| {
+            if c == '.' || c == ':' || c.is_whitespace() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
     validate(&name)?;
     Ok(name)
 }
@@ -51,7 +64,9 @@ pub fn validate(name: &str) -> Result<(), NameError> {
 
 /// The session name for a project folder.
 pub fn from_dir(dir: &Path) -> Result<String, NameError> {
-    let base = dir.file_name().ok_or_else(|| NameError::NoFolderName(dir.display().to_string()))?;
+    let base = dir
+        .file_name()
+        .ok_or_else(|| NameError::NoFolderName(dir.display().to_string()))?;
     normalize(&base.to_string_lossy())
 }
 
@@ -61,10 +76,16 @@ mod tests {
 
     #[test]
     fn folder_names() {
-        assert_eq!(from_dir(Path::new("/home/u/my.proj v2")).unwrap(), "my_proj_v2");
+        assert_eq!(
+            from_dir(Path::new("/home/u/my.proj v2")).unwrap(),
+            "my_proj_v2"
+        );
         assert_eq!(from_dir(Path::new("/x/a:b")).unwrap(), "a_b");
         assert_eq!(from_dir(Path::new("/x/日本語")).unwrap(), "日本語");
-        assert!(matches!(from_dir(Path::new("/")), Err(NameError::NoFolderName(_))));
+        assert!(matches!(
+            from_dir(Path::new("/")),
+            Err(NameError::NoFolderName(_))
+        ));
     }
 
     #[test]
@@ -73,15 +94,32 @@ mod tests {
         assert!(matches!(normalize("$0"), Err(NameError::IdPrefix(_, '$'))));
         assert!(matches!(normalize("@1"), Err(NameError::IdPrefix(_, '@'))));
         assert!(matches!(normalize("%2"), Err(NameError::IdPrefix(_, '%'))));
-        assert!(normalize("a#{pid}").unwrap_err().to_string().contains("format"));
+        assert!(
+            normalize("a#{pid}")
+                .unwrap_err()
+                .to_string()
+                .contains("format")
+        );
         assert!(matches!(normalize("a#(id)"), Err(NameError::Hash(_))));
         assert!(matches!(normalize("a\u{7}b"), Err(NameError::Control(_))));
-        assert!(matches!(normalize(&"x".repeat(300)), Err(NameError::TooLong(300))));
+        assert!(matches!(
+            normalize(&"x".repeat(300)),
+            Err(NameError::TooLong(300))
+        ));
     }
 
     #[test]
     fn hostile_but_harmless_names_pass_as_data() {
-        for n in ["$(touch X)", "`id`", "a;b", "'q'", "\"q\"", "a|b", "-leading", "ünï"] {
+        for n in [
+            "$(touch X)",
+            "`id`",
+            "a;b",
+            "'q'",
+            "\"q\"",
+            "a|b",
+            "-leading",
+            "ünï",
+        ] {
             let n2 = normalize(n);
             if n.starts_with('$') {
                 assert!(n2.is_err());

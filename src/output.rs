@@ -27,7 +27,11 @@ pub struct Style {
 
 impl Style {
     fn wrap(&self, code: &str, s: &str) -> String {
-        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
 
     pub fn bold(&self, s: &str) -> String {
@@ -116,14 +120,23 @@ mod tests {
 
     #[test]
     fn tables_align() {
-        let t = table(&["PID", "CMD"], &[vec!["1".into(), "init".into()], vec!["12345".into(), "node x".into()]]);
+        let t = table(
+            &["PID", "CMD"],
+            &[
+                vec!["1".into(), "init".into()],
+                vec!["12345".into(), "node x".into()],
+            ],
+        );
         assert_eq!(t, "PID    CMD\n1      init\n12345  node x\n");
     }
 
     #[test]
     fn colour_does_not_break_alignment() {
         let red = Style { color: true }.red("X");
-        let t = table(&["A", "B"], &[vec![red.clone(), "1".into()], vec!["YY".into(), "2".into()]]);
+        let t = table(
+            &["A", "B"],
+            &[vec![red.clone(), "1".into()], vec!["YY".into(), "2".into()]],
+        );
         assert_eq!(t, format!("A   B\n{red}   1\nYY  2\n"));
     }
 
@@ -137,6 +150,10 @@ mod tests {
     fn levels_read_without_color() {
         let s = Style { color: false };
         assert!(s.level(Level::Critical).starts_with("CRITICAL"));
-        assert!(Style { color: true }.level(Level::Warning).contains("\x1b[33;1m"));
+        assert!(
+            Style { color: true }
+                .level(Level::Warning)
+                .contains("\x1b[33;1m")
+        );
     }
 }

@@ -21,7 +21,9 @@ pub struct Paths {
 /// Errors finding or creating mcpd's directories.
 #[derive(Debug, thiserror::Error)]
 pub enum PathsError {
-    #[error("cannot find a home directory to put mcpd's files in; set MCPD_STATE_DIR and MCPD_CONFIG")]
+    #[error(
+        "cannot find a home directory to put mcpd's files in; set MCPD_STATE_DIR and MCPD_CONFIG"
+    )]
     NoHome,
     #[error("cannot create directory {path}: {source}")]
     Create { path: PathBuf, source: io::Error },
@@ -30,7 +32,9 @@ pub enum PathsError {
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 impl Paths {
@@ -41,13 +45,19 @@ impl Paths {
         let dirs = directories::ProjectDirs::from("", "", "mcpd");
         let config_file = match config_override.or_else(|| env_path("MCPD_CONFIG")) {
             Some(p) => p,
-            None => dirs.as_ref().ok_or(PathsError::NoHome)?.config_dir().join("config.toml"),
+            None => dirs
+                .as_ref()
+                .ok_or(PathsError::NoHome)?
+                .config_dir()
+                .join("config.toml"),
         };
         let state_dir = match env_path("MCPD_STATE_DIR") {
             Some(p) => p,
             None => {
                 let d = dirs.as_ref().ok_or(PathsError::NoHome)?;
-                d.state_dir().unwrap_or_else(|| d.data_local_dir()).to_path_buf()
+                d.state_dir()
+                    .unwrap_or_else(|| d.data_local_dir())
+                    .to_path_buf()
             }
         };
         let runtime_dir = match env_path("MCPD_RUNTIME_DIR") {
@@ -57,7 +67,11 @@ impl Paths {
                 None => state_dir.join("run"),
             },
         };
-        Ok(Paths { config_file, state_dir, runtime_dir })
+        Ok(Paths {
+            config_file,
+            state_dir,
+            runtime_dir,
+        })
     }
 
     /// Creates the state directory (mode 0700) if needed and returns it.
@@ -82,17 +96,28 @@ impl Paths {
 pub fn ensure_private_dir(path: &Path) -> Result<(), PathsError> {
     match fs::metadata(path) {
         Ok(m) if m.is_dir() => return Ok(()),
-        Ok(_) => return Err(PathsError::NotADir { path: path.to_path_buf() }),
+        Ok(_) => {
+            return Err(PathsError::NotADir {
+                path: path.to_path_buf(),
+            });
+        }
         Err(_) => {}
     }
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(path)
-        .map_err(|source| PathsError::Create { path: path.to_path_buf(), source })?;
+        .map_err(|source| PathsError::Create {
+            path: path.to_path_buf(),
+            source,
+        })?;
     // DirBuilder's mode is filtered by the umask; make the leaf exactly private.
-    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
-        .map_err(|source| PathsError::Create { path: path.to_path_buf(), source })
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(|source| {
+        PathsError::Create {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]

@@ -34,26 +34,40 @@ pub fn targets(
     let mut seen: HashSet<Identity> = HashSet::new();
     for r in records.iter().filter(|r| r.owner == owner) {
         if seen.insert(r.identity()) {
-            out.push(StopTarget { identity: r.identity(), pgid: Some(r.pgid) });
+            out.push(StopTarget {
+                identity: r.identity(),
+                pgid: Some(r.pgid),
+            });
         }
     }
-    let id = closed.id.or_else(|| records.iter().filter(|r| r.owner == owner).find_map(|r| r.session_id));
+    let id = closed.id.or_else(|| {
+        records
+            .iter()
+            .filter(|r| r.owner == owner)
+            .find_map(|r| r.session_id)
+    });
     if let Some(id) = id {
         let mut tagged: Vec<&crate::procs::ProcInfo> = snap
             .procs
             .values()
             .filter(|p| p.uid == my_uid && !p.is_zombie())
             .filter(|p| {
-                p.env.as_ref().and_then(|e| e.tmux.as_ref()).is_some_and(|t| {
-                    t.session_id == id && closed.server_pid.is_none_or(|s| s == t.server_pid)
-                })
+                p.env
+                    .as_ref()
+                    .and_then(|e| e.tmux.as_ref())
+                    .is_some_and(|t| {
+                        t.session_id == id && closed.server_pid.is_none_or(|s| s == t.server_pid)
+                    })
             })
             .filter(|p| on_close == OnClose::All || matcher.is_mcp(p))
             .collect();
         tagged.sort_by_key(|p| p.pid);
         for p in tagged {
             if seen.insert(Identity::of(p)) {
-                out.push(StopTarget { identity: Identity::of(p), pgid: None });
+                out.push(StopTarget {
+                    identity: Identity::of(p),
+                    pgid: None,
+                });
             }
         }
     }
@@ -61,7 +75,11 @@ pub fn targets(
 }
 
 /// Stops everything `closed` owned and drops its records (keeping those of survivors).
-pub fn close(registry: &Registry, config: &Config, closed: &ClosedSession) -> anyhow::Result<StopOutcome> {
+pub fn close(
+    registry: &Registry,
+    config: &Config,
+    closed: &ClosedSession,
+) -> anyhow::Result<StopOutcome> {
     let owner = Owner::Session(closed.name.clone());
     let (records, warnings) = registry.load(&owner);
     for w in warnings {
@@ -71,10 +89,19 @@ pub fn close(registry: &Registry, config: &Config, closed: &ClosedSession) -> an
     let uid = procs::my_uid();
     snap.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
     let matcher = Matcher::from_config(config);
-    let targets = targets(&snap, &records, closed, &matcher, config.sessions.on_close, uid);
+    let targets = targets(
+        &snap,
+        &records,
+        closed,
+        &matcher,
+        config.sessions.on_close,
+        uid,
+    );
     let outcome = stop_trees(&targets, &StopOptions::with_grace(config.daemon.stop_grace))?;
     let survivors: HashSet<i32> = outcome.survivors().map(|s| s.pid).collect();
-    registry.update(&owner, |recs| recs.retain(|r| survivors.contains(&r.pid) && r.identity().is_alive()))?;
+    registry.update(&owner, |recs| {
+        recs.retain(|r| survivors.contains(&r.pid) && r.identity().is_alive())
+    })?;
     Ok(outcome)
 }
 
@@ -95,7 +122,11 @@ mod tests {
             cmdline: args.iter().map(|s| s.to_string()).collect(),
             state: 'S',
             env: Some(EnvTags {
-                tmux: tag.map(|(server_pid, session_id)| TmuxTag { socket: "/s".into(), server_pid, session_id }),
+                tmux: tag.map(|(server_pid, session_id)| TmuxTag {
+                    socket: "/s".into(),
+                    server_pid,
+                    session_id,
+                }),
                 ..Default::default()
             }),
             ..Default::default()
@@ -128,8 +159,17 @@ mod tests {
             session_id: Some(3),
         };
         let m = Matcher::from_config(&Config::default());
-        let closed = ClosedSession { name: "s".into(), id: None, server_pid: Some(5) };
-        let pids = |on| targets(&snap, std::slice::from_ref(&rec), &closed, &m, on, 1000).iter().map(|t| t.identity.pid).collect::<Vec<_>>();
+        let closed = ClosedSession {
+            name: "s".into(),
+            id: None,
+            server_pid: Some(5),
+        };
+        let pids = |on| {
+            targets(&snap, std::slice::from_ref(&rec), &closed, &m, on, 1000)
+                .iter()
+                .map(|t| t.identity.pid)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(pids(OnClose::Mcp), vec![14, 10]);
         assert_eq!(pids(OnClose::All), vec![14, 10, 11]);
     }

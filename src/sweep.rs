@@ -8,6 +8,7 @@
 //!   decides: PID 1 or a user service manager (`systemd --user`, launchd) means orphan, anything else
 //!   (tmux, an agent, a shell, an editor, mcpd) means owned. Processes mcpd spawned for a global server,
 //!   or under a spawned server, are owned by that server whatever their parent.
+//!
 //! Lineage orphans younger than `orphan_min_age` are left alone (a launcher may still be starting).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -47,9 +48,13 @@ pub enum OrphanWhy {
 impl std::fmt::Display for OrphanWhy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OrphanWhy::Reparented { to_pid, to_name } => write!(f, "reparented to {to_name} (pid {to_pid})"),
+            OrphanWhy::Reparented { to_pid, to_name } => {
+                write!(f, "reparented to {to_name} (pid {to_pid})")
+            }
             OrphanWhy::SessionGone { session } => write!(f, "its tmux session {session:?} is gone"),
-            OrphanWhy::TmuxServerGone { server_pid } => write!(f, "its tmux server (pid {server_pid}) is gone"),
+            OrphanWhy::TmuxServerGone { server_pid } => {
+                write!(f, "its tmux server (pid {server_pid}) is gone")
+            }
         }
     }
 }
@@ -93,7 +98,12 @@ impl Ctx<'_> {
         if let Some(r) = self.live_records.get(&p.pid) {
             return Some((r.owner.clone(), Some(r.origin)));
         }
-        if let Some(o) = p.env.as_ref().and_then(|e| e.mcpd_owner.as_deref()).and_then(|o| Owner::parse(o).ok()) {
+        if let Some(o) = p
+            .env
+            .as_ref()
+            .and_then(|e| e.mcpd_owner.as_deref())
+            .and_then(|o| Owner::parse(o).ok())
+        {
             return Some((o, None));
         }
         for a in self.inp.snapshot.ancestors(p.pid) {
@@ -103,10 +113,10 @@ impl Ctx<'_> {
         }
         let tag = p.env.as_ref().and_then(|e| e.tmux.as_ref())?;
         let view = self.inp.tmux?;
-        if tag.server_pid == view.server_pid {
-            if let Some(s) = view.session_by_id(tag.session_id) {
-                return Some((Owner::Session(s.name.clone()), None));
-            }
+        if tag.server_pid == view.server_pid
+            && let Some(s) = view.session_by_id(tag.session_id)
+        {
+            return Some((Owner::Session(s.name.clone()), None));
         }
         None
     }
@@ -116,22 +126,37 @@ impl Ctx<'_> {
     fn under_spawned(&self, p: &ProcInfo) -> bool {
         std::iter::once(p.pid)
             .chain(self.inp.snapshot.ancestors(p.pid))
-            .any(|pid| self.live_records.get(&pid).is_some_and(|r| r.origin == Origin::Spawned))
-            || p.env.as_ref().and_then(|e| e.mcpd_owner.as_deref()).is_some_and(|o| o.starts_with("global:"))
+            .any(|pid| {
+                self.live_records
+                    .get(&pid)
+                    .is_some_and(|r| r.origin == Origin::Spawned)
+            })
+            || p.env
+                .as_ref()
+                .and_then(|e| e.mcpd_owner.as_deref())
+                .is_some_and(|o| o.starts_with("global:"))
     }
 
     fn lineage(&self, p: &ProcInfo) -> Lineage {
         let snap = self.inp.snapshot;
         for a in snap.ancestors(p.pid) {
-            let Some(ap) = snap.get(a) else { return Lineage::Owned };
+            let Some(ap) = snap.get(a) else {
+                return Lineage::Owned;
+            };
             if a == 1 {
-                return Lineage::Orphan { to_pid: 1, to_name: ap.comm.clone() };
+                return Lineage::Orphan {
+                    to_pid: 1,
+                    to_name: ap.comm.clone(),
+                };
             }
             if self.inp.matcher.is_launcher(ap) || self.inp.matcher.is_mcp(ap) {
                 continue;
             }
             if is_user_manager(ap) {
-                return Lineage::Orphan { to_pid: a, to_name: ap.comm.clone() };
+                return Lineage::Orphan {
+                    to_pid: a,
+                    to_name: ap.comm.clone(),
+                };
             }
             return Lineage::Owned;
         }
@@ -144,21 +169,26 @@ impl Ctx<'_> {
         let view = self.inp.tmux?;
         if let Some(Owner::Session(name)) = owner {
             if view.session(name).is_none() {
-                return Some(OrphanWhy::SessionGone { session: name.clone() });
+                return Some(OrphanWhy::SessionGone {
+                    session: name.clone(),
+                });
             }
             return None;
         }
         let tag = p.env.as_ref().and_then(|e| e.tmux.as_ref())?;
-        let server_alive = self
-            .inp
-            .snapshot
-            .get(tag.server_pid)
-            .is_some_and(|s| crate::procs::guard::is_tmux_server(s) || s.comm.starts_with("tmux"));
+        let server_alive =
+            self.inp.snapshot.get(tag.server_pid).is_some_and(|s| {
+                crate::procs::guard::is_tmux_server(s) || s.comm.starts_with("tmux")
+            });
         if !server_alive {
-            return Some(OrphanWhy::TmuxServerGone { server_pid: tag.server_pid });
+            return Some(OrphanWhy::TmuxServerGone {
+                server_pid: tag.server_pid,
+            });
         }
         if tag.server_pid == view.server_pid && view.session_by_id(tag.session_id).is_none() {
-            return Some(OrphanWhy::SessionGone { session: format!("${}", tag.session_id) });
+            return Some(OrphanWhy::SessionGone {
+                session: format!("${}", tag.session_id),
+            });
         }
         None
     }
@@ -170,7 +200,10 @@ pub fn classify(inp: &Inputs) -> Vec<Classified> {
     let live_records: HashMap<i32, &Record> = inp
         .records
         .iter()
-        .filter(|r| snap.get(r.pid).is_some_and(|p| p.start_ticks == r.start_ticks && !p.is_zombie()))
+        .filter(|r| {
+            snap.get(r.pid)
+                .is_some_and(|p| p.start_ticks == r.start_ticks && !p.is_zombie())
+        })
         .map(|r| (r.pid, r))
         .collect();
     let ctx = Ctx { inp, live_records };
@@ -206,7 +239,13 @@ pub fn classify(inp: &Inputs) -> Vec<Classified> {
                 }
             }
         };
-        out.push(Classified { pid: p.pid, owner, recorded, orphan, young });
+        out.push(Classified {
+            pid: p.pid,
+            owner,
+            recorded,
+            orphan,
+            young,
+        });
     }
     out
 }
@@ -271,7 +310,11 @@ impl Plan {
 /// and drop records whose process is gone, recycled, or whose session is gone.
 pub fn plan(inp: &Inputs, classified: &[Classified]) -> Plan {
     let snap = inp.snapshot;
-    let stoppable: BTreeMap<i32, &Classified> = classified.iter().filter(|c| c.stoppable()).map(|c| (c.pid, c)).collect();
+    let stoppable: BTreeMap<i32, &Classified> = classified
+        .iter()
+        .filter(|c| c.stoppable())
+        .map(|c| (c.pid, c))
+        .collect();
     let mut plan = Plan::default();
     let mut pgid_of: HashMap<Identity, i32> = HashMap::new();
     for r in inp.records {
@@ -279,17 +322,28 @@ pub fn plan(inp: &Inputs, classified: &[Classified]) -> Plan {
     }
     for (pid, c) in &stoppable {
         let Some(p) = snap.get(*pid) else { continue };
-        if snap.ancestors(*pid).iter().any(|a| stoppable.contains_key(a)) {
+        if snap
+            .ancestors(*pid)
+            .iter()
+            .any(|a| stoppable.contains_key(a))
+        {
             continue;
         }
         let id = Identity::of(p);
         plan.stop.push(PlannedStop {
-            target: StopTarget { identity: id, pgid: pgid_of.get(&id).copied() },
+            target: StopTarget {
+                identity: id,
+                pgid: pgid_of.get(&id).copied(),
+            },
             pid: *pid,
             command: p.command(),
             rss_bytes: snap.tree_rss(*pid),
             owner: c.owner.as_ref().map(ToString::to_string),
-            reason: c.orphan.as_ref().map(ToString::to_string).unwrap_or_default(),
+            reason: c
+                .orphan
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         });
     }
     let gone_sessions: HashSet<&str> = match inp.tmux {
@@ -306,11 +360,18 @@ pub fn plan(inp: &Inputs, classified: &[Classified]) -> Plan {
             None => Some(DropWhy::Gone),
             Some(p) if p.is_zombie() => Some(DropWhy::Gone),
             Some(p) if p.start_ticks != r.start_ticks => Some(DropWhy::Recycled),
-            Some(_) if r.owner.session().is_some_and(|s| gone_sessions.contains(s)) => Some(DropWhy::SessionGone),
+            Some(_) if r.owner.session().is_some_and(|s| gone_sessions.contains(s)) => {
+                Some(DropWhy::SessionGone)
+            }
             Some(_) => None,
         };
         if let Some(why) = why {
-            plan.drop.push(PlannedDrop { owner: r.owner.clone(), pid: r.pid, start_time: r.start_ticks, why });
+            plan.drop.push(PlannedDrop {
+                owner: r.owner.clone(),
+                pid: r.pid,
+                start_time: r.start_ticks,
+                why,
+            });
         }
     }
     plan
@@ -320,9 +381,9 @@ pub fn plan(inp: &Inputs, classified: &[Classified]) -> Plan {
 #[path = "sweep_tests.rs"]
 mod tests;
 
-/// Pure: the MCP-like processes running under each live session's panes that are not recorded yet,
-/// as adopted records for that session. The pane's own process (a shell, or the agent itself) and
-/// anything not MCP-like (the agent) are never recorded.
+/// Pure: the MCP-like processes running in each live session's panes (the pane's process and its
+/// descendants) that are not recorded yet, as adopted records for that session. Whatever is not
+/// MCP-like, like the shell or the agent (a pane leader or deeper), is never recorded.
 pub fn adoptions(
     snapshot: &Snapshot,
     panes: &[crate::tmux::Pane],
@@ -335,9 +396,13 @@ pub fn adoptions(
     let mut seen: HashSet<i32> = HashSet::new();
     let mut out = Vec::new();
     for pane in panes {
-        for pid in snapshot.descendants(pane.pid) {
+        for pid in std::iter::once(pane.pid).chain(snapshot.descendants(pane.pid)) {
             let Some(p) = snapshot.get(pid) else { continue };
-            if p.uid != my_uid || p.is_zombie() || !seen.insert(pid) || known.contains(&Identity::of(p)) {
+            if p.uid != my_uid
+                || p.is_zombie()
+                || !seen.insert(pid)
+                || known.contains(&Identity::of(p))
+            {
                 continue;
             }
             if !matcher.is_mcp(p) {

@@ -19,7 +19,13 @@ fn proc(pid: i32, ppid: i32, age: u64, args: &[&str]) -> ProcInfo {
         uid: ME,
         start_ticks: (NOW as u64 - age) * HZ,
         rss_bytes: 10_000_000,
-        comm: args[0].rsplit('/').next().unwrap().chars().take(15).collect(),
+        comm: args[0]
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .chars()
+            .take(15)
+            .collect(),
         cmdline: args.iter().map(|s| s.to_string()).collect(),
         state: 'S',
         env: None,
@@ -38,7 +44,11 @@ fn matcher() -> Matcher {
     Matcher::from_config(&crate::config::Config::default())
 }
 
-fn run(procs: Vec<ProcInfo>, records: &[Record], tmux: Option<&TmuxView>) -> (Vec<Classified>, Plan) {
+fn run(
+    procs: Vec<ProcInfo>,
+    records: &[Record],
+    tmux: Option<&TmuxView>,
+) -> (Vec<Classified>, Plan) {
     let mut procs = procs;
     for p in &mut procs {
         if p.comm == "tmux" {
@@ -47,21 +57,54 @@ fn run(procs: Vec<ProcInfo>, records: &[Record], tmux: Option<&TmuxView>) -> (Ve
     }
     let snap = Snapshot::from_procs(procs, HZ, 0, NOW);
     let m = matcher();
-    let inp = Inputs { snapshot: &snap, records, tmux, matcher: &m, my_uid: ME, orphan_min_age: Duration::from_secs(60) };
+    let inp = Inputs {
+        snapshot: &snap,
+        records,
+        tmux,
+        matcher: &m,
+        my_uid: ME,
+        orphan_min_age: Duration::from_secs(60),
+    };
     let c = classify(&inp);
     let p = plan(&inp, &c);
     (c, p)
 }
 
 fn get(c: &[Classified], pid: i32) -> &Classified {
-    c.iter().find(|c| c.pid == pid).unwrap_or_else(|| panic!("pid {pid} not classified as MCP-like: {c:?}"))
+    c.iter()
+        .find(|c| c.pid == pid)
+        .unwrap_or_else(|| panic!("pid {pid} not classified as MCP-like: {c:?}"))
 }
 
 fn npx_tree(root_ppid: i32, pid0: i32, age: u64) -> Vec<ProcInfo> {
     vec![
-        proc(pid0, root_ppid, age, &["npm", "exec", "@modelcontextprotocol/server-filesystem", "/tmp"]),
-        proc(pid0 + 1, pid0, age, &["sh", "-c", "mcp-server-filesystem /tmp"]),
-        proc(pid0 + 2, pid0 + 1, age, &["node", "/home/u/.npm/_npx/x/node_modules/.bin/mcp-server-filesystem", "/tmp"]),
+        proc(
+            pid0,
+            root_ppid,
+            age,
+            &[
+                "npm",
+                "exec",
+                "@modelcontextprotocol/server-filesystem",
+                "/tmp",
+            ],
+        ),
+        proc(
+            pid0 + 1,
+            pid0,
+            age,
+            &["sh", "-c", "mcp-server-filesystem /tmp"],
+        ),
+        proc(
+            pid0 + 2,
+            pid0 + 1,
+            age,
+            &[
+                "node",
+                "/home/u/.npm/_npx/x/node_modules/.bin/mcp-server-filesystem",
+                "/tmp",
+            ],
+        ),
     ]
 }
 
@@ -79,7 +122,15 @@ fn npx_tree_under_an_agent_in_tmux_is_owned() {
 #[test]
 fn agent_run_by_node_is_passed_over_and_the_shell_owns() {
     let mut t = base();
-    t.push(proc(70, 60, 500, &["node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"]));
+    t.push(proc(
+        70,
+        60,
+        500,
+        &[
+            "node",
+            "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js",
+        ],
+    ));
     t.extend(npx_tree(70, 100, 400));
     let (c, _) = run(t, &[], None);
     assert!(c.iter().all(|c| c.orphan.is_none()));
@@ -91,7 +142,13 @@ fn reparented_npx_tree_is_an_orphan_and_only_its_top_is_planned() {
     t.extend(npx_tree(1, 100, 400));
     let (c, plan) = run(t, &[], None);
     for pid in [100, 101, 102] {
-        assert!(matches!(get(&c, pid).orphan, Some(OrphanWhy::Reparented { to_pid: 1, .. })), "{pid}");
+        assert!(
+            matches!(
+                get(&c, pid).orphan,
+                Some(OrphanWhy::Reparented { to_pid: 1, .. })
+            ),
+            "{pid}"
+        );
     }
     assert_eq!(plan.stop.len(), 1);
     assert_eq!(plan.stop[0].pid, 100);
@@ -108,7 +165,10 @@ fn half_dead_tree_sh_under_pid1_is_an_orphan() {
     t.extend(tree);
     let (c, plan) = run(t, &[], None);
     assert!(get(&c, 102).orphan.is_some());
-    assert_eq!(plan.stop.iter().map(|s| s.pid).collect::<Vec<_>>(), vec![101]);
+    assert_eq!(
+        plan.stop.iter().map(|s| s.pid).collect::<Vec<_>>(),
+        vec![101]
+    );
 }
 
 #[test]
@@ -116,18 +176,43 @@ fn uvx_tree_reparented_to_systemd_user_is_an_orphan() {
     let mut t = base();
     t.push(proc(20, 1, 9000, &["/lib/systemd/systemd", "--user"]));
     t[3].comm = "systemd".into();
-    t.push(proc(200, 20, 300, &["/home/u/.local/bin/uv", "tool", "uvx", "mcp-server-time"]));
-    t.push(proc(201, 200, 300, &["python3.12", "/home/u/.cache/uv/bin/mcp-server-time"]));
+    t.push(proc(
+        200,
+        20,
+        300,
+        &["/home/u/.local/bin/uv", "tool", "uvx", "mcp-server-time"],
+    ));
+    t.push(proc(
+        201,
+        200,
+        300,
+        &["python3.12", "/home/u/.cache/uv/bin/mcp-server-time"],
+    ));
     let (c, plan) = run(t, &[], None);
-    assert!(matches!(&get(&c, 201).orphan, Some(OrphanWhy::Reparented { to_pid: 20, to_name }) if to_name == "systemd"));
+    assert!(
+        matches!(&get(&c, 201).orphan, Some(OrphanWhy::Reparented { to_pid: 20, to_name }) if to_name == "systemd")
+    );
     assert_eq!(plan.stop[0].pid, 200);
 }
 
 #[test]
 fn editor_owned_server_is_not_an_orphan() {
     let mut t = base();
-    t.push(proc(300, 1, 900, &["/usr/share/code/code", "--type=extensionHost"]));
-    t.push(proc(301, 300, 800, &["node", "/x/node_modules/@modelcontextprotocol/server-memory/dist/index.js"]));
+    t.push(proc(
+        300,
+        1,
+        900,
+        &["/usr/share/code/code", "--type=extensionHost"],
+    ));
+    t.push(proc(
+        301,
+        300,
+        800,
+        &[
+            "node",
+            "/x/node_modules/@modelcontextprotocol/server-memory/dist/index.js",
+        ],
+    ));
     let (c, _) = run(t, &[], None);
     assert!(get(&c, 301).orphan.is_none());
 }
@@ -161,24 +246,45 @@ fn view(server_pid: i32, sessions: &[(u32, &str)]) -> TmuxView {
         socket_path: "/tmp/s".into(),
         sessions: sessions
             .iter()
-            .map(|(id, n)| SessionInfo { id: *id, name: n.to_string(), attached: 0, activity: 0, created: 0 })
+            .map(|(id, n)| SessionInfo {
+                id: *id,
+                name: n.to_string(),
+                attached: 0,
+                activity: 0,
+                created: 0,
+            })
             .collect(),
     }
 }
 
 fn record(p: &ProcInfo, owner: Owner, origin: Origin) -> Record {
-    Record { pid: p.pid, start_ticks: p.start_ticks, pgid: p.pgid, owner, origin, server: None, command: p.command(), recorded_at: 0, session_id: None }
+    Record {
+        pid: p.pid,
+        start_ticks: p.start_ticks,
+        pgid: p.pgid,
+        owner,
+        origin,
+        server: None,
+        command: p.command(),
+        recorded_at: 0,
+        session_id: None,
+    }
 }
 
 #[test]
 fn recorded_session_gone_means_orphan_whatever_the_age_and_records_drop() {
     let mut t = base();
     let tree = npx_tree(60, 100, 2); // young, and still under a live shell (SIGHUP ignored)
-    let recs: Vec<Record> = tree.iter().map(|p| record(p, Owner::Session("dead".into()), Origin::Adopted)).collect();
+    let recs: Vec<Record> = tree
+        .iter()
+        .map(|p| record(p, Owner::Session("dead".into()), Origin::Adopted))
+        .collect();
     t.extend(tree);
     let v = view(50, &[(0, "work")]);
     let (c, plan) = run(t, &recs, Some(&v));
-    assert!(matches!(&get(&c, 102).orphan, Some(OrphanWhy::SessionGone { session }) if session == "dead"));
+    assert!(
+        matches!(&get(&c, 102).orphan, Some(OrphanWhy::SessionGone { session }) if session == "dead")
+    );
     assert_eq!(plan.stop.len(), 1);
     assert_eq!(plan.drop.len(), 3);
     assert!(plan.drop.iter().all(|d| d.why == DropWhy::SessionGone));
@@ -188,7 +294,10 @@ fn recorded_session_gone_means_orphan_whatever_the_age_and_records_drop() {
 fn session_records_are_not_judged_without_tmux() {
     let mut t = base();
     let tree = npx_tree(60, 100, 400);
-    let recs: Vec<Record> = tree.iter().map(|p| record(p, Owner::Session("dead".into()), Origin::Adopted)).collect();
+    let recs: Vec<Record> = tree
+        .iter()
+        .map(|p| record(p, Owner::Session("dead".into()), Origin::Adopted))
+        .collect();
     t.extend(tree);
     let (c, plan) = run(t, &recs, None);
     assert!(get(&c, 100).orphan.is_none());
@@ -199,14 +308,43 @@ fn session_records_are_not_judged_without_tmux() {
 fn tmux_tag_of_a_dead_server_or_closed_session_means_orphan() {
     let mut t = base();
     let mut tree = npx_tree(60, 100, 400);
-    tree[0].env = Some(EnvTags { tmux: Some(TmuxTag { socket: "/tmp/s".into(), server_pid: 999, session_id: 0 }), ..Default::default() });
-    tree[1].env = Some(EnvTags { tmux: Some(TmuxTag { socket: "/tmp/s".into(), server_pid: 50, session_id: 7 }), ..Default::default() });
-    tree[2].env = Some(EnvTags { tmux: Some(TmuxTag { socket: "/tmp/s".into(), server_pid: 50, session_id: 0 }), ..Default::default() });
+    tree[0].env = Some(EnvTags {
+        tmux: Some(TmuxTag {
+            socket: "/tmp/s".into(),
+            server_pid: 999,
+            session_id: 0,
+        }),
+        ..Default::default()
+    });
+    tree[1].env = Some(EnvTags {
+        tmux: Some(TmuxTag {
+            socket: "/tmp/s".into(),
+            server_pid: 50,
+            session_id: 7,
+        }),
+        ..Default::default()
+    });
+    tree[2].env = Some(EnvTags {
+        tmux: Some(TmuxTag {
+            socket: "/tmp/s".into(),
+            server_pid: 50,
+            session_id: 0,
+        }),
+        ..Default::default()
+    });
     t.extend(tree);
     let v = view(50, &[(0, "work")]);
     let (c, _) = run(t, &[], Some(&v));
-    assert_eq!(get(&c, 100).orphan, Some(OrphanWhy::TmuxServerGone { server_pid: 999 }));
-    assert_eq!(get(&c, 101).orphan, Some(OrphanWhy::SessionGone { session: "$7".into() }));
+    assert_eq!(
+        get(&c, 100).orphan,
+        Some(OrphanWhy::TmuxServerGone { server_pid: 999 })
+    );
+    assert_eq!(
+        get(&c, 101).orphan,
+        Some(OrphanWhy::SessionGone {
+            session: "$7".into()
+        })
+    );
     assert_eq!(get(&c, 102).owner, Some(Owner::Session("work".into())));
     assert!(get(&c, 102).orphan.is_none());
 }
@@ -215,7 +353,11 @@ fn tmux_tag_of_a_dead_server_or_closed_session_means_orphan() {
 fn spawned_global_server_is_owned_even_under_pid1() {
     let mut t = base();
     let tree = npx_tree(1, 100, 400);
-    let recs = vec![record(&tree[0], Owner::Global("fs".into()), Origin::Spawned)];
+    let recs = vec![record(
+        &tree[0],
+        Owner::Global("fs".into()),
+        Origin::Spawned,
+    )];
     t.extend(tree);
     let (c, plan) = run(t, &recs, Some(&view(50, &[])));
     for pid in [100, 101, 102] {
@@ -231,7 +373,10 @@ fn recycled_and_gone_records_are_dropped_never_stopped() {
     let victim = proc(500, 60, 400, &["node", "mcp-server-x"]);
     let mut stale = record(&victim, Owner::Session("work".into()), Origin::Adopted);
     stale.start_ticks += 1; // same pid, different process now
-    let gone = Record { pid: 777, ..stale.clone() };
+    let gone = Record {
+        pid: 777,
+        ..stale.clone()
+    };
     t.push(victim);
     let (c, plan) = run(t, &[stale, gone], Some(&view(50, &[(0, "work")])));
     assert!(get(&c, 500).recorded.is_none());
@@ -244,7 +389,10 @@ fn recycled_and_gone_records_are_dropped_never_stopped() {
 fn mcpd_owner_tag_claims_escaped_grandchildren() {
     let mut t = base();
     let mut p = proc(600, 1, 400, &["node", "worker.js"]);
-    p.env = Some(EnvTags { mcpd_owner: Some("global:fs".into()), ..Default::default() });
+    p.env = Some(EnvTags {
+        mcpd_owner: Some("global:fs".into()),
+        ..Default::default()
+    });
     t.push(p);
     let (c, plan) = run(t, &[], None);
     assert_eq!(get(&c, 600).owner, Some(Owner::Global("fs".into())));
@@ -254,15 +402,30 @@ fn mcpd_owner_tag_claims_escaped_grandchildren() {
 #[test]
 fn adoption_records_servers_not_the_agent_or_the_shell() {
     let mut t = base();
-    t.push(proc(70, 60, 500, &["node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"]));
+    t.push(proc(
+        70,
+        60,
+        500,
+        &[
+            "node",
+            "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js",
+        ],
+    ));
     t.extend(npx_tree(70, 100, 400));
     t.push(proc(110, 70, 300, &["rg", "foo"]));
     let snap = Snapshot::from_procs(t, HZ, 0, NOW);
-    let panes = vec![crate::tmux::Pane { pid: 60, session_id: 0, session_name: "work".into() }];
+    let panes = vec![crate::tmux::Pane {
+        pid: 60,
+        session_id: 0,
+        session_name: "work".into(),
+    }];
     let recs = adoptions(&snap, &panes, &matcher(), &[], ME, 5);
     let pids: Vec<i32> = recs.iter().map(|r| r.pid).collect();
     assert_eq!(pids, vec![100, 101, 102]);
-    assert!(recs.iter().all(|r| r.owner == Owner::Session("work".into()) && r.session_id == Some(0)));
+    assert!(
+        recs.iter()
+            .all(|r| r.owner == Owner::Session("work".into()) && r.session_id == Some(0))
+    );
     // Already recorded: nothing new.
     assert!(adoptions(&snap, &panes, &matcher(), &recs, ME, 5).is_empty());
 }
@@ -274,7 +437,14 @@ fn agent_as_pane_leader_is_not_adopted() {
     t.push(proc(70, 50, 500, &["node", "/x/claude-code/cli.js"]));
     t.extend(npx_tree(70, 100, 400));
     let snap = Snapshot::from_procs(t, HZ, 0, NOW);
-    let panes = vec![crate::tmux::Pane { pid: 70, session_id: 1, session_name: "s".into() }];
-    let pids: Vec<i32> = adoptions(&snap, &panes, &matcher(), &[], ME, 5).iter().map(|r| r.pid).collect();
+    let panes = vec![crate::tmux::Pane {
+        pid: 70,
+        session_id: 1,
+        session_name: "s".into(),
+    }];
+    let pids: Vec<i32> = adoptions(&snap, &panes, &matcher(), &[], ME, 5)
+        .iter()
+        .map(|r| r.pid)
+        .collect();
     assert_eq!(pids, vec![100, 101, 102]);
 }

@@ -13,7 +13,9 @@ pub const MIN_VERSION: (u32, u32) = (3, 0);
 /// Errors talking to tmux.
 #[derive(Debug, thiserror::Error)]
 pub enum TmuxError {
-    #[error("tmux is not installed (or not on PATH); install it, e.g. `apt-get install tmux` or `brew install tmux`")]
+    #[error(
+        "tmux is not installed (or not on PATH); install it, e.g. `apt-get install tmux` or `brew install tmux`"
+    )]
     Missing,
     #[error("tmux {found} is too old: mcpd needs tmux {}.{} or newer", MIN_VERSION.0, MIN_VERSION.1)]
     TooOld { found: String },
@@ -78,7 +80,9 @@ impl Tmux {
             .ok()
             .and_then(|v| crate::procs::environ::TmuxTag::parse(&v))
             .map(|t| PathBuf::from(t.socket));
-        Tmux { socket: explicit.or(from_env) }
+        Tmux {
+            socket: explicit.or(from_env),
+        }
     }
 
     /// The socket given with `-S`, if any (None: tmux's default).
@@ -107,25 +111,51 @@ impl Tmux {
 
     /// Runs tmux with `args` and returns its stdout.
     pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Result<String, TmuxError> {
-        let out = self.command().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).output().map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound { TmuxError::Missing } else { TmuxError::Io(e) }
-        })?;
+        let out = self
+            .command()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    TmuxError::Missing
+                } else {
+                    TmuxError::Io(e)
+                }
+            })?;
         if out.status.success() {
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
         let message = String::from_utf8_lossy(&out.stderr).trim().to_string();
         if message.starts_with("no server running") || message.starts_with("error connecting to") {
-            return Err(TmuxError::NoServer { socket: self.describe() });
+            return Err(TmuxError::NoServer {
+                socket: self.describe(),
+            });
         }
-        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
-        Err(TmuxError::Failed { args: args.join(" "), message })
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .collect();
+        Err(TmuxError::Failed {
+            args: args.join(" "),
+            message,
+        })
     }
 
     /// Checks that tmux is installed and new enough.
     pub fn check_version() -> Result<String, TmuxError> {
-        let out = Command::new("tmux").arg("-V").stdin(Stdio::null()).output().map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound { TmuxError::Missing } else { TmuxError::Io(e) }
-        })?;
+        let out = Command::new("tmux")
+            .arg("-V")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    TmuxError::Missing
+                } else {
+                    TmuxError::Io(e)
+                }
+            })?;
         let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
         match parse_version(&v) {
             Some(found) if found >= MIN_VERSION => Ok(v),
@@ -148,7 +178,12 @@ impl Tmux {
 
     /// Every pane's process with its session.
     pub fn panes(&self) -> Result<Vec<Pane>, TmuxError> {
-        let out = match self.run(&["list-panes", "-a", "-F", "#{pane_pid}\t#{session_id}\t#{session_name}"]) {
+        let out = match self.run(&[
+            "list-panes",
+            "-a",
+            "-F",
+            "#{pane_pid}\t#{session_id}\t#{session_name}",
+        ]) {
             Ok(o) => o,
             Err(TmuxError::NoServer { .. }) => return Ok(Vec::new()),
             Err(e) => return Err(e),
@@ -186,7 +221,12 @@ fn parse_version(v: &str) -> Option<(u32, u32)> {
     let num = v.split_whitespace().nth(1)?;
     let mut parts = num.split('.');
     let major = parts.next()?.parse().ok()?;
-    let minor: String = parts.next().unwrap_or("0").chars().take_while(char::is_ascii_digit).collect();
+    let minor: String = parts
+        .next()
+        .unwrap_or("0")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     Some((major, minor.parse().unwrap_or(0)))
 }
 
@@ -196,12 +236,20 @@ pub fn parse_sessions(out: &str, socket: Option<&Path>) -> TmuxView {
     let mut view = TmuxView::default();
     for line in out.lines() {
         let mut f = line.splitn(7, '\t');
-        let (Some(id), Some(att), Some(act), Some(created), Some(pid), Some(sock), Some(name)) =
-            (f.next(), f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
-        else {
+        let (Some(id), Some(att), Some(act), Some(created), Some(pid), Some(sock), Some(name)) = (
+            f.next(),
+            f.next(),
+            f.next(),
+            f.next(),
+            f.next(),
+            f.next(),
+            f.next(),
+        ) else {
             continue;
         };
-        let Some(id) = id.strip_prefix('$').and_then(|i| i.parse().ok()) else { continue };
+        let Some(id) = id.strip_prefix('$').and_then(|i| i.parse().ok()) else {
+            continue;
+        };
         view.server_pid = pid.parse().unwrap_or(0);
         view.socket_path = sock.to_string();
         view.sessions.push(SessionInfo {

@@ -39,7 +39,11 @@ impl Env {
     pub fn load(config: Option<PathBuf>, tmux_socket: Option<PathBuf>) -> anyhow::Result<Env> {
         let paths = Paths::resolve(config)?;
         let config = Config::load(&paths.config_file)?;
-        Ok(Env { paths, config, tmux: Tmux::new(tmux_socket) })
+        Ok(Env {
+            paths,
+            config,
+            tmux: Tmux::new(tmux_socket),
+        })
     }
 
     pub fn registry(&self) -> anyhow::Result<Registry> {

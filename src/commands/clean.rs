@@ -35,7 +35,14 @@ fn adopt(w: &mut World) -> anyhow::Result<usize> {
         Err(_) => return Ok(0),
     };
     let now = w.snapshot.taken_at as u64;
-    let new = sweep::adoptions(&w.snapshot, &panes, &w.matcher, &w.records, procs::my_uid(), now);
+    let new = sweep::adoptions(
+        &w.snapshot,
+        &panes,
+        &w.matcher,
+        &w.records,
+        procs::my_uid(),
+        now,
+    );
     let n = new.len();
     if n > 0 {
         for warn in w.registry.add(new.clone())? {
@@ -49,7 +56,9 @@ fn adopt(w: &mut World) -> anyhow::Result<usize> {
 
 fn detached_candidates(w: &World, older_than: Duration) -> Vec<(String, u32, u64)> {
     let now = w.snapshot.taken_at as u64;
-    let Some(view) = &w.tmux_view else { return Vec::new() };
+    let Some(view) = &w.tmux_view else {
+        return Vec::new();
+    };
     view.sessions
         .iter()
         .filter(|s| s.attached == 0 && now.saturating_sub(s.activity) >= older_than.as_secs())
@@ -82,25 +91,36 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
     let mut outcome_all = StopOutcome::default();
     if a.detached {
         if w.tmux_view.is_none() {
-            anyhow::bail!("--detached needs tmux, which could not be reached ({})", w.tmux.describe());
+            anyhow::bail!(
+                "--detached needs tmux, which could not be reached ({})",
+                w.tmux.describe()
+            );
         }
         let cands = detached_candidates(&w, older_than);
         if cands.is_empty() {
             if !a.json {
-                println!("No detached sessions idle for {} or more.", human_duration(older_than));
+                println!(
+                    "No detached sessions idle for {} or more.",
+                    human_duration(older_than)
+                );
             }
         } else {
             if !a.json || a.dry_run {
                 let verb = if a.dry_run { "Would close" } else { "Closing" };
                 eprintln!("{verb} {} detached session(s):", cands.len());
                 for (name, _, idle) in &cands {
-                    eprintln!("  {name}  (idle {})", human_duration(Duration::from_secs(*idle)));
+                    eprintln!(
+                        "  {name}  (idle {})",
+                        human_duration(Duration::from_secs(*idle))
+                    );
                 }
             }
             if !a.dry_run {
                 if !a.yes {
                     if !std::io::stdin().is_terminal() {
-                        anyhow::bail!("refusing to close sessions without confirmation: no terminal to ask on; pass --yes");
+                        anyhow::bail!(
+                            "refusing to close sessions without confirmation: no terminal to ask on; pass --yes"
+                        );
                     }
                     if !confirm("Close them and stop what they own?")? {
                         println!("Nothing closed.");
@@ -111,16 +131,32 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
                 let registry = w.registry.clone();
                 for (name, id, _) in cands {
                     // Kill the session first so nothing new starts in it, then stop what it owned.
-                    if let Err(e) = w.tmux.run(&[std::ffi::OsString::from("kill-session"), "-t".into(), crate::tmux::exact(&name)]) {
+                    if let Err(e) = w.tmux.run(&[
+                        std::ffi::OsString::from("kill-session"),
+                        "-t".into(),
+                        crate::tmux::exact(&name),
+                    ]) {
                         eprintln!("warning: cannot close session {name:?}: {e}");
                         continue;
                     }
-                    let out = session::close(&registry, &w.config, &ClosedSession { name: name.clone(), id: Some(id), server_pid })?;
+                    let out = session::close(
+                        &registry,
+                        &w.config,
+                        &ClosedSession {
+                            name: name.clone(),
+                            id: Some(id),
+                            server_pid,
+                        },
+                    )?;
                     stopped.extend(out.stopped.clone());
                     closed_sessions.push(name);
                 }
                 // The world changed: look again.
-                let env = Env { paths: w.paths.clone(), config: w.config.clone(), tmux: w.tmux.clone() };
+                let env = Env {
+                    paths: w.paths.clone(),
+                    config: w.config.clone(),
+                    tmux: w.tmux.clone(),
+                };
                 w = World::gather(env)?;
             }
         }
@@ -130,13 +166,25 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
     if let Some(m) = &a.matching {
         let snap = &w.snapshot;
         let in_tree = |pid: i32| {
-            std::iter::once(pid).chain(snap.descendants(pid)).any(|p| snap.get(p).is_some_and(|p| p.command().contains(m.as_str())))
+            std::iter::once(pid).chain(snap.descendants(pid)).any(|p| {
+                snap.get(p)
+                    .is_some_and(|p| p.command().contains(m.as_str()))
+            })
         };
         plan.stop.retain(|s| in_tree(s.pid));
     }
     if a.dry_run {
         if a.json {
-            let r = CleanResult { dry_run: true, plan: &plan, closed_sessions, stopped, freed_bytes: 0, survivors: vec![], dropped_records: 0, adopted };
+            let r = CleanResult {
+                dry_run: true,
+                plan: &plan,
+                closed_sessions,
+                stopped,
+                freed_bytes: 0,
+                survivors: vec![],
+                dropped_records: 0,
+                adopted,
+            };
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {
             print_plan(&plan, style);
@@ -146,15 +194,35 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
 
     if !plan.stop.is_empty() {
         let targets: Vec<_> = plan.stop.iter().map(|s| s.target.clone()).collect();
-        outcome_all = stop_trees(&targets, &StopOptions::with_grace(w.config.daemon.stop_grace))?;
+        outcome_all = stop_trees(
+            &targets,
+            &StopOptions::with_grace(w.config.daemon.stop_grace),
+        )?;
     }
     stopped.extend(outcome_all.stopped.clone());
     let dropped = drop_stale(&w)?;
-    let survivors: Vec<i32> = stopped.iter().filter(|s| s.ending == procs::stop::Ending::Survived).map(|s| s.pid).collect();
-    let freed: u64 = stopped.iter().filter(|s| s.ending != procs::stop::Ending::Survived).map(|s| s.rss_bytes).sum();
+    let survivors: Vec<i32> = stopped
+        .iter()
+        .filter(|s| s.ending == procs::stop::Ending::Survived)
+        .map(|s| s.pid)
+        .collect();
+    let freed: u64 = stopped
+        .iter()
+        .filter(|s| s.ending != procs::stop::Ending::Survived)
+        .map(|s| s.rss_bytes)
+        .sum();
 
     if a.json {
-        let r = CleanResult { dry_run: false, plan: &plan, closed_sessions, stopped, freed_bytes: freed, survivors: survivors.clone(), dropped_records: dropped, adopted };
+        let r = CleanResult {
+            dry_run: false,
+            plan: &plan,
+            closed_sessions,
+            stopped,
+            freed_bytes: freed,
+            survivors: survivors.clone(),
+            dropped_records: dropped,
+            adopted,
+        };
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
         if stopped.is_empty() {
@@ -166,20 +234,34 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
                     procs::stop::Ending::Kill => "killed (ignored SIGTERM)",
                     procs::stop::Ending::Survived => "STILL RUNNING",
                 };
-                println!("  {:>7}  {:>8}  {:<24}  {}", s.pid, human_bytes(s.rss_bytes), how, truncate(&s.command, 70));
+                println!(
+                    "  {:>7}  {:>8}  {:<24}  {}",
+                    s.pid,
+                    human_bytes(s.rss_bytes),
+                    how,
+                    truncate(&s.command, 70)
+                );
             }
             println!(
                 "{}",
                 style.bold(&format!(
                     "Stopped {} process{}, {} freed.",
                     stopped.len() - survivors.len(),
-                    if stopped.len() - survivors.len() == 1 { "" } else { "es" },
+                    if stopped.len() - survivors.len() == 1 {
+                        ""
+                    } else {
+                        "es"
+                    },
                     human_bytes(freed)
                 ))
             );
         }
         if !closed_sessions.is_empty() {
-            println!("Closed {} detached session(s): {}", closed_sessions.len(), closed_sessions.join(", "));
+            println!(
+                "Closed {} detached session(s): {}",
+                closed_sessions.len(),
+                closed_sessions.join(", ")
+            );
         }
         if adopted > 0 {
             println!("Adopted {adopted} agent-started MCP process(es) into their sessions.");
@@ -188,7 +270,9 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
             println!("Dropped {dropped} stale record(s).");
         }
         for pid in &survivors {
-            eprintln!("warning: pid {pid} survived SIGKILL (uninterruptible sleep?); run `mcpd clean` again later");
+            eprintln!(
+                "warning: pid {pid} survived SIGKILL (uninterruptible sleep?); run `mcpd clean` again later"
+            );
         }
     }
     Ok(if survivors.is_empty() { 0 } else { 1 })
@@ -222,9 +306,21 @@ fn print_plan(plan: &Plan, style: Style) {
         return;
     }
     if !plan.stop.is_empty() {
-        println!("{}", style.bold(&format!("Would stop {} tree(s), {}:", plan.stop.len(), human_bytes(plan.rss_bytes()))));
+        println!(
+            "{}",
+            style.bold(&format!(
+                "Would stop {} tree(s), {}:",
+                plan.stop.len(),
+                human_bytes(plan.rss_bytes())
+            ))
+        );
         for s in &plan.stop {
-            println!("  {:>7}  {:>8}  {}", s.pid, human_bytes(s.rss_bytes), truncate(&s.command, 80));
+            println!(
+                "  {:>7}  {:>8}  {}",
+                s.pid,
+                human_bytes(s.rss_bytes),
+                truncate(&s.command, 80)
+            );
             println!("           {}", style.dim(&format!("orphan: {}", s.reason)));
         }
     }
@@ -234,5 +330,8 @@ fn print_plan(plan: &Plan, style: Style) {
             println!("  {:>7}  {}  ({:?})", d.pid, d.owner, d.why);
         }
     }
-    println!("{}", style.dim("(dry run: nothing was signalled or changed)"));
+    println!(
+        "{}",
+        style.dim("(dry run: nothing was signalled or changed)")
+    );
 }

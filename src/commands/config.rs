@@ -18,7 +18,10 @@ pub fn run(g: &GlobalArgs, c: ConfigCommand) -> anyhow::Result<i32> {
                     if cfg.servers.len() == 1 { "" } else { "s" }
                 );
             } else {
-                println!("{}: no such file; the built-in defaults apply (`mcpd init` writes a commented one)", paths.config_file.display());
+                println!(
+                    "{}: no such file; the built-in defaults apply (`mcpd init` writes a commented one)",
+                    paths.config_file.display()
+                );
             }
             Ok(0)
         }
@@ -32,7 +35,15 @@ pub fn run(g: &GlobalArgs, c: ConfigCommand) -> anyhow::Result<i32> {
                 });
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                println!("config   {}{}", paths.config_file.display(), if paths.config_file.exists() { "" } else { "  (not present: defaults apply)" });
+                println!(
+                    "config   {}{}",
+                    paths.config_file.display(),
+                    if paths.config_file.exists() {
+                        ""
+                    } else {
+                        "  (not present: defaults apply)"
+                    }
+                );
                 println!("state    {}", paths.state_dir.display());
                 println!("runtime  {}", paths.runtime_dir.display());
             }

@@ -29,7 +29,9 @@ pub const HOOK_INDEX: u32 = 424;
 /// are refused, as are control characters.
 fn shell_word(s: &str, what: &str) -> anyhow::Result<String> {
     if s.contains('#') || s.contains('\'') || s.chars().any(char::is_control) {
-        anyhow::bail!("{what} {s:?} contains `#`, `'` or a control character, which cannot be passed safely through a tmux hook");
+        anyhow::bail!(
+            "{what} {s:?} contains `#`, `'` or a control character, which cannot be passed safely through a tmux hook"
+        );
     }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -67,9 +69,16 @@ pub fn hook_commands(g: &GlobalArgs, socket: &Path) -> anyhow::Result<[(String, 
     Ok([
         (
             "session-closed".to_string(),
-            format!("run-shell '{me} hook session-closed --server-pid #{{pid}} --id #{{q:hook_session}} -- #{{q:hook_session_name}}'"),
+            format!(
+                "run-shell '{me} hook session-closed --server-pid #{{pid}} --id #{{q:hook_session}} -- #{{q:hook_session_name}}'"
+            ),
         ),
-        ("session-renamed".to_string(), format!("run-shell '{me} hook session-renamed -- #{{q:hook_session}} #{{q:hook_session_name}}'")),
+        (
+            "session-renamed".to_string(),
+            format!(
+                "run-shell '{me} hook session-renamed -- #{{q:hook_session}} #{{q:hook_session_name}}'"
+            ),
+        ),
     ])
 }
 
@@ -82,14 +91,23 @@ fn server_socket(tmux: &Tmux) -> anyhow::Result<std::path::PathBuf> {
 pub fn install(g: &GlobalArgs, tmux: &Tmux) -> anyhow::Result<()> {
     let socket = server_socket(tmux)?;
     for (hook, cmd) in hook_commands(g, &socket)? {
-        tmux.run(&[OsString::from("set-hook"), "-g".into(), format!("{hook}[{HOOK_INDEX}]").into(), cmd.into()])?;
+        tmux.run(&[
+            OsString::from("set-hook"),
+            "-g".into(),
+            format!("{hook}[{HOOK_INDEX}]").into(),
+            cmd.into(),
+        ])?;
     }
     Ok(())
 }
 
 fn uninstall(tmux: &Tmux) -> anyhow::Result<()> {
     for hook in ["session-closed", "session-renamed"] {
-        tmux.run(&[OsString::from("set-hook"), "-gu".into(), format!("{hook}[{HOOK_INDEX}]").into()])?;
+        tmux.run(&[
+            OsString::from("set-hook"),
+            "-gu".into(),
+            format!("{hook}[{HOOK_INDEX}]").into(),
+        ])?;
     }
     Ok(())
 }
@@ -97,7 +115,11 @@ fn uninstall(tmux: &Tmux) -> anyhow::Result<()> {
 /// mcpd's installed hook lines, as tmux shows them.
 pub fn installed(tmux: &Tmux) -> anyhow::Result<Vec<String>> {
     let out = tmux.run(&["show-hooks", "-g"])?;
-    Ok(out.lines().filter(|l| l.contains(&format!("[{HOOK_INDEX}]"))).map(str::to_string).collect())
+    Ok(out
+        .lines()
+        .filter(|l| l.contains(&format!("[{HOOK_INDEX}]")))
+        .map(str::to_string)
+        .collect())
 }
 
 pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
@@ -105,7 +127,10 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
     match h {
         HookCommand::Install => {
             install(g, &env.tmux)?;
-            println!("installed mcpd's session-closed and session-renamed hooks on {}", env.tmux.describe());
+            println!(
+                "installed mcpd's session-closed and session-renamed hooks on {}",
+                env.tmux.describe()
+            );
             Ok(0)
         }
         HookCommand::Uninstall => {
@@ -116,7 +141,10 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
         HookCommand::Status => {
             let lines = installed(&env.tmux)?;
             if lines.is_empty() {
-                println!("mcpd's hooks are not installed on {} (`mcpd hook install`)", env.tmux.describe());
+                println!(
+                    "mcpd's hooks are not installed on {} (`mcpd hook install`)",
+                    env.tmux.describe()
+                );
                 Ok(1)
             } else {
                 for l in lines {
@@ -125,16 +153,25 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 Ok(0)
             }
         }
-        HookCommand::SessionClosed { name, foreground, id, server_pid } => {
+        HookCommand::SessionClosed {
+            name,
+            foreground,
+            id,
+            server_pid,
+        } => {
             let id = match id.as_deref() {
                 None | Some("") => None,
-                Some(s) => Some(
-                    s.trim_start_matches('$').parse::<u32>().map_err(|_| anyhow::anyhow!("--id {s:?}: expected a tmux session id like $3"))?,
-                ),
+                Some(s) => Some(s.trim_start_matches('$').parse::<u32>().map_err(|_| {
+                    anyhow::anyhow!("--id {s:?}: expected a tmux session id like $3")
+                })?),
             };
             if foreground {
                 let registry = env.registry()?;
-                let closed = ClosedSession { name: name.clone(), id, server_pid };
+                let closed = ClosedSession {
+                    name: name.clone(),
+                    id,
+                    server_pid,
+                };
                 let out = session::close(&registry, &env.config, &closed)?;
                 let survivors = out.survivors().count();
                 println!(
@@ -142,7 +179,11 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                     out.stopped.len() - survivors,
                     crate::units::human_bytes(out.freed_bytes()),
                     out.elapsed_ms,
-                    if survivors > 0 { format!("; {survivors} survived") } else { String::new() }
+                    if survivors > 0 {
+                        format!("; {survivors} survived")
+                    } else {
+                        String::new()
+                    }
                 );
                 return Ok(if survivors == 0 { 0 } else { 1 });
             }
@@ -150,12 +191,18 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         HookCommand::SessionRenamed { id, name } => {
-            let id: u32 = id.trim_start_matches('$').parse().map_err(|_| anyhow::anyhow!("{id:?}: expected a tmux session id like $3"))?;
+            let id: u32 = id
+                .trim_start_matches('$')
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{id:?}: expected a tmux session id like $3"))?;
             let registry = env.registry()?;
             let (records, _) = registry.load_all();
             let to = Owner::Session(name);
-            let mut olds: Vec<Owner> =
-                records.iter().filter(|r| r.session_id == Some(id) && r.owner != to).map(|r| r.owner.clone()).collect();
+            let mut olds: Vec<Owner> = records
+                .iter()
+                .filter(|r| r.session_id == Some(id) && r.owner != to)
+                .map(|r| r.owner.clone())
+                .collect();
             olds.dedup();
             for from in olds {
                 for w in registry.rename_owner(&from, &to)? {
@@ -169,11 +216,21 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
 
 /// Starts `mcpd hook session-closed --foreground ...` in its own session, logging to
 /// `<state dir>/hook.log`, and returns at once.
-fn spawn_worker(g: &GlobalArgs, env: &crate::world::Env, name: &str, id: Option<u32>, server_pid: Option<i32>) -> anyhow::Result<()> {
+fn spawn_worker(
+    g: &GlobalArgs,
+    env: &crate::world::Env,
+    name: &str,
+    id: Option<u32>,
+    server_pid: Option<i32>,
+) -> anyhow::Result<()> {
     let state = env.paths.ensure_state_dir()?;
     let log_path = state.join("hook.log");
     rotate_if_large(&log_path, 1 << 20);
-    let log = OpenOptions::new().create(true).append(true).open(&log_path).with_context(|| format!("cannot open {}", log_path.display()))?;
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("cannot open {}", log_path.display()))?;
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
     if let Some(c) = &g.config {
@@ -190,13 +247,20 @@ fn spawn_worker(g: &GlobalArgs, env: &crate::world::Env, name: &str, id: Option<
         cmd.arg("--server-pid").arg(p.to_string());
     }
     cmd.arg("--").arg(name);
-    cmd.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    cmd.stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
     // SAFETY: setsid is async-signal-safe; it detaches the worker from tmux's job so tmux exiting
     // (the last session closed) cannot kill it half-way through the stop.
     unsafe {
-        cmd.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(std::io::Error::from));
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
     }
-    cmd.spawn().context("cannot start the session-closed worker")?;
+    cmd.spawn()
+        .context("cannot start the session-closed worker")?;
     Ok(())
 }
 

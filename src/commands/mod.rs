@@ -15,9 +15,18 @@ use crate::world::Env;
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let g = cli.global;
-    let style = Style { color: use_color(g.color) };
+    let style = Style {
+        color: use_color(g.color),
+    };
     match cli.command {
-        None => status::run(&g, &crate::cli::StatusArgs { json: false, check: false }, style),
+        None => status::run(
+            &g,
+            &crate::cli::StatusArgs {
+                json: false,
+                check: false,
+            },
+            style,
+        ),
         Some(Command::Status(a)) => status::run(&g, &a, style),
         Some(Command::Ps(a)) => ps::run(env(&g)?, &a, style),
         Some(Command::Clean(a)) => clean::run(env(&g)?, &a, style),

@@ -32,22 +32,41 @@ pub struct PsRow {
     pub depth: usize,
 }
 
-pub fn rows(w: &World, only_orphans: bool, session: Option<&str>, matching: Option<&str>) -> Vec<PsRow> {
+pub fn rows(
+    w: &World,
+    only_orphans: bool,
+    session: Option<&str>,
+    matching: Option<&str>,
+) -> Vec<PsRow> {
     let by_pid: HashMap<i32, &Classified> = w.classified.iter().map(|c| (c.pid, c)).collect();
     let keep = |c: &Classified| {
         (!only_orphans || c.orphan.is_some())
             && session.is_none_or(|s| c.owner.as_ref() == Some(&Owner::Session(s.to_string())))
-            && matching.is_none_or(|m| w.snapshot.get(c.pid).is_some_and(|p| p.command().contains(m)))
+            && matching.is_none_or(|m| {
+                w.snapshot
+                    .get(c.pid)
+                    .is_some_and(|p| p.command().contains(m))
+            })
     };
-    let kept: HashSet<i32> = w.classified.iter().filter(|c| keep(c)).map(|c| c.pid).collect();
+    let kept: HashSet<i32> = w
+        .classified
+        .iter()
+        .filter(|c| keep(c))
+        .map(|c| c.pid)
+        .collect();
     let mut out = Vec::new();
     // Roots: kept processes whose parent is not kept; then depth-first through kept children.
-    let mut roots: Vec<i32> =
-        kept.iter().copied().filter(|p| w.snapshot.get(*p).is_none_or(|i| !kept.contains(&i.ppid))).collect();
+    let mut roots: Vec<i32> = kept
+        .iter()
+        .copied()
+        .filter(|p| w.snapshot.get(*p).is_none_or(|i| !kept.contains(&i.ppid)))
+        .collect();
     roots.sort_unstable();
     let mut stack: Vec<(i32, usize)> = roots.into_iter().rev().map(|p| (p, 0)).collect();
     while let Some((pid, depth)) = stack.pop() {
-        let (Some(p), Some(c)) = (w.snapshot.get(pid), by_pid.get(&pid)) else { continue };
+        let (Some(p), Some(c)) = (w.snapshot.get(pid), by_pid.get(&pid)) else {
+            continue;
+        };
         out.push(PsRow {
             pid,
             ppid: p.ppid,
@@ -84,7 +103,11 @@ pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
     if rows.is_empty() {
         println!(
             "{}",
-            if a.orphans { "No orphaned MCP processes." } else { "No MCP processes found." }
+            if a.orphans {
+                "No orphaned MCP processes."
+            } else {
+                "No MCP processes found."
+            }
         );
         return Ok(0);
     }
@@ -102,23 +125,41 @@ pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
                 (true, true) => "orphan(young)".to_string(),
                 _ => String::new(),
             };
-            let indent = if r.depth == 0 { String::new() } else { format!("{}└─ ", "   ".repeat(r.depth - 1)) };
+            let indent = if r.depth == 0 {
+                String::new()
+            } else {
+                format!("{}└─ ", "   ".repeat(r.depth - 1))
+            };
             vec![
                 r.pid.to_string(),
                 r.owner.clone().unwrap_or_else(|| "-".into()),
                 human_bytes(r.rss_bytes),
                 human_duration(std::time::Duration::from_secs(r.age_seconds)),
                 mark,
-                truncate(&format!("{indent}{}", r.command), width.saturating_sub(50).max(30)),
+                truncate(
+                    &format!("{indent}{}", r.command),
+                    width.saturating_sub(50).max(30),
+                ),
             ]
         })
         .collect();
-    print!("{}", table(&["PID", "OWNER", "RSS", "AGE", "ORPHAN", "COMMAND"], &table_rows));
+    print!(
+        "{}",
+        table(
+            &["PID", "OWNER", "RSS", "AGE", "ORPHAN", "COMMAND"],
+            &table_rows
+        )
+    );
     let total: u64 = rows.iter().map(|r| r.rss_bytes).sum();
     let orphans = rows.iter().filter(|r| r.orphan && !r.young).count();
     println!(
         "{}",
-        style.dim(&format!("{} processes, {}; {} orphaned", rows.len(), human_bytes(total), orphans))
+        style.dim(&format!(
+            "{} processes, {}; {} orphaned",
+            rows.len(),
+            human_bytes(total),
+            orphans
+        ))
     );
     Ok(0)
 }

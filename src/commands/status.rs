@@ -49,11 +49,27 @@ pub fn render(r: &Report, style: Style) -> String {
     out.push('\n');
     let n = |v: u64| v.to_string();
     out.push_str(&metric_line(style, "MCP processes", &r.processes, n));
-    out.push_str(&metric_line(style, "MCP memory (RSS)", &r.rss_bytes, human_bytes));
+    out.push_str(&metric_line(
+        style,
+        "MCP memory (RSS)",
+        &r.rss_bytes,
+        human_bytes,
+    ));
     if r.tmux {
-        out.push_str(&metric_line(style, "detached sessions", &r.detached_sessions, n));
+        out.push_str(&metric_line(
+            style,
+            "detached sessions",
+            &r.detached_sessions,
+            n,
+        ));
     } else {
-        out.push_str(&format!("  {:<8}  {:<22} {:>9}   {}\n", "?", "detached sessions", "-", style.dim("tmux not available")));
+        out.push_str(&format!(
+            "  {:<8}  {:<22} {:>9}   {}\n",
+            "?",
+            "detached sessions",
+            "-",
+            style.dim("tmux not available")
+        ));
     }
     out.push_str(&metric_line(style, "orphaned MCP processes", &r.orphans, n));
 
@@ -65,14 +81,21 @@ pub fn render(r: &Report, style: Style) -> String {
             .map(|s| {
                 vec![
                     truncate(&s.name, 32),
-                    if s.attached { "attached".into() } else { "detached".into() },
+                    if s.attached {
+                        "attached".into()
+                    } else {
+                        "detached".into()
+                    },
                     human_duration(std::time::Duration::from_secs(s.idle_seconds)),
                     s.processes.to_string(),
                     human_bytes(s.rss_bytes),
                 ]
             })
             .collect();
-        out.push_str(&table(&["SESSION", "STATE", "IDLE", "MCP PROCS", "RSS"], &rows));
+        out.push_str(&table(
+            &["SESSION", "STATE", "IDLE", "MCP PROCS", "RSS"],
+            &rows,
+        ));
     }
     if !r.servers.is_empty() {
         out.push('\n');
@@ -86,11 +109,18 @@ pub fn render(r: &Report, style: Style) -> String {
                     s.session.clone().unwrap_or_else(|| "-".into()),
                     s.state.clone(),
                     s.pid.map_or("-".into(), |p| p.to_string()),
-                    if s.pid.is_some() { human_bytes(s.rss_bytes) } else { "-".into() },
+                    if s.pid.is_some() {
+                        human_bytes(s.rss_bytes)
+                    } else {
+                        "-".into()
+                    },
                 ]
             })
             .collect();
-        out.push_str(&table(&["SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS"], &rows));
+        out.push_str(&table(
+            &["SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS"],
+            &rows,
+        ));
     }
     if !r.recommendations.is_empty() {
         out.push('\n');

@@ -16,7 +16,8 @@ pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
         Some(d) => d.clone(),
         None => std::env::current_dir().context("cannot read the current folder")?,
     };
-    let dir = std::fs::canonicalize(&dir).with_context(|| format!("-c {}: no such folder", dir.display()))?;
+    let dir = std::fs::canonicalize(&dir)
+        .with_context(|| format!("-c {}: no such folder", dir.display()))?;
     if !dir.is_dir() {
         anyhow::bail!("-c {}: not a folder", dir.display());
     }
@@ -30,25 +31,38 @@ pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
     let created = if tmux.has_session(&name)? {
         false
     } else {
-        let args: Vec<OsString> =
-            vec!["new-session".into(), "-d".into(), "-s".into(), name.clone().into(), "-c".into(), dir.clone().into()];
+        let args: Vec<OsString> = vec![
+            "new-session".into(),
+            "-d".into(),
+            "-s".into(),
+            name.clone().into(),
+            "-c".into(),
+            dir.clone().into(),
+        ];
         match tmux.run(&args) {
             Ok(_) => true,
             // Another `mcpd tm` won the race: the session exists, which is all we wanted.
-            Err(TmuxError::Failed { message, .. }) if message.contains("duplicate session") => false,
+            Err(TmuxError::Failed { message, .. }) if message.contains("duplicate session") => {
+                false
+            }
             Err(e) => return Err(e.into()),
         }
     };
     // Hooks every time: cheap, idempotent, and a restarted server has lost them.
     let hook_note = match super::hook::install(g, &tmux) {
         Ok(()) => None,
-        Err(e) => Some(format!("warning: could not install mcpd's tmux hooks: {e:#}")),
+        Err(e) => Some(format!(
+            "warning: could not install mcpd's tmux hooks: {e:#}"
+        )),
     };
     if let Some(n) = &hook_note {
         eprintln!("{n}");
     }
     if a.detach {
-        println!("{} session {name}", if created { "created" } else { "existing" });
+        println!(
+            "{} session {name}",
+            if created { "created" } else { "existing" }
+        );
         return Ok(0);
     }
     if inside_same_server(&tmux) {
@@ -59,14 +73,18 @@ pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
     if let Some(s) = tmux.socket() {
         cmd.arg("-S").arg(s);
     }
-    cmd.env_remove("TMUX").args([OsString::from("attach-session"), "-t".into(), exact(&name)]);
+    cmd.env_remove("TMUX")
+        .args([OsString::from("attach-session"), "-t".into(), exact(&name)]);
     let err = cmd.exec();
     Err(anyhow::anyhow!("cannot run tmux attach-session: {err}"))
 }
 
 /// True when we run inside a pane of the server we are about to use.
 fn inside_same_server(tmux: &Tmux) -> bool {
-    let Some(tag) = std::env::var("TMUX").ok().and_then(|v| crate::procs::environ::TmuxTag::parse(&v)) else {
+    let Some(tag) = std::env::var("TMUX")
+        .ok()
+        .and_then(|v| crate::procs::environ::TmuxTag::parse(&v))
+    else {
         return false;
     };
     match tmux.socket() {

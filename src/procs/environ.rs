@@ -24,7 +24,11 @@ impl TmuxTag {
     pub fn parse(v: &str) -> Option<TmuxTag> {
         let (rest, sid) = v.rsplit_once(',')?;
         let (socket, spid) = rest.rsplit_once(',')?;
-        Some(TmuxTag { socket: socket.to_string(), server_pid: spid.parse().ok()?, session_id: sid.parse().ok()? })
+        Some(TmuxTag {
+            socket: socket.to_string(),
+            server_pid: spid.parse().ok()?,
+            session_id: sid.parse().ok()?,
+        })
     }
 }
 
@@ -58,15 +62,27 @@ mod tests {
 
     #[test]
     fn parses_tags() {
-        let t = EnvTags::parse(b"A=1\0TMUX=/tmp/tmux-0/default,4395,3\0TMUX_PANE=%7\0MCPD_OWNER=global:fs\0\0");
-        assert_eq!(t.tmux, Some(TmuxTag { socket: "/tmp/tmux-0/default".into(), server_pid: 4395, session_id: 3 }));
+        let t = EnvTags::parse(
+            b"A=1\0TMUX=/tmp/tmux-0/default,4395,3\0TMUX_PANE=%7\0MCPD_OWNER=global:fs\0\0",
+        );
+        assert_eq!(
+            t.tmux,
+            Some(TmuxTag {
+                socket: "/tmp/tmux-0/default".into(),
+                server_pid: 4395,
+                session_id: 3
+            })
+        );
         assert_eq!(t.tmux_pane.as_deref(), Some("%7"));
         assert_eq!(t.mcpd_owner.as_deref(), Some("global:fs"));
     }
 
     #[test]
     fn socket_with_commas_and_garbage() {
-        assert_eq!(TmuxTag::parse("/tmp/a,b/sock,12,0").unwrap().socket, "/tmp/a,b/sock");
+        assert_eq!(
+            TmuxTag::parse("/tmp/a,b/sock,12,0").unwrap().socket,
+            "/tmp/a,b/sock"
+        );
         assert!(TmuxTag::parse("nonsense").is_none());
         assert!(TmuxTag::parse("/s,x,1").is_none());
         assert_eq!(EnvTags::parse(b"TMUX=garbage\0"), EnvTags::default());

@@ -46,7 +46,11 @@ impl Guard {
         let mut ancestors: HashSet<i32> = snap.ancestors(my_pid).into_iter().collect();
         // Ancestors are also read live in case the snapshot missed one.
         ancestors.insert(std::os::unix::process::parent_id() as i32);
-        Guard { my_pid, my_uid, ancestors }
+        Guard {
+            my_pid,
+            my_uid,
+            ancestors,
+        }
     }
 
     /// Why `p` must not be signalled, or None when it may be.
@@ -82,7 +86,14 @@ mod tests {
     use super::*;
 
     fn p(pid: i32, ppid: i32, uid: u32, comm: &str) -> ProcInfo {
-        ProcInfo { pid, ppid, uid, comm: comm.into(), state: 'S', ..Default::default() }
+        ProcInfo {
+            pid,
+            ppid,
+            uid,
+            comm: comm.into(),
+            state: 'S',
+            ..Default::default()
+        }
     }
 
     #[test]

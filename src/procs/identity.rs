@@ -16,7 +16,10 @@ pub struct Identity {
 
 impl Identity {
     pub fn of(p: &ProcInfo) -> Identity {
-        Identity { pid: p.pid, start_ticks: p.start_ticks }
+        Identity {
+            pid: p.pid,
+            start_ticks: p.start_ticks,
+        }
     }
 
     /// True when a process with this pid exists now and has the recorded start time.
@@ -25,7 +28,8 @@ impl Identity {
     }
 }
 
-/// The start time of whatever process holds `pid` now, in the unit the snapshot uses.
+/// The start time of whatever process holds `pid` now, in the unit the snapshot uses; None when no
+/// process has it or it is a zombie.
 pub fn current_start_ticks(pid: i32) -> Option<u64> {
     #[cfg(target_os = "linux")]
     {
@@ -90,7 +94,8 @@ impl Pinned {
         {
             // Without pidfds: re-check the identity right before the signal.
             check(self.identity).is_ok()
-                && nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.identity.pid), sig).is_ok()
+                && nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.identity.pid), sig)
+                    .is_ok()
         }
     }
 
@@ -101,7 +106,10 @@ impl Pinned {
         {
             use rustix::event::{PollFd, PollFlags, Timespec, poll};
             let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
-            let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
+            let zero = Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
             match poll(&mut fds, Some(&zero)) {
                 Ok(0) => true,
                 Ok(_) => false,
@@ -117,7 +125,10 @@ impl Pinned {
 
 #[cfg(not(target_os = "linux"))]
 fn is_zombie(pid: i32) -> bool {
-    super::Snapshot::take_portable().ok().and_then(|s| s.get(pid).map(ProcInfo::is_zombie)).unwrap_or(false)
+    super::Snapshot::take_portable()
+        .ok()
+        .and_then(|s| s.get(pid).map(ProcInfo::is_zombie))
+        .unwrap_or(false)
 }
 
 fn check(id: Identity) -> Result<(), PinError> {
@@ -134,12 +145,25 @@ mod tests {
 
     #[test]
     fn pins_a_live_child_and_refuses_a_wrong_start_time() {
-        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
         let pid = child.id() as i32;
         let ticks = current_start_ticks(pid).unwrap();
-        let good = Identity { pid, start_ticks: ticks };
+        let good = Identity {
+            pid,
+            start_ticks: ticks,
+        };
         assert!(good.is_alive());
-        assert_eq!(Pinned::open(Identity { pid, start_ticks: ticks + 1 }).unwrap_err(), PinError::Recycled);
+        assert_eq!(
+            Pinned::open(Identity {
+                pid,
+                start_ticks: ticks + 1
+            })
+            .unwrap_err(),
+            PinError::Recycled
+        );
         let pin = Pinned::open(good).unwrap();
         assert!(pin.is_running());
         assert!(pin.signal(nix::sys::signal::Signal::SIGKILL));

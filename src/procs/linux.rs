@@ -5,8 +5,8 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 
-use super::snapshot::{ProcInfo, Snapshot, now_epoch};
 use super::ProcError;
+use super::snapshot::{ProcInfo, Snapshot, now_epoch};
 
 /// The fields of /proc/PID/stat that mcpd uses.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,27 +39,47 @@ pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
     let start_ticks = f.next()?.parse().ok()?;
     let _vsize = f.next()?;
     let rss_pages: i64 = f.next()?.parse().ok()?;
-    Some(Stat { comm, state, ppid, pgid, sid, start_ticks, rss_pages: rss_pages.max(0) as u64 })
+    Some(Stat {
+        comm,
+        state,
+        ppid,
+        pgid,
+        sid,
+        start_ticks,
+        rss_pages: rss_pages.max(0) as u64,
+    })
 }
 
-/// Reads the start time (clock ticks since boot) of `pid`, or None when it is gone.
+/// Reads the start time (clock ticks since boot) of `pid`, or None when it is gone or a zombie (which
+/// holds no memory and can no longer be signalled).
 pub(crate) fn start_ticks(pid: i32) -> Option<u64> {
     let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(&text).map(|s| s.start_ticks)
+    parse_stat(&text)
+        .filter(|s| s.state != 'Z')
+        .map(|s| s.start_ticks)
 }
 
 pub(crate) fn ticks_per_sec() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().map_or(100, |v| v.max(1) as u64)
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .map_or(100, |v| v.max(1) as u64)
 }
 
 fn page_size() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok().flatten().map_or(4096, |v| v.max(1) as u64)
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map_or(4096, |v| v.max(1) as u64)
 }
 
 pub(crate) fn boot_time() -> u64 {
     fs::read_to_string("/proc/stat")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ").and_then(|v| v.trim().parse().ok())))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("btime ").and_then(|v| v.trim().parse().ok()))
+        })
         .unwrap_or(0)
 }
 
@@ -70,7 +90,10 @@ pub(crate) fn split_cmdline(raw: &[u8]) -> Vec<String> {
     if raw.is_empty() {
         return Vec::new();
     }
-    let parts: Vec<String> = raw.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let parts: Vec<String> = raw
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
     if parts.len() == 1 && parts[0].contains(' ') {
         return parts[0].split_whitespace().map(str::to_string).collect();
     }
@@ -83,7 +106,10 @@ pub(crate) fn split_cmdline(raw: &[u8]) -> Vec<String> {
 }
 
 pub(crate) fn take() -> Result<Snapshot, ProcError> {
-    let dir = fs::read_dir("/proc").map_err(|source| ProcError::Read { path: "/proc".into(), source })?;
+    let dir = fs::read_dir("/proc").map_err(|source| ProcError::Read {
+        path: "/proc".into(),
+        source,
+    })?;
     let page = page_size();
     let mut procs = Vec::with_capacity(1024);
     let mut buf = String::with_capacity(512);
@@ -91,16 +117,23 @@ pub(crate) fn take() -> Result<Snapshot, ProcError> {
     let mut path = String::with_capacity(32);
     for entry in dir.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
         // A process can exit at any point below; it is then simply not in the snapshot.
         path.clear();
         path.push_str("/proc/");
         path.push_str(name.to_str().unwrap_or_default());
-        let Ok(meta) = fs::metadata(&path) else { continue };
+        let Ok(meta) = fs::metadata(&path) else {
+            continue;
+        };
         let base = path.len();
         path.push_str("/stat");
         buf.clear();
-        if fs::File::open(&path).and_then(|mut f| f.read_to_string(&mut buf)).is_err() {
+        if fs::File::open(&path)
+            .and_then(|mut f| f.read_to_string(&mut buf))
+            .is_err()
+        {
             continue;
         }
         let Some(st) = parse_stat(&buf) else { continue };
@@ -125,7 +158,12 @@ pub(crate) fn take() -> Result<Snapshot, ProcError> {
             env: None,
         });
     }
-    Ok(Snapshot::from_procs(procs, ticks_per_sec(), boot_time(), now_epoch()))
+    Ok(Snapshot::from_procs(
+        procs,
+        ticks_per_sec(),
+        boot_time(),
+        now_epoch(),
+    ))
 }
 
 #[cfg(test)]
@@ -151,13 +189,19 @@ mod tests {
 
     #[test]
     fn splits_cmdlines() {
-        assert_eq!(split_cmdline(b"node\0/x/index.js\0/tmp\0"), vec!["node", "/x/index.js", "/tmp"]);
-        assert_eq!(split_cmdline(b"npm exec @modelcontextprotocol/server-filesystem /tmp"), vec![
-            "npm",
-            "exec",
-            "@modelcontextprotocol/server-filesystem",
-            "/tmp"
-        ]);
+        assert_eq!(
+            split_cmdline(b"node\0/x/index.js\0/tmp\0"),
+            vec!["node", "/x/index.js", "/tmp"]
+        );
+        assert_eq!(
+            split_cmdline(b"npm exec @modelcontextprotocol/server-filesystem /tmp"),
+            vec![
+                "npm",
+                "exec",
+                "@modelcontextprotocol/server-filesystem",
+                "/tmp"
+            ]
+        );
         assert_eq!(split_cmdline(b"sh\0-c\0a b\0"), vec!["sh", "-c", "a b"]);
         assert!(split_cmdline(b"").is_empty());
     }

@@ -20,7 +20,10 @@ pub use stop::{StopOptions, StopOutcome, StopTarget, stop_trees};
 #[derive(Debug, thiserror::Error)]
 pub enum ProcError {
     #[error("cannot read the process table ({path}): {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot read the process table: {0}")]
     Other(String),
 }

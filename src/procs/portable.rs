@@ -6,8 +6,8 @@
 
 use sysinfo::{ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
 
-use super::snapshot::{ProcInfo, Snapshot, now_epoch};
 use super::ProcError;
+use super::snapshot::{ProcInfo, Snapshot, now_epoch};
 
 fn refresh_kind() -> ProcessRefreshKind {
     ProcessRefreshKind::nothing()
@@ -20,7 +20,11 @@ fn refresh_kind() -> ProcessRefreshKind {
 fn to_info(p: &sysinfo::Process) -> ProcInfo {
     let pid = p.pid().as_u32() as i32;
     let raw_pid = nix::unistd::Pid::from_raw(pid);
-    let mut cmdline: Vec<String> = p.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut cmdline: Vec<String> = p
+        .cmd()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     if cmdline.len() == 1 && cmdline[0].contains(' ') {
         cmdline = cmdline[0].split_whitespace().map(str::to_string).collect();
     }
@@ -47,7 +51,12 @@ fn to_info(p: &sysinfo::Process) -> ProcInfo {
 pub(crate) fn take() -> Result<Snapshot, ProcError> {
     let mut sys = System::new().map_err(|e| ProcError::Other(e.to_string()))?;
     sys.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh_kind());
-    let procs = sys.processes().values().filter(|p| p.thread_kind().is_none()).map(to_info).collect();
+    let procs = sys
+        .processes()
+        .values()
+        .filter(|p| p.thread_kind().is_none())
+        .map(to_info)
+        .collect();
     Ok(Snapshot::from_procs(procs, 1, 0, now_epoch()))
 }
 
@@ -56,7 +65,11 @@ pub(crate) fn take() -> Result<Snapshot, ProcError> {
 pub(crate) fn start_secs(pid: i32) -> Option<u64> {
     let mut sys = System::new().ok()?;
     let spid = sysinfo::Pid::from_u32(pid as u32);
-    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, ProcessRefreshKind::nothing());
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[spid]),
+        true,
+        ProcessRefreshKind::nothing(),
+    );
     sys.process(spid).map(|p| p.start_time())
 }
 
@@ -67,7 +80,9 @@ mod tests {
     #[test]
     fn portable_snapshot_agrees_with_proc_on_the_essentials() {
         let s = take().unwrap();
-        let me = s.get(std::process::id() as i32).expect("self in portable snapshot");
+        let me = s
+            .get(std::process::id() as i32)
+            .expect("self in portable snapshot");
         assert_eq!(me.ppid, std::os::unix::process::parent_id() as i32);
         assert_eq!(me.uid, nix::unistd::getuid().as_raw());
         assert!(me.rss_bytes > 0);

@@ -31,7 +31,11 @@ pub struct ProcInfo {
 impl ProcInfo {
     /// The command line as one string, for display and pattern matching.
     pub fn command(&self) -> String {
-        if self.cmdline.is_empty() { format!("[{}]", self.comm) } else { self.cmdline.join(" ") }
+        if self.cmdline.is_empty() {
+            format!("[{}]", self.comm)
+        } else {
+            self.cmdline.join(" ")
+        }
     }
 
     /// True for a zombie: exited, waiting to be reaped; it holds no memory and cannot be signalled.
@@ -73,7 +77,12 @@ impl Snapshot {
     }
 
     /// Builds a snapshot from plain values (tests and the portable path).
-    pub fn from_procs(procs: Vec<ProcInfo>, ticks_per_sec: u64, boot_time: u64, taken_at: f64) -> Snapshot {
+    pub fn from_procs(
+        procs: Vec<ProcInfo>,
+        ticks_per_sec: u64,
+        boot_time: u64,
+        taken_at: f64,
+    ) -> Snapshot {
         let procs: HashMap<i32, ProcInfo> = procs.into_iter().map(|p| (p.pid, p)).collect();
         let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
         for p in procs.values() {
@@ -84,7 +93,13 @@ impl Snapshot {
         for v in children.values_mut() {
             v.sort_unstable();
         }
-        Snapshot { procs, children, ticks_per_sec: ticks_per_sec.max(1), boot_time, taken_at }
+        Snapshot {
+            procs,
+            children,
+            ticks_per_sec: ticks_per_sec.max(1),
+            boot_time,
+            taken_at,
+        }
     }
 
     pub fn get(&self, pid: i32) -> Option<&ProcInfo> {
@@ -144,13 +159,21 @@ impl Snapshot {
     /// Total RSS of `pid` and its descendants.
     pub fn tree_rss(&self, pid: i32) -> u64 {
         let own = self.get(pid).map_or(0, |p| p.rss_bytes);
-        own + self.descendants(pid).iter().filter_map(|d| self.get(*d)).map(|p| p.rss_bytes).sum::<u64>()
+        own + self
+            .descendants(pid)
+            .iter()
+            .filter_map(|d| self.get(*d))
+            .map(|p| p.rss_bytes)
+            .sum::<u64>()
     }
 }
 
 /// Seconds since the epoch, now.
 pub fn now_epoch() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -158,12 +181,25 @@ mod tests {
     use super::*;
 
     fn p(pid: i32, ppid: i32) -> ProcInfo {
-        ProcInfo { pid, ppid, pgid: pid, sid: pid, comm: "x".into(), state: 'S', ..Default::default() }
+        ProcInfo {
+            pid,
+            ppid,
+            pgid: pid,
+            sid: pid,
+            comm: "x".into(),
+            state: 'S',
+            ..Default::default()
+        }
     }
 
     #[test]
     fn tree_walks() {
-        let s = Snapshot::from_procs(vec![p(1, 0), p(10, 1), p(11, 10), p(12, 11), p(13, 10)], 100, 0, 0.0);
+        let s = Snapshot::from_procs(
+            vec![p(1, 0), p(10, 1), p(11, 10), p(12, 11), p(13, 10)],
+            100,
+            0,
+            0.0,
+        );
         assert_eq!(s.descendants(10), vec![11, 12, 13]);
         assert_eq!(s.ancestors(12), vec![11, 10, 1]);
         assert!(s.descendants(12).is_empty());

@@ -54,7 +54,10 @@ impl Default for StopOptions {
 
 impl StopOptions {
     pub fn with_grace(grace: Duration) -> StopOptions {
-        StopOptions { grace, ..StopOptions::default() }
+        StopOptions {
+            grace,
+            ..StopOptions::default()
+        }
     }
 }
 
@@ -96,7 +99,11 @@ pub struct StopOutcome {
 impl StopOutcome {
     /// Memory held by the processes that are now gone.
     pub fn freed_bytes(&self) -> u64 {
-        self.stopped.iter().filter(|s| s.ending != Ending::Survived).map(|s| s.rss_bytes).sum()
+        self.stopped
+            .iter()
+            .filter(|s| s.ending != Ending::Survived)
+            .map(|s| s.rss_bytes)
+            .sum()
     }
 
     pub fn survivors(&self) -> impl Iterator<Item = &Stopped> {
@@ -136,18 +143,27 @@ impl Stopper<'_> {
         }
         if let Some(r) = self.guard.refusal(p) {
             if r != Refusal::Myself || p.pid != std::process::id() as i32 {
-                self.outcome.refused.push((p.pid, p.command(), r.to_string()));
+                self.outcome
+                    .refused
+                    .push((p.pid, p.command(), r.to_string()));
             }
             return;
         }
-        let Ok(pin) = Pinned::open(Identity::of(p)) else { return };
+        let Ok(pin) = Pinned::open(Identity::of(p)) else {
+            return;
+        };
         if self.killing {
             pin.signal(Signal::SIGKILL);
         } else {
             pin.signal(Signal::SIGTERM);
             pin.signal(Signal::SIGCONT);
         }
-        self.victims.push(Victim { pin, info: p.clone(), killed: self.killing, exited: false });
+        self.victims.push(Victim {
+            pin,
+            info: p.clone(),
+            killed: self.killing,
+            exited: false,
+        });
     }
 
     /// Takes every descendant of a live victim and every member of an owned group.
@@ -159,8 +175,15 @@ impl Stopper<'_> {
                     continue;
                 }
                 // The victim's children as seen now, only if the pid is still the pinned process.
-                if snap.get(v.info.pid).is_some_and(|p| p.start_ticks == v.info.start_ticks) {
-                    found.extend(snap.descendants(v.info.pid).iter().filter_map(|d| snap.get(*d)));
+                if snap
+                    .get(v.info.pid)
+                    .is_some_and(|p| p.start_ticks == v.info.start_ticks)
+                {
+                    found.extend(
+                        snap.descendants(v.info.pid)
+                            .iter()
+                            .filter_map(|d| snap.get(*d)),
+                    );
                 }
             }
         }
@@ -172,7 +195,9 @@ impl Stopper<'_> {
             };
             if ours {
                 found.extend(
-                    snap.procs.values().filter(|p| p.pgid == g.pgid && p.start_ticks >= g.leader_start),
+                    snap.procs
+                        .values()
+                        .filter(|p| p.pgid == g.pgid && p.start_ticks >= g.leader_start),
                 );
             }
         }
@@ -216,7 +241,11 @@ impl Stopper<'_> {
                 self.expand(&snap);
                 next_scan = Instant::now() + self.opts.rescan;
             }
-            std::thread::sleep(self.opts.poll.min(until.saturating_duration_since(Instant::now())));
+            std::thread::sleep(
+                self.opts
+                    .poll
+                    .min(until.saturating_duration_since(Instant::now())),
+            );
         }
     }
 }
@@ -238,11 +267,16 @@ pub fn stop_trees(targets: &[StopTarget], opts: &StopOptions) -> Result<StopOutc
     for t in targets {
         match snap.get(t.identity.pid) {
             None => s.outcome.gone.push(t.identity),
-            Some(p) if p.start_ticks != t.identity.start_ticks => s.outcome.recycled.push(t.identity),
+            Some(p) if p.start_ticks != t.identity.start_ticks => {
+                s.outcome.recycled.push(t.identity)
+            }
             Some(p) if p.is_zombie() => s.outcome.gone.push(t.identity),
             Some(p) => {
                 if t.pgid == Some(t.identity.pid) && s.guard.refusal(p).is_none() {
-                    s.groups.push(OwnedGroup { pgid: t.identity.pid, leader_start: t.identity.start_ticks });
+                    s.groups.push(OwnedGroup {
+                        pgid: t.identity.pid,
+                        leader_start: t.identity.start_ticks,
+                    });
                 }
                 s.take(p);
             }
@@ -252,7 +286,10 @@ pub fn stop_trees(targets: &[StopTarget], opts: &StopOptions) -> Result<StopOutc
     for t in targets {
         let leader_gone = snap.get(t.identity.pid).is_none();
         if leader_gone && t.pgid == Some(t.identity.pid) {
-            s.groups.push(OwnedGroup { pgid: t.identity.pid, leader_start: t.identity.start_ticks });
+            s.groups.push(OwnedGroup {
+                pgid: t.identity.pid,
+                leader_start: t.identity.start_ticks,
+            });
         }
     }
     s.expand(&snap);

@@ -44,6 +44,9 @@ pub struct Record {
 
 impl Record {
     pub fn identity(&self) -> Identity {
-        Identity { pid: self.pid, start_ticks: self.start_ticks }
+        Identity {
+            pid: self.pid,
+            start_ticks: self.start_ticks,
+        }
     }
 }

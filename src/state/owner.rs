@@ -20,7 +20,9 @@ impl Owner {
         match s.split_once(':') {
             Some(("global", n)) if !n.is_empty() => Ok(Owner::Global(n.to_string())),
             Some(("session", n)) if !n.is_empty() => Ok(Owner::Session(n.to_string())),
-            _ => Err(format!("invalid owner {s:?}: expected \"global:NAME\" or \"session:NAME\"")),
+            _ => Err(format!(
+                "invalid owner {s:?}: expected \"global:NAME\" or \"session:NAME\""
+            )),
         }
     }
 
@@ -65,7 +67,9 @@ impl Owner {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 impl fmt::Display for Owner {
@@ -106,16 +110,34 @@ mod tests {
 
     #[test]
     fn file_names_are_flat_and_distinct() {
-        let names = ["../../etc/passwd", "a/b", ".hidden", "a b", "a%20b", "$(touch x)", "日本", "\n"];
-        let files: Vec<String> = names.iter().map(|n| Owner::Session(n.to_string()).file_name()).collect();
+        let names = [
+            "../../etc/passwd",
+            "a/b",
+            ".hidden",
+            "a b",
+            "a%20b",
+            "$(touch x)",
+            "日本",
+            "\n",
+        ];
+        let files: Vec<String> = names
+            .iter()
+            .map(|n| Owner::Session(n.to_string()).file_name())
+            .collect();
         for f in &files {
-            assert!(!f.contains('/') && !f.starts_with('.') && f.is_ascii(), "{f}");
+            assert!(
+                !f.contains('/') && !f.starts_with('.') && f.is_ascii(),
+                "{f}"
+            );
         }
         let unique: std::collections::HashSet<_> = files.iter().collect();
         assert_eq!(unique.len(), files.len());
         let long = Owner::Session("x".repeat(5000)).file_name();
         let long2 = Owner::Session(format!("{}y", "x".repeat(4999))).file_name();
         assert!(long.len() < 200 && long != long2);
-        assert_ne!(Owner::Global("a".into()).file_name(), Owner::Session("a".into()).file_name());
+        assert_ne!(
+            Owner::Global("a".into()).file_name(),
+            Owner::Session("a".into()).file_name()
+        );
     }
 }

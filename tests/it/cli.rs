@@ -10,7 +10,10 @@ fn help_teaches() {
         assert!(out.contains(cmd), "--help lacks {cmd}: {out}");
     }
     let clean = sb.ok(&["clean", "--help"]);
-    assert!(clean.contains("--dry-run") && clean.contains("Examples"), "{clean}");
+    assert!(
+        clean.contains("--dry-run") && clean.contains("Examples"),
+        "{clean}"
+    );
 }
 
 #[test]

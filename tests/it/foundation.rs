@@ -9,7 +9,10 @@ use crate::support::*;
 fn spawn_owned_decoy(sb: &Sandbox) -> std::process::Child {
     let child = Command::new("bash")
         .arg("-c")
-        .arg(format!("exec -a 'mcp-server-decoy {}' sleep 100000", sb.marker))
+        .arg(format!(
+            "exec -a 'mcp-server-decoy {}' sleep 100000",
+            sb.marker
+        ))
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
@@ -21,7 +24,10 @@ fn spawn_owned_decoy(sb: &Sandbox) -> std::process::Child {
 fn spawn_plain_orphan(sb: &Sandbox) -> i32 {
     let out = Command::new("sh")
         .arg("-c")
-        .arg(format!("(sleep 100000; : {}) >/dev/null 2>&1 & echo $!", sb.marker))
+        .arg(format!(
+            "(sleep 100000; : {}) >/dev/null 2>&1 & echo $!",
+            sb.marker
+        ))
         .output()
         .unwrap();
     let pid = text(&out.stdout).trim().parse().unwrap();
@@ -32,12 +38,23 @@ fn spawn_plain_orphan(sb: &Sandbox) -> i32 {
 /// An MCP-like orphan owned by `nobody` (only possible as root; None otherwise).
 fn spawn_other_users_orphan(sb: &Sandbox) -> Option<i32> {
     if !nix::unistd::geteuid().is_root() {
-        eprintln!("note: not root, so no other user's process can be started; that decoy is skipped");
+        eprintln!(
+            "note: not root, so no other user's process can be started; that decoy is skipped"
+        );
         return None;
     }
     let out = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "bash", "-c"])
-        .arg(format!("(exec -a 'mcp-server-theirs {}' sleep 100000) >/dev/null 2>&1 & echo $!", sb.marker))
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "bash",
+            "-c",
+        ])
+        .arg(format!(
+            "(exec -a 'mcp-server-theirs {}' sleep 100000) >/dev/null 2>&1 & echo $!",
+            sb.marker
+        ))
         .output()
         .ok()?;
     let pid: i32 = text(&out.stdout).trim().parse().ok()?;
@@ -54,32 +71,77 @@ fn real_orphaned_npx_tree_is_found_and_fully_stopped_and_decoys_survive() {
     let mut decoy = spawn_owned_decoy(&sb);
     let plain = spawn_plain_orphan(&sb);
     let theirs = spawn_other_users_orphan(&sb);
-    assert!(wait_for(Duration::from_secs(5), || marked(&format!("mcp-server-decoy {}", sb.marker)).len() == 1));
+    assert!(wait_for(Duration::from_secs(5), || marked(&format!(
+        "mcp-server-decoy {}",
+        sb.marker
+    ))
+    .len()
+        == 1));
 
     // ps --orphans finds the whole npm exec -> sh -> node tree, and none of the decoys.
     let ps = sb.json(&["ps", "--orphans", "--json", "--match", &sb.marker]);
-    let pids: Vec<i64> = ps.as_array().unwrap().iter().map(|r| r["pid"].as_i64().unwrap()).collect();
-    for (cmd, needle) in [("npm exec", "npm exec"), ("sh -c", "sh -c"), ("node", "node ")] {
+    let pids: Vec<i64> = ps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pid"].as_i64().unwrap())
+        .collect();
+    for (cmd, needle) in [
+        ("npm exec", "npm exec"),
+        ("sh -c", "sh -c"),
+        ("node", "node "),
+    ] {
         assert!(
-            ps.as_array().unwrap().iter().any(|r| r["command"].as_str().unwrap().starts_with(needle) && r["orphan"] == true),
+            ps.as_array().unwrap().iter().any(|r| r["command"]
+                .as_str()
+                .unwrap()
+                .starts_with(needle)
+                && r["orphan"] == true),
             "no orphaned {cmd} in {ps:#}"
         );
     }
     assert!(pids.contains(&(top as i64)));
-    assert!(!pids.contains(&(decoy.id() as i64)), "the owned decoy is not an orphan");
-    assert!(!pids.contains(&(plain as i64)), "a non-MCP orphan is not listed");
+    assert!(
+        !pids.contains(&(decoy.id() as i64)),
+        "the owned decoy is not an orphan"
+    );
+    assert!(
+        !pids.contains(&(plain as i64)),
+        "a non-MCP orphan is not listed"
+    );
     if let Some(t) = theirs {
-        assert!(!pids.contains(&(t as i64)), "another user's process is never considered");
+        assert!(
+            !pids.contains(&(t as i64)),
+            "another user's process is never considered"
+        );
     }
     let row = &ps[0];
-    for key in ["pid", "ppid", "start_time", "rss_bytes", "command", "owner", "orphan", "age_seconds"] {
+    for key in [
+        "pid",
+        "ppid",
+        "start_time",
+        "rss_bytes",
+        "command",
+        "owner",
+        "orphan",
+        "age_seconds",
+    ] {
         assert!(row.get(key).is_some(), "ps --json lacks {key}: {row}");
     }
 
     // status counts them.
     let status = sb.json(&["status", "--json"]);
-    assert!(status["orphans"]["value"].as_u64().unwrap() >= 3, "{status:#}");
-    assert!(status["recommendations"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("mcpd clean")));
+    assert!(
+        status["orphans"]["value"].as_u64().unwrap() >= 3,
+        "{status:#}"
+    );
+    assert!(
+        status["recommendations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("mcpd clean"))
+    );
 
     // --dry-run signals nothing.
     let dry = sb.ok(&["clean", "--dry-run", "--match", &sb.marker]);
@@ -89,7 +151,11 @@ fn real_orphaned_npx_tree_is_found_and_fully_stopped_and_decoys_survive() {
     // clean stops every process of the tree and nothing else.
     let out = sb.json(&["clean", "--json", "--match", &sb.marker]);
     assert!(out["freed_bytes"].as_u64().unwrap() > 50_000_000, "{out:#}");
-    assert!(wait_for(Duration::from_secs(5), || tree.iter().all(|p| gone(*p))), "left: {:?}", marked(&sb.marker));
+    assert!(
+        wait_for(Duration::from_secs(5), || tree.iter().all(|p| gone(*p))),
+        "left: {:?}",
+        marked(&sb.marker)
+    );
     assert!(!gone(decoy.id() as i32), "the owned decoy was killed");
     assert!(!gone(plain), "the non-MCP orphan was killed");
     if let Some(t) = theirs {
@@ -104,7 +170,10 @@ fn status_works_with_no_config_and_no_state() {
     let sb = Sandbox::new();
     std::fs::remove_file(&sb.config).unwrap();
     let out = sb.ok(&["status"]);
-    assert!(out.contains("MCP processes") && out.contains("orphaned MCP processes"), "{out}");
+    assert!(
+        out.contains("MCP processes") && out.contains("orphaned MCP processes"),
+        "{out}"
+    );
     let j = sb.json(&["status", "--json"]);
     for key in ["processes", "rss_bytes", "detached_sessions", "orphans"] {
         for f in ["value", "level", "warn", "crit"] {
@@ -125,7 +194,10 @@ fn status_check_exit_codes_follow_levels() {
     assert_eq!(sb.run(&["status", "--check"]).status.code(), Some(1));
     let sb = Sandbox::with_config("[thresholds]\nprocesses = { warn = 0, crit = 1 }\n");
     let mut decoy = spawn_owned_decoy(&sb);
-    assert!(wait_for(Duration::from_secs(5), || !marked("mcp-server-decoy").is_empty()));
+    assert!(wait_for(Duration::from_secs(5), || !marked(
+        "mcp-server-decoy"
+    )
+    .is_empty()));
     assert_eq!(sb.run(&["status", "--check"]).status.code(), Some(2));
     decoy.kill().unwrap();
     decoy.wait().unwrap();
@@ -140,7 +212,10 @@ fn status_check_exit_codes_follow_levels() {
 fn broken_config_errors_name_file_line_and_key() {
     for (config, expect) in [
         ("[daemon]\nsweep_intervall = \"30s\"\n", "2"),
-        ("[thresholds]\nrss = { warn = \"1GB\", crit = \"300MB\" }\n", "rss"),
+        (
+            "[thresholds]\nrss = { warn = \"1GB\", crit = \"300MB\" }\n",
+            "rss",
+        ),
         ("[servers.fs]\nscope = \"global\"\n", "command"),
         ("[daemon]\nstop_grace = \"3 parsecs\"\n", "stop_grace"),
         ("\u{0}\u{1}garbage", "config.toml"),
@@ -149,7 +224,10 @@ fn broken_config_errors_name_file_line_and_key() {
         let out = sb.run(&["status"]);
         assert_eq!(out.status.code(), Some(1), "{config:?}");
         let err = text(&out.stderr);
-        assert!(err.contains(&sb.config.display().to_string()), "no file named for {config:?}: {err}");
+        assert!(
+            err.contains(&sb.config.display().to_string()),
+            "no file named for {config:?}: {err}"
+        );
         assert!(err.contains(expect), "{config:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
         let check = sb.run(&["config", "check"]);
@@ -168,16 +246,24 @@ fn corrupt_state_file_is_reported_moved_aside_and_others_are_kept() {
                      "command": "node mcp-server-x", "recorded_at": 1}]
     });
     std::fs::write(records.join("session-keep.json"), good.to_string()).unwrap();
-    std::fs::write(records.join("session-bad.json"), "{\"version\": 1, \"owner\": \"session:bad\", \"rec").unwrap();
+    std::fs::write(
+        records.join("session-bad.json"),
+        "{\"version\": 1, \"owner\": \"session:bad\", \"rec",
+    )
+    .unwrap();
     std::fs::write(records.join("session-bin.json"), [0xff, 0x00, 0x13]).unwrap();
     let out = sb.run(&["status"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let all = text(&out.stdout) + &text(&out.stderr);
-    assert!(all.contains("session-bad.json") && all.contains("session-bin.json"), "{all}");
+    assert!(
+        all.contains("session-bad.json") && all.contains("session-bin.json"),
+        "{all}"
+    );
     assert!(records.join("session-bad.json.corrupt").exists());
     assert!(records.join("session-bin.json.corrupt").exists());
     // The good file was not touched by the bad ones.
-    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(records.join("session-keep.json")).unwrap()).unwrap();
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(records.join("session-keep.json")).unwrap()).unwrap();
     assert_eq!(kept["records"][0]["pid"], 999999);
 }
 
@@ -258,7 +344,17 @@ fn twenty_concurrent_mcpd_processes_keep_the_registry_whole() {
         .collect();
     reg.add(recs).unwrap();
     let children: Vec<_> = (0..20)
-        .map(|s| sb.mcpd().args(["hook", "session-renamed", &format!("${s}"), &format!("new{s}")]).spawn().unwrap())
+        .map(|s| {
+            sb.mcpd()
+                .args([
+                    "hook",
+                    "session-renamed",
+                    &format!("${s}"),
+                    &format!("new{s}"),
+                ])
+                .spawn()
+                .unwrap()
+        })
         .collect();
     for mut c in children {
         assert!(c.wait().unwrap().success());
@@ -267,6 +363,9 @@ fn twenty_concurrent_mcpd_processes_keep_the_registry_whole() {
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(all.len(), 200);
     for r in &all {
-        assert_eq!(r.owner, Owner::Session(format!("new{}", r.session_id.unwrap())));
+        assert_eq!(
+            r.owner,
+            Owner::Session(format!("new{}", r.session_id.unwrap()))
+        );
     }
 }

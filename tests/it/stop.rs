@@ -49,19 +49,29 @@ fn term_ignoring_member_is_killed_after_the_grace_though_its_leader_exits_at_onc
     let sb = Sandbox::new(); // stop_grace = 1s
     let tag = format!("stubborn-{}", sb.marker);
     // The leader waits; its child ignores TERM and keeps running.
-    let mut leader = setsid_bash(&sb, &format!("bash -c 'trap \"\" TERM; exec -a {tag} sleep 100000' & wait"));
+    let mut leader = setsid_bash(
+        &sb,
+        &format!("bash -c 'trap \"\" TERM; exec -a {tag} sleep 100000' & wait"),
+    );
     assert!(wait_for(Duration::from_secs(5), || !named(&tag).is_empty()));
     let stubborn = named(&tag)[0];
     sb.track(stubborn);
     let lpid = leader.id() as i32;
-    write_records(&sb, "session:stubborn", &[(lpid, current_start_ticks(lpid).unwrap(), lpid)]);
+    write_records(
+        &sb,
+        "session:stubborn",
+        &[(lpid, current_start_ticks(lpid).unwrap(), lpid)],
+    );
 
     let t0 = Instant::now();
     let out = sb.ok(&["hook", "session-closed", "--foreground", "stubborn"]);
     let took = t0.elapsed();
     leader.wait().unwrap(); // reap the leader (it is our child): it went at SIGTERM
     assert!(gone(stubborn), "the TERM-ignoring member survived: {out}");
-    assert!(took >= Duration::from_millis(950), "SIGKILL came before the grace: {took:?}");
+    assert!(
+        took >= Duration::from_millis(950),
+        "SIGKILL came before the grace: {took:?}"
+    );
     assert!(took < Duration::from_secs(4), "the stop took {took:?}");
     assert!(out.contains("stopped 2 process"), "{out}");
     // The session's records are dropped.
@@ -72,7 +82,10 @@ fn term_ignoring_member_is_killed_after_the_grace_though_its_leader_exits_at_onc
 fn members_of_a_group_whose_leader_already_exited_are_still_stopped() {
     let sb = Sandbox::new();
     let tag = format!("left-behind-{}", sb.marker);
-    let mut leader = setsid_bash(&sb, &format!("(trap '' TERM; exec -a {tag} sleep 100000) & sleep 0.5"));
+    let mut leader = setsid_bash(
+        &sb,
+        &format!("(trap '' TERM; exec -a {tag} sleep 100000) & sleep 0.5"),
+    );
     assert!(wait_for(Duration::from_secs(5), || !named(&tag).is_empty()));
     let lpid = leader.id() as i32;
     let lstart = current_start_ticks(lpid).unwrap();
@@ -81,28 +94,46 @@ fn members_of_a_group_whose_leader_already_exited_are_still_stopped() {
     sb.track(member);
     write_records(&sb, "session:gone-leader", &[(lpid, lstart, lpid)]);
     sb.ok(&["hook", "session-closed", "--foreground", "gone-leader"]);
-    assert!(wait_for(Duration::from_secs(3), || gone(member)), "the group member survived");
+    assert!(
+        wait_for(Duration::from_secs(3), || gone(member)),
+        "the group member survived"
+    );
 }
 
 #[test]
 fn cooperative_tree_stops_well_within_the_grace() {
     let sb = Sandbox::with_config("[daemon]\nstop_grace = \"5s\"\n");
     let tag = format!("coop-{}", sb.marker);
-    let mut leader = setsid_bash(&sb, &format!("for i in 1 2 3; do (exec -a {tag} sleep 100000) & done; wait"));
+    let mut leader = setsid_bash(
+        &sb,
+        &format!("for i in 1 2 3; do (exec -a {tag} sleep 100000) & done; wait"),
+    );
     assert!(wait_for(Duration::from_secs(5), || named(&tag).len() == 3));
     let kids = named(&tag);
     let lpid = leader.id() as i32;
-    write_records(&sb, "session:coop", &[(lpid, current_start_ticks(lpid).unwrap(), lpid)]);
+    write_records(
+        &sb,
+        "session:coop",
+        &[(lpid, current_start_ticks(lpid).unwrap(), lpid)],
+    );
     let t0 = Instant::now();
     sb.ok(&["hook", "session-closed", "--foreground", "coop"]);
-    assert!(t0.elapsed() < Duration::from_secs(3), "cooperative stop took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "cooperative stop took {:?}",
+        t0.elapsed()
+    );
     leader.wait().unwrap();
     assert!(kids.iter().all(|k| gone(*k)));
 }
 
 /// Spawns `argv0`-named sleep as our child.
 fn spawn_named(name: &str) -> std::process::Child {
-    Command::new("bash").args(["-c", &format!("exec -a '{name}' sleep 100000")]).stdin(Stdio::null()).spawn().unwrap()
+    Command::new("bash")
+        .args(["-c", &format!("exec -a '{name}' sleep 100000")])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// Tries to give a new process exactly `pid` through /proc/sys/kernel/ns_last_pid.
@@ -127,7 +158,10 @@ fn a_recycled_pid_is_never_signalled() {
     let name = format!("mcp-server-recycled {}", sb.marker);
     let mut first = spawn_named(&name);
     let pid = first.id() as i32;
-    assert!(wait_for(Duration::from_secs(5), || current_start_ticks(pid).is_some()));
+    assert!(wait_for(Duration::from_secs(5), || current_start_ticks(
+        pid
+    )
+    .is_some()));
     std::thread::sleep(Duration::from_millis(30)); // a later clock tick for the next process
     let old_start = current_start_ticks(pid).unwrap();
     first.kill().unwrap();
@@ -136,7 +170,9 @@ fn a_recycled_pid_is_never_signalled() {
     let (mut second, recorded) = match respawn_at(pid, &name) {
         Some(c) => (c, (pid, old_start, pid)),
         None => {
-            eprintln!("note: /proc/sys/kernel/ns_last_pid is not writable here; faking the recycle with a record whose start time is off");
+            eprintln!(
+                "note: /proc/sys/kernel/ns_last_pid is not writable here; faking the recycle with a record whose start time is off"
+            );
             let c = spawn_named(&name);
             let p = c.id() as i32;
             (c, (p, current_start_ticks(p).unwrap() - 1, p))
@@ -167,15 +203,34 @@ fn stop_trees_in_process_reports_endings() {
     use mcpd::procs::{Identity, StopOptions, StopTarget, stop::Ending, stop_trees};
     let sb = Sandbox::new();
     let tag = format!("lib-{}", sb.marker);
-    let mut leader = setsid_bash(&sb, &format!("(trap '' TERM; exec -a {tag}-stubborn sleep 100000) & (exec -a {tag}-soft sleep 100000) & wait"));
+    let mut leader = setsid_bash(
+        &sb,
+        &format!(
+            "(trap '' TERM; exec -a {tag}-stubborn sleep 100000) & (exec -a {tag}-soft sleep 100000) & wait"
+        ),
+    );
     let both = || named(&format!("{tag}-stubborn")).len() + named(&format!("{tag}-soft")).len();
     assert!(wait_for(Duration::from_secs(5), || both() == 2));
     let lpid = leader.id() as i32;
-    let target = StopTarget { identity: Identity { pid: lpid, start_ticks: current_start_ticks(lpid).unwrap() }, pgid: Some(lpid) };
-    let opts = StopOptions { grace: Duration::from_millis(300), ..StopOptions::default() };
+    let target = StopTarget {
+        identity: Identity {
+            pid: lpid,
+            start_ticks: current_start_ticks(lpid).unwrap(),
+        },
+        pgid: Some(lpid),
+    };
+    let opts = StopOptions {
+        grace: Duration::from_millis(300),
+        ..StopOptions::default()
+    };
     let out = stop_trees(&[target], &opts).unwrap();
     leader.wait().unwrap();
-    let ending = |suffix: &str| out.stopped.iter().find(|s| s.command.starts_with(&format!("{tag}{suffix}"))).map(|s| s.ending);
+    let ending = |suffix: &str| {
+        out.stopped
+            .iter()
+            .find(|s| s.command.starts_with(&format!("{tag}{suffix}")))
+            .map(|s| s.ending)
+    };
     assert_eq!(ending("-stubborn"), Some(Ending::Kill), "{out:?}");
     assert_eq!(ending("-soft"), Some(Ending::Term), "{out:?}");
     assert_eq!(out.survivors().count(), 0);

@@ -30,8 +30,16 @@ impl Sandbox {
 
     #[track_caller]
     pub fn with_config(config: &str) -> Sandbox {
-        let dir = tempfile::Builder::new().prefix("mcpd-it-").tempdir().unwrap();
-        let marker = dir.path().file_name().unwrap().to_string_lossy().into_owned();
+        let dir = tempfile::Builder::new()
+            .prefix("mcpd-it-")
+            .tempdir()
+            .unwrap();
+        let marker = dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let sb = Sandbox {
             state: dir.path().join("state"),
             config: dir.path().join("config.toml"),
@@ -63,7 +71,11 @@ impl Sandbox {
     /// An mcpd command in this sandbox (never the user's tmux server, never their files).
     pub fn mcpd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_mcpd"));
-        c.envs(self.envs()).env_remove("TMUX").env_remove("TMUX_PANE").env("NO_COLOR", "1").stdin(Stdio::null());
+        c.envs(self.envs())
+            .env_remove("TMUX")
+            .env_remove("TMUX_PANE")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
         c
     }
 
@@ -76,20 +88,30 @@ impl Sandbox {
     #[track_caller]
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "mcpd {args:?} failed: {}\nstdout: {}\nstderr: {}", out.status, text(&out.stdout), text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "mcpd {args:?} failed: {}\nstdout: {}\nstderr: {}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
         text(&out.stdout)
     }
 
     #[track_caller]
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.ok(args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("mcpd {args:?}: not JSON ({e}): {out}"))
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("mcpd {args:?}: not JSON ({e}): {out}"))
     }
 
     /// Remembers a process to kill (by pid, identity-checked) when the sandbox is dropped.
     pub fn track(&self, pid: i32) {
         if let Some(t) = mcpd::procs::identity::current_start_ticks(pid) {
-            self.tracked.lock().unwrap().push(Identity { pid, start_ticks: t });
+            self.tracked.lock().unwrap().push(Identity {
+                pid,
+                start_ticks: t,
+            });
         }
     }
 
@@ -103,7 +125,11 @@ impl Sandbox {
     /// A tmux command on this sandbox's private server.
     pub fn tmux(&self) -> Command {
         let mut c = Command::new("tmux");
-        c.arg("-S").arg(&self.socket).envs(self.envs()).env_remove("TMUX").stdin(Stdio::null());
+        c.arg("-S")
+            .arg(&self.socket)
+            .envs(self.envs())
+            .env_remove("TMUX")
+            .stdin(Stdio::null());
         c
     }
 
@@ -118,7 +144,18 @@ impl Sandbox {
     /// Starts the private tmux server with one session named `name`.
     pub fn start_tmux(&self, name: &str) {
         *self.tmux_started.lock().unwrap() = true;
-        self.tmux_ok(&["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "120", "-y", "35"]);
+        self.tmux_ok(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "120",
+            "-y",
+            "35",
+        ]);
     }
 
     pub fn tmux_started(&self) {
@@ -150,7 +187,9 @@ pub fn marked(needle: &str) -> Vec<i32> {
     let mut v: Vec<i32> = snap
         .procs
         .values()
-        .filter(|p| !p.is_zombie() && p.pid != std::process::id() as i32 && p.command().contains(needle))
+        .filter(|p| {
+            !p.is_zombie() && p.pid != std::process::id() as i32 && p.command().contains(needle)
+        })
         .map(|p| p.pid)
         .collect();
     v.sort_unstable();
@@ -172,8 +211,11 @@ pub fn named(name: &str) -> Vec<i32> {
 
 /// True when `pid` is gone or a zombie.
 pub fn gone(pid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return true };
-    stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    stat.rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
 }
 
 /// Polls `f` until true or `timeout`.
@@ -205,13 +247,22 @@ pub fn npm_cache() -> Option<PathBuf> {
             }
             std::fs::create_dir_all(&dir).ok()?;
             let out = Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--loglevel=error", FS_SERVER])
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    FS_SERVER,
+                ])
                 .current_dir(&dir)
                 .output();
             match out {
                 Ok(o) if o.status.success() && bin.exists() => Some(dir),
                 Ok(o) => {
-                    eprintln!("SKIP: cannot install {FS_SERVER} from the npm registry: {}", text(&o.stderr));
+                    eprintln!(
+                        "SKIP: cannot install {FS_SERVER} from the npm registry: {}",
+                        text(&o.stderr)
+                    );
                     None
                 }
                 Err(e) => {
@@ -234,16 +285,27 @@ pub fn spawn_orphaned_npx_tree(sb: &Sandbox, cache: &Path) -> i32 {
         cache.display(),
         served.display()
     );
-    let out = Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).output().unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     let top: i32 = text(&out.stdout).trim().parse().unwrap();
     sb.track(top);
     // Up when node runs the server under `sh -c`, and npm has retitled itself `npm exec`.
     let ok = wait_for(Duration::from_secs(30), || {
         let snap = Snapshot::take().unwrap();
-        let has = |f: &dyn Fn(&mcpd::procs::ProcInfo) -> bool| snap.procs.values().any(|p| p.command().contains(&sb.marker) && f(p));
+        let has = |f: &dyn Fn(&mcpd::procs::ProcInfo) -> bool| {
+            snap.procs
+                .values()
+                .any(|p| p.command().contains(&sb.marker) && f(p))
+        };
         has(&|p| p.comm == "node" && p.command().contains(".bin/mcp-server-filesystem"))
             && has(&|p| p.command().starts_with("npm exec"))
-            && has(&|p| p.command().starts_with("sh -c") && p.command().contains("mcp-server-filesystem"))
+            && has(&|p| {
+                p.command().starts_with("sh -c") && p.command().contains("mcp-server-filesystem")
+            })
     });
     assert!(ok, "the filesystem server did not start under npm exec");
     sb.track_marked();

@@ -1,1 +1,403 @@
-//! tmux integration on private servers.
+//! tmux integration on private servers: `tm`, hooks, hostile names, adoption, reconciliation.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::*;
+
+fn agent_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agent.py")
+}
+
+fn sessions(sb: &Sandbox) -> Vec<String> {
+    let out = sb
+        .tmux()
+        .args(["list-sessions", "-F", "#{session_name}"])
+        .output()
+        .unwrap();
+    text(&out.stdout).lines().map(str::to_string).collect()
+}
+
+/// Starts the agent stand-in in a new window of session `name`; returns the npm exec -> sh -> node pids.
+fn start_agent(sb: &Sandbox, cache: &Path, name: &str) -> Vec<i32> {
+    let served = sb.path().join(format!(
+        "served-{}",
+        sessions(sb).iter().position(|s| s == name).unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&served).unwrap();
+    let ready = served.join("ready");
+    let cmd = format!(
+        "python3 {} {} {} {}",
+        agent_script().display(),
+        cache.display(),
+        served.display(),
+        ready.display()
+    );
+    let target = format!("={name}:");
+    sb.tmux_ok(&["new-window", "-d", "-t", &target, &cmd]);
+    assert!(
+        wait_for(Duration::from_secs(30), || ready.exists()),
+        "agent in {name} did not get ready"
+    );
+    sb.track_marked();
+    let served_s = served.display().to_string();
+    let tree: Vec<i32> = marked(&served_s)
+        .into_iter()
+        .filter(|p| !is_agent(*p))
+        .collect();
+    assert!(
+        tree.len() >= 3,
+        "expected npm exec, sh, node under {served_s}: {tree:?}"
+    );
+    tree
+}
+
+fn is_agent(pid: i32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).contains("agent.py"))
+        .unwrap_or(false)
+}
+
+#[test]
+fn tm_twice_in_a_dotted_folder_gives_one_session() {
+    let sb = Sandbox::new();
+    sb.tmux_started();
+    let proj = sb.path().join("my.proj v2");
+    std::fs::create_dir_all(&proj).unwrap();
+    let first = sb
+        .mcpd()
+        .args(["tm", "-d"])
+        .current_dir(&proj)
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("created session my_proj_v2"));
+    let second = sb
+        .mcpd()
+        .args(["tm", "-d"])
+        .current_dir(&proj)
+        .output()
+        .unwrap();
+    assert!(
+        text(&second.stdout).contains("existing session my_proj_v2"),
+        "{}",
+        text(&second.stdout)
+    );
+    assert_eq!(sessions(&sb), vec!["my_proj_v2".to_string()]);
+    // Its start directory is the folder.
+    let path = sb.tmux_ok(&[
+        "display-message",
+        "-p",
+        "-t",
+        "=my_proj_v2:",
+        "#{session_path}",
+    ]);
+    assert_eq!(
+        path.trim(),
+        std::fs::canonicalize(&proj).unwrap().display().to_string()
+    );
+    // And the hooks are installed, at mcpd's own index, naming mcpd by absolute path.
+    let hooks = sb.ok(&["hook", "status"]);
+    assert!(
+        hooks.contains("session-closed[424]") && hooks.contains(env!("CARGO_BIN_EXE_mcpd")),
+        "{hooks}"
+    );
+    assert!(hooks.contains("#{q:hook_session_name}"), "{hooks}");
+}
+
+#[test]
+fn hooks_install_idempotently_keep_user_hooks_and_uninstall_exactly() {
+    let sb = Sandbox::new();
+    sb.start_tmux("main");
+    sb.tmux_ok(&["set-hook", "-g", "session-closed[0]", "run-shell 'true'"]);
+    sb.ok(&["hook", "install"]);
+    sb.ok(&["hook", "install"]);
+    let hooks = sb.tmux_ok(&["show-hooks", "-g"]);
+    assert_eq!(hooks.matches("session-closed[424]").count(), 1, "{hooks}");
+    assert!(
+        hooks.contains("session-closed[0] run-shell true")
+            || hooks.contains("session-closed[0] \"run-shell true\""),
+        "{hooks}"
+    );
+    sb.ok(&["hook", "uninstall"]);
+    let hooks = sb.tmux_ok(&["show-hooks", "-g"]);
+    assert!(!hooks.contains("[424]"), "{hooks}");
+    assert!(
+        hooks.contains("session-closed[0]"),
+        "the user's hook was removed: {hooks}"
+    );
+    assert_eq!(sb.run(&["hook", "status"]).status.code(), Some(1));
+}
+
+#[test]
+fn kill_session_stops_the_agents_npx_tree_and_without_mcpd_it_survives() {
+    let Some(cache) = npm_cache() else { return };
+    // Control: no hooks, the tree outlives its session.
+    let control = Sandbox::new();
+    control.start_tmux("ctl");
+    let tree = start_agent(&control, &cache, "ctl");
+    control.tmux_ok(&["kill-session", "-t", "=ctl"]);
+    std::thread::sleep(Duration::from_secs(2));
+    let left: Vec<i32> = tree.iter().copied().filter(|p| !gone(*p)).collect();
+    assert_eq!(
+        left, tree,
+        "without mcpd the npm exec / sh / node tree should survive kill-session"
+    );
+
+    // With mcpd: `tm` installs the hooks; kill-session stops the tree within the grace.
+    let sb = Sandbox::new();
+    sb.tmux_started();
+    sb.ok(&["tm", "-d", "work"]);
+    // Another session keeps the server up: tmux may drop the hook of the very last session as it
+    // exits (kill_server_loses_hooks_and_clean_reconciles covers that case).
+    sb.ok(&["tm", "-d", "other"]);
+    let tree = start_agent(&sb, &cache, "work");
+    sb.tmux_ok(&["kill-session", "-t", "=work"]);
+    let ok = wait_for(Duration::from_secs(5), || tree.iter().all(|p| gone(*p)));
+    let log_has = || {
+        std::fs::read_to_string(sb.state.join("hook.log"))
+            .unwrap_or_default()
+            .contains("session-closed \"work\"")
+    };
+    wait_for(Duration::from_secs(2), log_has);
+    let log = std::fs::read_to_string(sb.state.join("hook.log")).unwrap_or_default();
+    assert!(
+        ok,
+        "tree still running after kill-session: {:?}\nhook.log: {log}",
+        tree.iter().filter(|p| !gone(**p)).collect::<Vec<_>>()
+    );
+    assert!(log.contains("session-closed \"work\""), "{log}");
+}
+
+#[test]
+fn kill_server_loses_hooks_and_clean_reconciles() {
+    let Some(cache) = npm_cache() else { return };
+    let sb = Sandbox::new();
+    sb.tmux_started();
+    sb.ok(&["tm", "-d", "one"]);
+    sb.ok(&["tm", "-d", "two"]);
+    let mut trees = start_agent(&sb, &cache, "one");
+    trees.extend(start_agent(&sb, &cache, "two"));
+    // Adopt them (clean records agent-started servers for their sessions).
+    let adopted = sb.json(&["clean", "--json", "--match", &sb.marker]);
+    assert!(adopted["adopted"].as_u64().unwrap() >= 6, "{adopted:#}");
+    let ps = sb.json(&["ps", "--json", "--session", "one"]);
+    assert!(ps.as_array().unwrap().len() >= 3, "{ps:#}");
+    let status = sb.json(&["status", "--json"]);
+    let one = status["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "one")
+        .unwrap()
+        .clone();
+    assert!(
+        one["processes"].as_u64().unwrap() >= 3 && one["rss_bytes"].as_u64().unwrap() > 50_000_000,
+        "{status:#}"
+    );
+
+    // Hooks off, then the whole server goes: nothing fires.
+    sb.ok(&["hook", "uninstall"]);
+    sb.tmux_ok(&["kill-server"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        trees.iter().all(|p| !gone(*p)),
+        "something died without mcpd"
+    );
+    let out = sb.json(&["clean", "--json", "--match", &sb.marker]);
+    assert!(
+        wait_for(Duration::from_secs(5), || trees.iter().all(|p| gone(*p))),
+        "left after clean: {out:#}"
+    );
+    // Their records are gone too.
+    let (recs, _) = mcpd::state::Registry::open(&sb.state.join("records"))
+        .unwrap()
+        .load_all();
+    assert!(recs.is_empty(), "{recs:?}");
+}
+
+#[test]
+fn hostile_names_never_execute_anything() {
+    let sb = Sandbox::new();
+    // A session that stays: when the last session closes, the server exits and may drop queued hooks
+    // (a tmux limit that reconciliation covers); here every hook must run.
+    sb.start_tmux("keeper");
+    let pwned = sb.path().join("pwned");
+    let p = pwned.display().to_string();
+    let names = [
+        format!("a$(touch {p}1)b"),
+        format!("a`touch {p}2`b"),
+        format!("a;touch {p}3"),
+        format!("a'$(touch {p}4)'b"),
+        format!("a\"$(touch {p}5)\"b"),
+        format!("a|touch {p}6"),
+        "tab\there".to_string(),
+        "ünïcødé-名前".to_string(),
+        "-leading".to_string(),
+    ];
+    for n in &names {
+        let out = sb.run(&["tm", "-d", "--", n]);
+        assert!(out.status.success(), "tm -d {n:?}: {}", text(&out.stderr));
+    }
+    for (n, why) in [
+        ("$(touch x)", "starts with `$`"),
+        ("a#(touch x)", "`#`"),
+        ("x#{pid}", "`#`"),
+        ("@1", "`@`"),
+        ("%1", "`%`"),
+    ] {
+        let out = sb.run(&["tm", "-d", n]);
+        assert_eq!(out.status.code(), Some(1), "{n:?} should be refused");
+        assert!(
+            text(&out.stderr).contains(why),
+            "{n:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let live: Vec<String> = sessions(&sb)
+        .into_iter()
+        .filter(|s| s != "keeper")
+        .collect();
+    assert_eq!(live.len(), names.len(), "{live:?}");
+    assert!(
+        live.contains(&"tab_here".to_string()) && live.contains(&"-leading".to_string()),
+        "{live:?}"
+    );
+    // Close every session through tmux: the hook passes each name through #{q:}.
+    for n in &live {
+        sb.tmux_ok(&["kill-session", "-t", &format!("={n}")]);
+    }
+    let log_path = sb.state.join("hook.log");
+    assert!(
+        wait_for(Duration::from_secs(5), || std::fs::read_to_string(
+            &log_path
+        )
+        .unwrap_or_default()
+        .matches("session-closed")
+        .count()
+            >= live.len()),
+        "hooks did not all run: {}",
+        std::fs::read_to_string(&log_path).unwrap_or_default()
+    );
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for n in &live {
+        assert!(
+            log.contains(&format!("session-closed {n:?}")),
+            "hook lost name {n:?}: {log}"
+        );
+    }
+    // And directly.
+    for n in &names {
+        sb.ok(&["hook", "session-closed", "--foreground", "--", n]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 1..=6 {
+        assert!(
+            !Path::new(&format!("{p}{i}")).exists(),
+            "a hostile name executed (pwned{i})"
+        );
+    }
+}
+
+#[test]
+fn twenty_sessions_closed_at_once_leak_nothing() {
+    let sb = Sandbox::new();
+    sb.tmux_started();
+    let mut fakes = Vec::new();
+    for i in 0..20 {
+        let name = format!("s{i}");
+        sb.ok(&["tm", "-d", &name]);
+        // A server that ignores SIGHUP (as setsid'd or nohup'd servers do), started in a pane.
+        let tag = format!("mcp-server-fake-{i}-{}", sb.marker);
+        let cmd = format!("bash -c 'trap \"\" HUP; exec -a {tag} sleep 100000'");
+        sb.tmux_ok(&["new-window", "-d", "-t", &format!("={name}:"), &cmd]);
+        fakes.push(tag);
+    }
+    assert!(wait_for(Duration::from_secs(10), || fakes
+        .iter()
+        .all(|t| named(t).len() == 1)));
+    let pids: Vec<i32> = fakes.iter().map(|t| named(t)[0]).collect();
+    for p in &pids {
+        sb.track(*p);
+    }
+    let adopted = sb.json(&["clean", "--json", "--match", &sb.marker]);
+    assert_eq!(adopted["adopted"], 20, "{adopted:#}");
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            sb.tmux()
+                .args(["kill-session", "-t", &format!("=s{i}")])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        c.wait().unwrap();
+    }
+    let all_gone = wait_for(Duration::from_secs(10), || pids.iter().all(|p| gone(*p)));
+    if !all_gone {
+        // tmux may drop the last hooks when the server exits; reconciliation covers that.
+        sb.ok(&["clean", "--match", &sb.marker]);
+    }
+    assert!(
+        wait_for(Duration::from_secs(5), || pids.iter().all(|p| gone(*p))),
+        "leaked: {:?}",
+        pids.iter().filter(|p| !gone(**p)).collect::<Vec<_>>()
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || mcpd::state::Registry::open(
+            &sb.state.join("records")
+        )
+        .unwrap()
+        .load_all()
+        .0
+        .is_empty()),
+        "records left behind"
+    );
+}
+
+#[test]
+fn renamed_session_keeps_its_records() {
+    let sb = Sandbox::new();
+    sb.tmux_started();
+    sb.ok(&["tm", "-d", "before"]);
+    let tag = format!("mcp-server-rename-{}", sb.marker);
+    sb.tmux_ok(&[
+        "new-window",
+        "-d",
+        "-t",
+        "=before:",
+        &format!("bash -c 'exec -a {tag} sleep 100000'"),
+    ]);
+    assert!(wait_for(Duration::from_secs(5), || named(&tag).len() == 1));
+    sb.track(named(&tag)[0]);
+    sb.json(&["clean", "--json", "--match", &sb.marker]);
+    sb.tmux_ok(&["rename-session", "-t", "=before", "after"]);
+    let ok = wait_for(Duration::from_secs(5), || {
+        let (recs, _) = mcpd::state::Registry::open(&sb.state.join("records"))
+            .unwrap()
+            .load_all();
+        !recs.is_empty() && recs.iter().all(|r| r.owner.to_string() == "session:after")
+    });
+    assert!(ok, "records did not follow the rename");
+    let ps = sb.json(&["ps", "--json", "--session", "after"]);
+    assert_eq!(ps.as_array().unwrap().len(), 1, "{ps:#}");
+}
+
+#[test]
+fn missing_tmux_is_a_clear_error() {
+    let sb = Sandbox::new();
+    let out = sb
+        .mcpd()
+        .args(["tm", "-d", "x"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("tmux is not installed"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = Command::new("true");
+}

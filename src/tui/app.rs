@@ -1,0 +1,387 @@
+//! The dashboard's state and the one function that changes it, [`App::handle`]. It does no I/O: what
+//! needs the outside world (stopping processes, attaching to tmux, refreshing now) comes back as an
+//! [`Effect`] for the event loop to carry out, and the result comes back in as an action.
+
+use ratatui::layout::Rect;
+
+use crate::procs::{Identity, StopTarget};
+use crate::state::Owner;
+use crate::sweep::Plan;
+
+use super::action::{Action, InputMode, Outcome};
+use super::data::Data;
+use super::draw::layout::{Areas, table_rows};
+use super::history::History;
+use super::tree::{self, RowKey, SortKey, ViewRow};
+
+/// The three lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Sessions,
+    Processes,
+    Servers,
+}
+
+impl Panel {
+    /// Tab order.
+    pub const ALL: [Panel; 3] = [Panel::Sessions, Panel::Processes, Panel::Servers];
+
+    fn index(self) -> usize {
+        match self {
+            Panel::Sessions => 0,
+            Panel::Processes => 1,
+            Panel::Servers => 2,
+        }
+    }
+
+    fn step(self, by: isize) -> Panel {
+        let n = Panel::ALL.len() as isize;
+        Panel::ALL[(self.index() as isize + by).rem_euclid(n) as usize]
+    }
+}
+
+/// A list's selected line and the first line shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+/// A question waiting for y/n.
+#[derive(Clone, Debug)]
+pub enum Pending {
+    /// `K` on a process: its tree.
+    Stop { target: StopTarget, command: String, owner: Option<String>, rss_bytes: u64, descendants: usize },
+    /// `c`: the clean plan as it was when asked.
+    Clean { plan: Plan },
+}
+
+/// What the screen is showing on top of the panels.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter: the text so far.
+    Filter(String),
+    Confirm(Pending),
+    /// The help overlay, scrolled by this many lines.
+    Help(u16),
+}
+
+/// Work for the event loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Gather again now instead of at the next tick.
+    Refresh,
+    /// Stop these trees (identity-checked), then report.
+    Stop { targets: Vec<StopTarget>, what: String },
+    /// Stop these trees, then drop these records if their processes are gone.
+    Clean { targets: Vec<StopTarget>, drops: Vec<(Owner, Identity)> },
+    /// Switch to or attach to this tmux session.
+    Attach(String),
+}
+
+/// A line for the message bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+    /// When it was set (seconds since the epoch): it fades after [`MESSAGE_SECONDS`].
+    pub at: f64,
+}
+
+/// How long a message stays.
+pub const MESSAGE_SECONDS: f64 = 10.0;
+
+/// What `r` says until the daemon exists.
+pub const RESTART_NEEDS_DAEMON: &str = "needs the daemon (not running)";
+
+/// Everything the dashboard knows and shows.
+#[derive(Debug)]
+pub struct App {
+    /// The latest snapshot (`None` until the first arrives).
+    pub data: Option<Data>,
+    pub history: History,
+    pub focus: Panel,
+    pub sort: SortKey,
+    /// The applied filter ("" for none).
+    pub filter: String,
+    pub mode: Mode,
+    /// Per panel, in [`Panel::ALL`] order.
+    pub cursors: [Cursor; 3],
+    /// The Processes panel's lines (derived from data, sort and filter).
+    pub view: Vec<ViewRow>,
+    /// Indexes into the report's sessions that pass the filter.
+    pub sessions: Vec<usize>,
+    /// Indexes into the report's servers that pass the filter.
+    pub servers: Vec<usize>,
+    pub message: Option<Message>,
+    /// Why the last refresh failed, until one succeeds.
+    pub refresh_error: Option<String>,
+    /// A stop or clean is running (what it is).
+    pub busy: Option<String>,
+    /// The screen size (columns, rows).
+    pub size: (u16, u16),
+    /// The clock, seconds since the epoch.
+    pub now: f64,
+    /// Colours on (off: NO_COLOR or `--color never`; levels still read as words).
+    pub color: bool,
+    /// Set when the dashboard should end, with the exit code.
+    pub exit: Option<i32>,
+}
+
+impl App {
+    /// A dashboard with no data yet.
+    pub fn new(color: bool, size: (u16, u16), now: f64) -> App {
+        App {
+            data: None,
+            history: History::default(),
+            focus: Panel::Sessions,
+            sort: SortKey::default(),
+            filter: String::new(),
+            mode: Mode::Normal,
+            cursors: [Cursor::default(); 3],
+            view: Vec::new(),
+            sessions: Vec::new(),
+            servers: Vec::new(),
+            message: None,
+            refresh_error: None,
+            busy: None,
+            size,
+            now,
+            color,
+            exit: None,
+        }
+    }
+
+    /// Which keys apply now.
+    pub fn input_mode(&self) -> InputMode {
+        match self.mode {
+            Mode::Normal => InputMode::Normal,
+            Mode::Filter(_) => InputMode::Filter,
+            Mode::Confirm(_) => InputMode::Confirm,
+            Mode::Help(_) => InputMode::Help,
+        }
+    }
+
+    /// The panel layout for the current size and data.
+    pub fn areas(&self) -> Option<Areas> {
+        Areas::new(Rect::new(0, 0, self.size.0, self.size.1), self.sessions.len().max(self.servers.len()))
+    }
+
+    /// How many lines `p` lists.
+    pub fn len(&self, p: Panel) -> usize {
+        match p {
+            Panel::Sessions => self.sessions.len(),
+            Panel::Processes => self.view.len(),
+            Panel::Servers => self.servers.len(),
+        }
+    }
+
+    pub fn cursor(&self, p: Panel) -> Cursor {
+        self.cursors[p.index()]
+    }
+
+    fn visible(&self, p: Panel) -> usize {
+        self.areas().map_or(1, |a| table_rows(a.panel(p)).max(1))
+    }
+
+    /// Applies one action; returns the work it asks of the event loop, if any.
+    pub fn handle(&mut self, action: Action) -> Option<Effect> {
+        match action {
+            Action::Quit => self.exit = Some(0),
+            Action::Signal(sig) => self.exit = Some(128 + sig),
+            Action::Back => self.back(),
+            Action::ToggleHelp => {
+                self.mode = if matches!(self.mode, Mode::Help(_)) { Mode::Normal } else { Mode::Help(0) };
+            }
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(self.visible(self.focus) as isize)),
+            Action::PageDown => self.move_by(self.visible(self.focus) as isize),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::NextPanel => self.focus = self.focus.step(1),
+            Action::PrevPanel => self.focus = self.focus.step(-1),
+            Action::CycleSort => {
+                self.sort = self.sort.next();
+                self.rebuild();
+                self.say(format!("processes sorted by {}", self.sort.label()), false);
+            }
+            Action::StartFilter => self.mode = Mode::Filter(self.filter.clone()),
+            Action::FilterInput(c) => {
+                if let Mode::Filter(text) = &mut self.mode {
+                    text.push(c);
+                }
+            }
+            Action::FilterBackspace => {
+                if let Mode::Filter(text) = &mut self.mode {
+                    text.pop();
+                }
+            }
+            Action::FilterApply => {
+                if let Mode::Filter(text) = std::mem::replace(&mut self.mode, Mode::Normal) {
+                    self.filter = text.trim().to_string();
+                    self.rebuild();
+                }
+            }
+            Action::FilterCancel => self.mode = Mode::Normal,
+            Action::StopSelected => self.ask_stop(),
+            Action::Clean => self.ask_clean(),
+            Action::Confirm(yes) => return self.answer(yes),
+            Action::Restart => self.restart(),
+            Action::Activate => return self.activate(),
+            Action::Scroll { up, column, row } => self.scroll(up, column, row),
+            Action::Click { column, row } => self.click(column, row),
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                self.clamp_all();
+            }
+            Action::Tick(now) => self.now = now,
+            Action::Data(d) => self.set_data(*d),
+            Action::DataError(e) => self.refresh_error = Some(e),
+            Action::Done(Outcome { text, ok }) => {
+                self.busy = None;
+                self.say(text, !ok);
+                return Some(Effect::Refresh);
+            }
+        }
+        None
+    }
+
+    /// Sets the message bar.
+    pub fn say(&mut self, text: impl Into<String>, error: bool) {
+        self.message = Some(Message { text: text.into(), error, at: self.now });
+    }
+
+    fn back(&mut self) {
+        match self.mode {
+            Mode::Normal if !self.filter.is_empty() => {
+                self.filter.clear();
+                self.rebuild();
+                self.say("filter cleared", false);
+            }
+            Mode::Normal => self.exit = Some(0),
+            Mode::Confirm(_) => return self.answer_no(),
+            Mode::Filter(_) | Mode::Help(_) => {}
+        }
+        self.mode = Mode::Normal;
+    }
+
+    fn move_by(&mut self, by: isize) {
+        if let Mode::Help(scroll) = &mut self.mode {
+            *scroll = scroll.saturating_add_signed(by.clamp(-1000, 1000) as i16);
+            return;
+        }
+        let p = self.focus;
+        let len = self.len(p);
+        let c = &mut self.cursors[p.index()];
+        c.selected = (c.selected as isize).saturating_add(by).clamp(0, len.saturating_sub(1) as isize) as usize;
+        self.clamp(p);
+    }
+
+    /// Keeps a panel's selection inside its list and on screen.
+    fn clamp(&mut self, p: Panel) {
+        let (len, vis) = (self.len(p), self.visible(p));
+        let c = &mut self.cursors[p.index()];
+        c.selected = c.selected.min(len.saturating_sub(1));
+        if c.selected < c.offset {
+            c.offset = c.selected;
+        } else if c.selected >= c.offset + vis {
+            c.offset = c.selected + 1 - vis;
+        }
+        c.offset = c.offset.min(len.saturating_sub(vis));
+    }
+
+    fn clamp_all(&mut self) {
+        for p in Panel::ALL {
+            self.clamp(p);
+        }
+    }
+
+    fn set_data(&mut self, d: Data) {
+        self.history.push(d.taken_at, d.report.rss_bytes.value);
+        self.refresh_error = None;
+        let keys = self.selection_keys();
+        self.data = Some(d);
+        self.rebuild_keeping(keys);
+    }
+
+    /// What each panel has selected, in terms that survive a refresh.
+    fn selection_keys(&self) -> (Option<String>, Option<RowKey>, Option<(String, Option<i32>)>) {
+        let Some(d) = &self.data else { return (None, None, None) };
+        let s = self.sessions.get(self.cursor(Panel::Sessions).selected).map(|&i| d.report.sessions[i].name.clone());
+        let p = self.view.get(self.cursor(Panel::Processes).selected).map(|v| v.key(d));
+        let v = self.servers.get(self.cursor(Panel::Servers).selected).map(|&i| {
+            let s = &d.report.servers[i];
+            (s.name.clone(), s.pid)
+        });
+        (s, p, v)
+    }
+
+    /// Recomputes the derived lists after data, sort or filter changed, keeping the selections.
+    fn rebuild(&mut self) {
+        let keys = self.selection_keys();
+        self.rebuild_keeping(keys);
+    }
+
+    fn rebuild_keeping(&mut self, keys: (Option<String>, Option<RowKey>, Option<(String, Option<i32>)>)) {
+        let Some(d) = &self.data else { return };
+        let needle = self.filter.to_lowercase();
+        let hit = |s: &str| needle.is_empty() || s.to_lowercase().contains(&needle);
+        self.sessions = (0..d.report.sessions.len()).filter(|&i| hit(&d.report.sessions[i].name)).collect();
+        self.servers = (0..d.report.servers.len())
+            .filter(|&i| {
+                let s = &d.report.servers[i];
+                hit(&s.name) || s.session.as_deref().is_some_and(hit)
+            })
+            .collect();
+        self.view = tree::build(d, self.sort, &self.filter);
+        let (s, p, v) = keys;
+        if let Some(at) = s.and_then(|k| self.sessions.iter().position(|&i| d.report.sessions[i].name == k)) {
+            self.cursors[Panel::Sessions.index()].selected = at;
+        }
+        if let Some(at) = p.and_then(|k| self.view.iter().position(|r| r.key(d) == k)) {
+            self.cursors[Panel::Processes.index()].selected = at;
+        }
+        if let Some(at) = v.and_then(|(name, pid)| {
+            self.servers.iter().position(|&i| d.report.servers[i].name == name && d.report.servers[i].pid == pid)
+        }) {
+            self.cursors[Panel::Servers.index()].selected = at;
+        }
+        self.clamp_all();
+    }
+
+    fn scroll(&mut self, up: bool, column: u16, row: u16) {
+        if matches!(self.mode, Mode::Help(_)) {
+            return self.move_by(if up { -1 } else { 1 });
+        }
+        if !matches!(self.mode, Mode::Normal) {
+            return;
+        }
+        if let Some(p) = self.areas().and_then(|a| a.panel_at(column, row)) {
+            self.focus = p;
+            self.move_by(if up { -1 } else { 1 });
+        }
+    }
+
+    fn click(&mut self, column: u16, row: u16) {
+        let Some(a) = self.areas() else { return };
+        let Some(p) = a.panel_at(column, row) else { return };
+        self.focus = p;
+        // Data lines start below the top border and the column header.
+        let first = a.panel(p).y + 2;
+        if row >= first && usize::from(row - first) < table_rows(a.panel(p)) {
+            let at = self.cursor(p).offset + usize::from(row - first);
+            if at < self.len(p) {
+                self.cursors[p.index()].selected = at;
+            }
+        }
+    }
+}
+
+#[path = "app_commands.rs"]
+mod commands;
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;
