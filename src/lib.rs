@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod generate;
 pub mod health;
 pub mod matcher;
 pub mod names;
@@ -16,5 +17,6 @@ pub mod session;
 pub mod state;
 pub mod sweep;
 pub mod tmux;
+pub mod tui;
 pub mod units;
 pub mod world;

@@ -7,6 +7,7 @@ pub mod hook;
 pub mod ps;
 pub mod status;
 pub mod tm;
+pub mod tui;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::output::{Style, use_color};

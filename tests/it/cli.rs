@@ -24,3 +24,27 @@ fn config_path_shows_the_sandbox() {
     assert_eq!(j["state_dir"], sb.state.display().to_string());
     assert_eq!(j["runtime_dir"], sb.runtime.display().to_string());
 }
+
+#[test]
+fn generated_completions_and_man_pages_are_fresh() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let update = std::env::var_os("MCPD_UPDATE_GENERATED").is_some();
+    let mut stale = Vec::new();
+    for (rel, want) in mcpd::generate::files().unwrap() {
+        let path = root.join(&rel);
+        if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &want).unwrap();
+        } else if std::fs::read(&path).ok().as_deref() != Some(&want[..]) {
+            stale.push(rel.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale generated files: {stale:?}\nregenerate with: MCPD_UPDATE_GENERATED=1 cargo test --test it generated_completions_and_man_pages_are_fresh"
+    );
+    // What `mcpd completions` prints is what is committed.
+    let sb = Sandbox::new();
+    let bash = sb.ok(&["completions", "bash"]);
+    assert_eq!(bash, std::fs::read_to_string(root.join("completions/mcpd.bash")).unwrap());
+}

@@ -1,0 +1,334 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mcpd] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mcpd'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mcpd'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds'
+            cand ps 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
+            cand clean 'Stop orphaned MCP process trees and drop stale records'
+            cand tm 'Attach to (or create) the tmux session for this project'
+            cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
+            cand config 'Check or locate the configuration'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpd;status'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand --json 'Print the report as one JSON object'
+            cand --check 'Exit 0 when normal, 1 on a warning, 2 when critical, 3 when the state is unknown'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;ps'= {
+            cand --session 'Only processes owned by this tmux session'
+            cand --match 'Only processes whose command line contains TEXT'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand --json 'Print a JSON list'
+            cand --orphans 'Only orphans'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;clean'= {
+            cand --older-than 'With --detached: only sessions idle at least this long (e.g. 30m, 2h, 1d)'
+            cand --match 'Only stop orphan trees in which some command line contains TEXT (e.g. `playwright`)'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -n 'Print what would be stopped and dropped; signal nothing, change nothing'
+            cand --dry-run 'Print what would be stopped and dropped; signal nothing, change nothing'
+            cand --detached 'Also close detached tmux sessions (and stop what they own)'
+            cand -y 'With --detached: do not ask for confirmation'
+            cand --yes 'With --detached: do not ask for confirmation'
+            cand --json 'Print the result as JSON'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;tm'= {
+            cand -c 'Start directory for a new session (default: the current folder)'
+            cand --dir 'Start directory for a new session (default: the current folder)'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -d 'Create or ensure the session, but do not attach'
+            cand --detach 'Create or ensure the session, but do not attach'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;hook'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand install 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'
+            cand uninstall 'Remove exactly the hooks `install` added'
+            cand status 'Show whether the hooks are installed'
+            cand session-closed 'What the session-closed hook runs: stop everything the session owned, then drop its records'
+            cand session-renamed 'What the session-renamed hook runs: keep the session''s records under its new name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpd;hook;install'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;hook;uninstall'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;hook;status'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;hook;session-closed'= {
+            cand --id 'The closed session''s id (`$N`), to find processes tagged with it in their `TMUX` variable'
+            cand --server-pid 'The pid of the tmux server the session lived on'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand --foreground 'Do the work in this process instead of a detached one (tests, debugging)'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;hook;session-renamed'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;hook;help'= {
+            cand install 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'
+            cand uninstall 'Remove exactly the hooks `install` added'
+            cand status 'Show whether the hooks are installed'
+            cand session-closed 'What the session-closed hook runs: stop everything the session owned, then drop its records'
+            cand session-renamed 'What the session-renamed hook runs: keep the session''s records under its new name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpd;hook;help;install'= {
+        }
+        &'mcpd;hook;help;uninstall'= {
+        }
+        &'mcpd;hook;help;status'= {
+        }
+        &'mcpd;hook;help;session-closed'= {
+        }
+        &'mcpd;hook;help;session-renamed'= {
+        }
+        &'mcpd;hook;help;help'= {
+        }
+        &'mcpd;config'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Validate the config file: errors name the file, line and key'
+            cand path 'Show the config file, state and runtime directories mcpd uses'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpd;config;check'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;config;path'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand --json 'Print as JSON'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;config;help'= {
+            cand check 'Validate the config file: errors name the file, line and key'
+            cand path 'Show the config file, state and runtime directories mcpd uses'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpd;config;help;check'= {
+        }
+        &'mcpd;config;help;path'= {
+        }
+        &'mcpd;config;help;help'= {
+        }
+        &'mcpd;completions'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;help'= {
+            cand status 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds'
+            cand ps 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
+            cand clean 'Stop orphaned MCP process trees and drop stale records'
+            cand tm 'Attach to (or create) the tmux session for this project'
+            cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
+            cand config 'Check or locate the configuration'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpd;help;status'= {
+        }
+        &'mcpd;help;ps'= {
+        }
+        &'mcpd;help;clean'= {
+        }
+        &'mcpd;help;tm'= {
+        }
+        &'mcpd;help;hook'= {
+            cand install 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'
+            cand uninstall 'Remove exactly the hooks `install` added'
+            cand status 'Show whether the hooks are installed'
+            cand session-closed 'What the session-closed hook runs: stop everything the session owned, then drop its records'
+            cand session-renamed 'What the session-renamed hook runs: keep the session''s records under its new name'
+        }
+        &'mcpd;help;hook;install'= {
+        }
+        &'mcpd;help;hook;uninstall'= {
+        }
+        &'mcpd;help;hook;status'= {
+        }
+        &'mcpd;help;hook;session-closed'= {
+        }
+        &'mcpd;help;hook;session-renamed'= {
+        }
+        &'mcpd;help;config'= {
+            cand check 'Validate the config file: errors name the file, line and key'
+            cand path 'Show the config file, state and runtime directories mcpd uses'
+        }
+        &'mcpd;help;config;check'= {
+        }
+        &'mcpd;help;config;path'= {
+        }
+        &'mcpd;help;completions'= {
+        }
+        &'mcpd;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,220 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mcpd_global_optspecs
+    string join \n config= tmux-socket= v/verbose q/quiet color= h/help V/version
+end
+
+function __fish_mcpd_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mcpd_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mcpd_using_subcommand
+    set -l cmd (__fish_mcpd_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mcpd -n "__fish_mcpd_needs_command" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_needs_command" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_needs_command" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_needs_command" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_needs_command" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpd -n "__fish_mcpd_needs_command" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "status" -d 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "ps" -d 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "clean" -d 'Stop orphaned MCP process trees and drop stale records'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "tm" -d 'Attach to (or create) the tmux session for this project'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "hook" -d 'Manage mcpd\'s tmux hooks (what tmux runs when a session closes or is renamed)'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "config" -d 'Check or locate the configuration'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l json -d 'Print the report as one JSON object'
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l check -d 'Exit 0 when normal, 1 on a warning, 2 when critical, 3 when the state is unknown'
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l session -d 'Only processes owned by this tmux session' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l match -d 'Only processes whose command line contains TEXT' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l json -d 'Print a JSON list'
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l orphans -d 'Only orphans'
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l older-than -d 'With --detached: only sessions idle at least this long (e.g. 30m, 2h, 1d)' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l match -d 'Only stop orphan trees in which some command line contains TEXT (e.g. `playwright`)' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s n -l dry-run -d 'Print what would be stopped and dropped; signal nothing, change nothing'
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l detached -d 'Also close detached tmux sessions (and stop what they own)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s y -l yes -d 'With --detached: do not ask for confirmation'
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l json -d 'Print the result as JSON'
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s c -l dir -d 'Start directory for a new session (default: the current folder)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s d -l detach -d 'Create or ensure the session, but do not attach'
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "install" -d 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "uninstall" -d 'Remove exactly the hooks `install` added'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "status" -d 'Show whether the hooks are installed'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "session-closed" -d 'What the session-closed hook runs: stop everything the session owned, then drop its records'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "session-renamed" -d 'What the session-renamed hook runs: keep the session\'s records under its new name'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l id -d 'The closed session\'s id (`$N`), to find processes tagged with it in their `TMUX` variable' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l server-pid -d 'The pid of the tmux server the session lived on' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l foreground -d 'Do the work in this process instead of a detached one (tests, debugging)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "install" -d 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "uninstall" -d 'Remove exactly the hooks `install` added'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show whether the hooks are installed'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "session-closed" -d 'What the session-closed hook runs: stop everything the session owned, then drop its records'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "session-renamed" -d 'What the session-renamed hook runs: keep the session\'s records under its new name'
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -f -a "check" -d 'Validate the config file: errors name the file, line and key'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -f -a "path" -d 'Show the config file, state and runtime directories mcpd uses'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l json -d 'Print as JSON'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the config file: errors name the file, line and key'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Show the config file, state and runtime directories mcpd uses'
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm hook config completions help" -f -a "status" -d 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm hook config completions help" -f -a "ps" -d 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm hook config completions help" -f -a "clean" -d 'Stop orphaned MCP process trees and drop stale records'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm hook config completions help" -f -a "tm" -d 'Attach to (or create) the tmux session for this project'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm hook config completions help" -f -a "hook" -d 'Manage mcpd\'s tmux hooks (what tmux runs when a session closes or is renamed)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm hook config completions help" -f -a "config" -d 'Check or locate the configuration'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm hook config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm hook config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "install" -d 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "uninstall" -d 'Remove exactly the hooks `install` added'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "status" -d 'Show whether the hooks are installed'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "session-closed" -d 'What the session-closed hook runs: stop everything the session owned, then drop its records'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "session-renamed" -d 'What the session-renamed hook runs: keep the session\'s records under its new name'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the config file: errors name the file, line and key'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Show the config file, state and runtime directories mcpd uses'
