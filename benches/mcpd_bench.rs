@@ -27,7 +27,11 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 
 fn time_cmd(cmd: &mut Command) -> f64 {
     let t = Instant::now();
-    let out = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     assert!(out.success() || out.code() == Some(1));
     t.elapsed().as_secs_f64() * 1000.0
 }
@@ -40,13 +44,22 @@ struct Load {
 impl Load {
     fn new(n: usize) -> Load {
         let parent = Command::new("bash")
-            .args(["-c", &format!("exec 2>/dev/null; for i in $(seq {n}); do sleep 100000 & done; wait")])
+            .args([
+                "-c",
+                &format!("exec 2>/dev/null; for i in $(seq {n}); do sleep 100000 & done; wait"),
+            ])
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
         let pid = parent.id() as i32;
         let deadline = Instant::now() + Duration::from_secs(60);
-        while mcpd::procs::Snapshot::take().unwrap().children_of(pid).len() < n && Instant::now() < deadline {
+        while mcpd::procs::Snapshot::take()
+            .unwrap()
+            .children_of(pid)
+            .len()
+            < n
+            && Instant::now() < deadline
+        {
             std::thread::sleep(Duration::from_millis(50));
         }
         Load { parent }
@@ -58,7 +71,10 @@ impl Drop for Load {
         let pid = self.parent.id() as i32;
         let snap = mcpd::procs::Snapshot::take().unwrap();
         for c in snap.children_of(pid) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*c), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*c),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
         let _ = self.parent.kill();
         let _ = self.parent.wait();
@@ -117,7 +133,9 @@ impl Drop for Sandbox {
 
 fn bench_status() {
     println!("## `mcpd status --json` vs `ps -eo pid,ppid,rss,args`\n");
-    println!("| extra processes | total processes | mcpd status median (ms) | ps median (ms) | ratio mcpd/ps |");
+    println!(
+        "| extra processes | total processes | mcpd status median (ms) | ps median (ms) | ratio mcpd/ps |"
+    );
     println!("|---:|---:|---:|---:|---:|");
     let sb = Sandbox::new("");
     sb.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "bench"]);
@@ -131,7 +149,9 @@ fn bench_status() {
         }
         for _ in 0..21 {
             m.push(time_cmd(sb.mcpd().args(["status", "--json"])));
-            p.push(time_cmd(Command::new("ps").args(["-eo", "pid,ppid,rss,args"])));
+            p.push(time_cmd(
+                Command::new("ps").args(["-eo", "pid,ppid,rss,args"]),
+            ));
         }
         let (mm, pm) = (median(&mut m), median(&mut p));
         println!("| {n} | {total} | {mm:.1} | {pm:.1} | {:.2} |", mm / pm);
@@ -140,11 +160,24 @@ fn bench_status() {
 }
 
 fn setsid_tree(script: &str) -> (Child, StopTarget) {
-    let child = Command::new("setsid").args(["bash", "-c", script]).stdin(Stdio::null()).spawn().unwrap();
+    let child = Command::new("setsid")
+        .args(["bash", "-c", script])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
     let pid = child.id() as i32;
     std::thread::sleep(Duration::from_millis(150));
     let start = current_start_ticks(pid).unwrap();
-    (child, StopTarget { identity: Identity { pid, start_ticks: start }, pgid: Some(pid) })
+    (
+        child,
+        StopTarget {
+            identity: Identity {
+                pid,
+                start_ticks: start,
+            },
+            pgid: Some(pid),
+        },
+    )
 }
 
 fn bench_stop() {
@@ -152,7 +185,11 @@ fn bench_stop() {
     println!("| tree | grace | median (ms) | p95 (ms) | max (ms) |");
     println!("|---|---:|---:|---:|---:|");
     for (label, script, grace) in [
-        ("cooperative: bash + 3 sleeps", "for i in 1 2 3; do sleep 100000 & done; wait", Duration::from_secs(3)),
+        (
+            "cooperative: bash + 3 sleeps",
+            "for i in 1 2 3; do sleep 100000 & done; wait",
+            Duration::from_secs(3),
+        ),
         (
             "SIGTERM-ignoring child (leader exits at TERM)",
             "bash -c 'trap \"\" TERM; sleep 100000 & wait' & wait",
@@ -162,7 +199,10 @@ fn bench_stop() {
         let mut times = Vec::new();
         for _ in 0..20 {
             let (mut child, target) = setsid_tree(script);
-            let opts = StopOptions { grace, ..StopOptions::default() };
+            let opts = StopOptions {
+                grace,
+                ..StopOptions::default()
+            };
             let t = Instant::now();
             let out = stop_trees(&[target], &opts).unwrap();
             times.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -171,7 +211,10 @@ fn bench_stop() {
         }
         let (m, p95) = (median(&mut times.clone()), pct(&mut times.clone(), 0.95));
         let max = times.iter().cloned().fold(0.0, f64::max);
-        println!("| {label} | {} ms | {m:.1} | {p95:.1} | {max:.1} |", grace.as_millis());
+        println!(
+            "| {label} | {} ms | {m:.1} | {p95:.1} | {max:.1} |",
+            grace.as_millis()
+        );
     }
     println!();
 }
@@ -183,7 +226,13 @@ fn npm_cache() -> Option<PathBuf> {
     if !dir.join("node_modules/.bin/mcp-server-filesystem").exists() {
         std::fs::create_dir_all(&dir).ok()?;
         let ok = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "@modelcontextprotocol/server-filesystem@2026.8.31"])
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "@modelcontextprotocol/server-filesystem@2026.8.31",
+            ])
             .current_dir(&dir)
             .status()
             .is_ok_and(|s| s.success());
@@ -197,7 +246,11 @@ fn npm_cache() -> Option<PathBuf> {
 /// Pids whose command line contains `needle` (not zombies).
 fn marked(needle: &str) -> Vec<(i32, u64)> {
     let snap = mcpd::procs::Snapshot::take().unwrap();
-    snap.procs.values().filter(|p| !p.is_zombie() && p.command().contains(needle)).map(|p| (p.pid, p.rss_bytes)).collect()
+    snap.procs
+        .values()
+        .filter(|p| !p.is_zombie() && p.command().contains(needle))
+        .map(|p| (p.pid, p.rss_bytes))
+        .collect()
 }
 
 fn alive(pid: i32) -> bool {
@@ -220,14 +273,34 @@ fn bench_session() {
             let served = sb.dir.path().join(format!("served{run}"));
             std::fs::create_dir_all(&served).unwrap();
             if with {
-                assert!(sb.mcpd().args(["tm", "-d", "keep"]).stdout(Stdio::null()).status().unwrap().success());
-                assert!(sb.mcpd().args(["tm", "-d", "work"]).stdout(Stdio::null()).status().unwrap().success());
+                assert!(
+                    sb.mcpd()
+                        .args(["tm", "-d", "keep"])
+                        .stdout(Stdio::null())
+                        .status()
+                        .unwrap()
+                        .success()
+                );
+                assert!(
+                    sb.mcpd()
+                        .args(["tm", "-d", "work"])
+                        .stdout(Stdio::null())
+                        .status()
+                        .unwrap()
+                        .success()
+                );
             } else {
                 sb.tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "keep"]);
                 sb.tmux(&["new-session", "-d", "-s", "work"]);
             }
             let ready = served.join("ready");
-            let cmd = format!("python3 {} {} {} {}", agent.display(), cache.display(), served.display(), ready.display());
+            let cmd = format!(
+                "python3 {} {} {} {}",
+                agent.display(),
+                cache.display(),
+                served.display(),
+                ready.display()
+            );
             sb.tmux(&["new-window", "-d", "-t", "=work:", &cmd]);
             let deadline = Instant::now() + Duration::from_secs(60);
             while !ready.exists() && Instant::now() < deadline {
@@ -236,7 +309,11 @@ fn bench_session() {
             let needle = served.display().to_string();
             let tree: Vec<(i32, u64)> = marked(&needle)
                 .into_iter()
-                .filter(|(p, _)| !std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default().contains("agent.py"))
+                .filter(|(p, _)| {
+                    !std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                        .unwrap_or_default()
+                        .contains("agent.py")
+                })
                 .collect();
             let t = Instant::now();
             sb.tmux(&["kill-session", "-t", "=work"]);
@@ -252,12 +329,20 @@ fn bench_session() {
             }
             // Stop everything this run started, by pid.
             for (p, _) in marked(&needle) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(p),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
             }
         }
     }
-    let (m, p95) = (median(&mut with_mcpd.clone()), pct(&mut with_mcpd.clone(), 0.95));
-    println!("| setup | processes left 3 s after kill-session | RSS left | close -> last gone, median | p95 |");
+    let (m, p95) = (
+        median(&mut with_mcpd.clone()),
+        pct(&mut with_mcpd.clone(), 0.95),
+    );
+    println!(
+        "| setup | processes left 3 s after kill-session | RSS left | close -> last gone, median | p95 |"
+    );
     println!("|---|---:|---:|---:|---:|");
     println!(
         "| without mcpd (control) | {} | {} | never | never |",
@@ -269,9 +354,15 @@ fn bench_session() {
 }
 
 fn main() {
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let want = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
-    println!("# mcpd benchmarks ({} cores)\n", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "# mcpd benchmarks ({} cores)\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     if want("status") {
         bench_status();
     }

@@ -89,6 +89,10 @@ pub enum Command {
         after_help = "Examples:\n  mcpd tm\n  mcpd tm api -c ~/src/api\n  mcpd tm -d    # create or ensure, do not attach"
     )]
     Tm(TmArgs),
+    /// The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s.
+    ///
+    /// Keys: q quit, ? help, Tab panel, s sort, / filter, K stop a tree, c clean, Enter attach.
+    Tui,
     /// Manage mcpd's tmux hooks (what tmux runs when a session closes or is renamed).
     #[command(subcommand)]
     Hook(HookCommand),

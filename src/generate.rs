@@ -26,7 +26,11 @@ pub fn files() -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
     Ok(out)
 }
 
-fn man_pages(cmd: &clap::Command, name: &str, out: &mut Vec<(PathBuf, Vec<u8>)>) -> anyhow::Result<()> {
+fn man_pages(
+    cmd: &clap::Command,
+    name: &str,
+    out: &mut Vec<(PathBuf, Vec<u8>)>,
+) -> anyhow::Result<()> {
     let page = cmd.clone().name(name.to_string());
     let mut buf = Vec::new();
     let man = clap_mangen::Man::new(page);
@@ -35,7 +39,10 @@ fn man_pages(cmd: &clap::Command, name: &str, out: &mut Vec<(PathBuf, Vec<u8>)>)
         buf.extend_from_slice(EXIT_STATUS.as_bytes());
     }
     out.push((PathBuf::from("man").join(format!("{name}.1")), buf));
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         man_pages(sub, &format!("{name}-{}", sub.get_name()), out)?;
     }
     Ok(())

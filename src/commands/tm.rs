@@ -66,8 +66,15 @@ pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     if inside_same_server(&tmux) {
-        tmux.run(&[OsString::from("switch-client"), "-t".into(), exact(&name)])?;
-        return Ok(0);
+        // With TMUX kept, tmux switches the client this pane belongs to, not the most recent one.
+        let mut cmd = std::process::Command::new("tmux");
+        if let Some(s) = tmux.socket() {
+            cmd.arg("-S").arg(s);
+        }
+        let status = cmd
+            .args([OsString::from("switch-client"), "-t".into(), exact(&name)])
+            .status()?;
+        return Ok(if status.success() { 0 } else { 1 });
     }
     let mut cmd = std::process::Command::new("tmux");
     if let Some(s) = tmux.socket() {

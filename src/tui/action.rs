@@ -2,7 +2,9 @@
 //! [`App::handle`](super::app::App::handle) is the only place that turns one into a change of state.
 //! Which key means what depends on what is on screen ([`InputMode`]).
 
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
+};
 
 use super::data::Data;
 
@@ -74,9 +76,16 @@ pub enum Action {
     /// The answer to an open question.
     Confirm(bool),
     /// The mouse wheel at a screen position.
-    Scroll { up: bool, column: u16, row: u16 },
+    Scroll {
+        up: bool,
+        column: u16,
+        row: u16,
+    },
     /// A left click at a screen position.
-    Click { column: u16, row: u16 },
+    Click {
+        column: u16,
+        row: u16,
+    },
     /// The terminal's new size (columns, rows).
     Resize(u16, u16),
     /// The clock, seconds since the epoch.
@@ -96,10 +105,23 @@ pub fn from_event(event: &Event, mode: InputMode) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => from_key(key, mode),
         Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp => Some(Action::Scroll { up: true, column: m.column, row: m.row }),
-            MouseEventKind::ScrollDown => Some(Action::Scroll { up: false, column: m.column, row: m.row }),
-            MouseEventKind::Down(ratatui::crossterm::event::MouseButton::Left) if mode == InputMode::Normal => {
-                Some(Action::Click { column: m.column, row: m.row })
+            MouseEventKind::ScrollUp => Some(Action::Scroll {
+                up: true,
+                column: m.column,
+                row: m.row,
+            }),
+            MouseEventKind::ScrollDown => Some(Action::Scroll {
+                up: false,
+                column: m.column,
+                row: m.row,
+            }),
+            MouseEventKind::Down(ratatui::crossterm::event::MouseButton::Left)
+                if mode == InputMode::Normal =>
+            {
+                Some(Action::Click {
+                    column: m.column,
+                    row: m.row,
+                })
             }
             _ => None,
         },
@@ -170,7 +192,11 @@ mod tests {
     }
 
     fn ch(c: char) -> Event {
-        let mods = if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
+        let mods = if c.is_ascii_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
         Event::Key(KeyEvent::new(KeyCode::Char(c), mods))
     }
 
@@ -178,38 +204,74 @@ mod tests {
     fn normal_keys() {
         let n = InputMode::Normal;
         assert!(matches!(from_event(&ch('q'), n), Some(Action::Quit)));
-        assert!(matches!(from_event(&key(KeyCode::Esc), n), Some(Action::Back)));
+        assert!(matches!(
+            from_event(&key(KeyCode::Esc), n),
+            Some(Action::Back)
+        ));
         assert!(matches!(from_event(&ch('?'), n), Some(Action::ToggleHelp)));
         assert!(matches!(from_event(&ch('j'), n), Some(Action::Down)));
         assert!(matches!(from_event(&key(KeyCode::Up), n), Some(Action::Up)));
-        assert!(matches!(from_event(&key(KeyCode::Tab), n), Some(Action::NextPanel)));
+        assert!(matches!(
+            from_event(&key(KeyCode::Tab), n),
+            Some(Action::NextPanel)
+        ));
         assert!(matches!(from_event(&ch('s'), n), Some(Action::CycleSort)));
         assert!(matches!(from_event(&ch('/'), n), Some(Action::StartFilter)));
-        assert!(matches!(from_event(&ch('K'), n), Some(Action::StopSelected)));
+        assert!(matches!(
+            from_event(&ch('K'), n),
+            Some(Action::StopSelected)
+        ));
         // `k` moves; only the capital stops something.
         assert!(matches!(from_event(&ch('k'), n), Some(Action::Up)));
         assert!(matches!(from_event(&ch('c'), n), Some(Action::Clean)));
         assert!(matches!(from_event(&ch('r'), n), Some(Action::Restart)));
-        assert!(matches!(from_event(&key(KeyCode::Enter), n), Some(Action::Activate)));
+        assert!(matches!(
+            from_event(&key(KeyCode::Enter), n),
+            Some(Action::Activate)
+        ));
         assert!(from_event(&ch('y'), n).is_none());
     }
 
     #[test]
     fn filter_mode_takes_every_character() {
         let f = InputMode::Filter;
-        assert!(matches!(from_event(&ch('q'), f), Some(Action::FilterInput('q'))));
-        assert!(matches!(from_event(&ch('K'), f), Some(Action::FilterInput('K'))));
-        assert!(matches!(from_event(&key(KeyCode::Enter), f), Some(Action::FilterApply)));
-        assert!(matches!(from_event(&key(KeyCode::Esc), f), Some(Action::FilterCancel)));
-        assert!(matches!(from_event(&key(KeyCode::Backspace), f), Some(Action::FilterBackspace)));
+        assert!(matches!(
+            from_event(&ch('q'), f),
+            Some(Action::FilterInput('q'))
+        ));
+        assert!(matches!(
+            from_event(&ch('K'), f),
+            Some(Action::FilterInput('K'))
+        ));
+        assert!(matches!(
+            from_event(&key(KeyCode::Enter), f),
+            Some(Action::FilterApply)
+        ));
+        assert!(matches!(
+            from_event(&key(KeyCode::Esc), f),
+            Some(Action::FilterCancel)
+        ));
+        assert!(matches!(
+            from_event(&key(KeyCode::Backspace), f),
+            Some(Action::FilterBackspace)
+        ));
     }
 
     #[test]
     fn confirm_mode_only_answers() {
         let c = InputMode::Confirm;
-        assert!(matches!(from_event(&ch('y'), c), Some(Action::Confirm(true))));
-        assert!(matches!(from_event(&ch('n'), c), Some(Action::Confirm(false))));
-        assert!(matches!(from_event(&key(KeyCode::Esc), c), Some(Action::Confirm(false))));
+        assert!(matches!(
+            from_event(&ch('y'), c),
+            Some(Action::Confirm(true))
+        ));
+        assert!(matches!(
+            from_event(&ch('n'), c),
+            Some(Action::Confirm(false))
+        ));
+        assert!(matches!(
+            from_event(&key(KeyCode::Esc), c),
+            Some(Action::Confirm(false))
+        ));
         assert!(from_event(&ch('K'), c).is_none());
         assert!(from_event(&key(KeyCode::Enter), c).is_none());
     }
@@ -217,8 +279,16 @@ mod tests {
     #[test]
     fn ctrl_c_quits_everywhere_and_releases_are_ignored() {
         let ctrl_c = Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-        for m in [InputMode::Normal, InputMode::Filter, InputMode::Confirm, InputMode::Help] {
-            assert!(matches!(from_event(&ctrl_c, m), Some(Action::Quit)), "{m:?}");
+        for m in [
+            InputMode::Normal,
+            InputMode::Filter,
+            InputMode::Confirm,
+            InputMode::Help,
+        ] {
+            assert!(
+                matches!(from_event(&ctrl_c, m), Some(Action::Quit)),
+                "{m:?}"
+            );
         }
         let release = Event::Key(KeyEvent {
             code: KeyCode::Char('q'),
@@ -239,7 +309,11 @@ mod tests {
         });
         assert!(matches!(
             from_event(&wheel, InputMode::Normal),
-            Some(Action::Scroll { up: false, column: 3, row: 9 })
+            Some(Action::Scroll {
+                up: false,
+                column: 3,
+                row: 9
+            })
         ));
         let click = Event::Mouse(MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),
@@ -247,8 +321,14 @@ mod tests {
             row: 2,
             modifiers: KeyModifiers::NONE,
         });
-        assert!(matches!(from_event(&click, InputMode::Normal), Some(Action::Click { column: 1, row: 2 })));
+        assert!(matches!(
+            from_event(&click, InputMode::Normal),
+            Some(Action::Click { column: 1, row: 2 })
+        ));
         assert!(from_event(&click, InputMode::Confirm).is_none());
-        assert!(matches!(from_event(&Event::Resize(80, 24), InputMode::Help), Some(Action::Resize(80, 24))));
+        assert!(matches!(
+            from_event(&Event::Resize(80, 24), InputMode::Help),
+            Some(Action::Resize(80, 24))
+        ));
     }
 }

@@ -51,7 +51,13 @@ pub struct Cursor {
 #[derive(Clone, Debug)]
 pub enum Pending {
     /// `K` on a process: its tree.
-    Stop { target: StopTarget, command: String, owner: Option<String>, rss_bytes: u64, descendants: usize },
+    Stop {
+        target: StopTarget,
+        command: String,
+        owner: Option<String>,
+        rss_bytes: u64,
+        descendants: usize,
+    },
     /// `c`: the clean plan as it was when asked.
     Clean { plan: Plan },
 }
@@ -73,9 +79,15 @@ pub enum Effect {
     /// Gather again now instead of at the next tick.
     Refresh,
     /// Stop these trees (identity-checked), then report.
-    Stop { targets: Vec<StopTarget>, what: String },
+    Stop {
+        targets: Vec<StopTarget>,
+        what: String,
+    },
     /// Stop these trees, then drop these records if their processes are gone.
-    Clean { targets: Vec<StopTarget>, drops: Vec<(Owner, Identity)> },
+    Clean {
+        targets: Vec<StopTarget>,
+        drops: Vec<(Owner, Identity)>,
+    },
     /// Switch to or attach to this tmux session.
     Attach(String),
 }
@@ -94,6 +106,15 @@ pub const MESSAGE_SECONDS: f64 = 10.0;
 
 /// What `r` says until the daemon exists.
 pub const RESTART_NEEDS_DAEMON: &str = "needs the daemon (not running)";
+
+/// What each panel has selected, in terms that survive a refresh (the line numbers do not).
+#[derive(Debug, Default)]
+struct Selection {
+    session: Option<String>,
+    process: Option<RowKey>,
+    /// A server's name and pid (a session-scoped server runs once per session).
+    server: Option<(String, Option<i32>)>,
+}
 
 /// Everything the dashboard knows and shows.
 #[derive(Debug)]
@@ -165,7 +186,10 @@ impl App {
 
     /// The panel layout for the current size and data.
     pub fn areas(&self) -> Option<Areas> {
-        Areas::new(Rect::new(0, 0, self.size.0, self.size.1), self.sessions.len().max(self.servers.len()))
+        Areas::new(
+            Rect::new(0, 0, self.size.0, self.size.1),
+            self.sessions.len().max(self.servers.len()),
+        )
     }
 
     /// How many lines `p` lists.
@@ -177,6 +201,7 @@ impl App {
         }
     }
 
+    /// A panel's selection and scroll position.
     pub fn cursor(&self, p: Panel) -> Cursor {
         self.cursors[p.index()]
     }
@@ -192,7 +217,11 @@ impl App {
             Action::Signal(sig) => self.exit = Some(128 + sig),
             Action::Back => self.back(),
             Action::ToggleHelp => {
-                self.mode = if matches!(self.mode, Mode::Help(_)) { Mode::Normal } else { Mode::Help(0) };
+                self.mode = if matches!(self.mode, Mode::Help(_)) {
+                    Mode::Normal
+                } else {
+                    Mode::Help(0)
+                };
             }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -250,7 +279,11 @@ impl App {
 
     /// Sets the message bar.
     pub fn say(&mut self, text: impl Into<String>, error: bool) {
-        self.message = Some(Message { text: text.into(), error, at: self.now });
+        self.message = Some(Message {
+            text: text.into(),
+            error,
+            at: self.now,
+        });
     }
 
     fn back(&mut self) {
@@ -268,14 +301,19 @@ impl App {
     }
 
     fn move_by(&mut self, by: isize) {
-        if let Mode::Help(scroll) = &mut self.mode {
-            *scroll = scroll.saturating_add_signed(by.clamp(-1000, 1000) as i16);
+        if let Mode::Help(scroll) = self.mode {
+            // Until the help's last row shows, no further.
+            let screen = Rect::new(0, 0, self.size.0, self.size.1);
+            let max = super::draw::overlay::help_max_scroll(self, screen) as isize;
+            self.mode = Mode::Help((scroll as isize).saturating_add(by).clamp(0, max) as u16);
             return;
         }
         let p = self.focus;
         let len = self.len(p);
         let c = &mut self.cursors[p.index()];
-        c.selected = (c.selected as isize).saturating_add(by).clamp(0, len.saturating_sub(1) as isize) as usize;
+        c.selected = (c.selected as isize)
+            .saturating_add(by)
+            .clamp(0, len.saturating_sub(1) as isize) as usize;
         self.clamp(p);
     }
 
@@ -307,15 +345,30 @@ impl App {
     }
 
     /// What each panel has selected, in terms that survive a refresh.
-    fn selection_keys(&self) -> (Option<String>, Option<RowKey>, Option<(String, Option<i32>)>) {
-        let Some(d) = &self.data else { return (None, None, None) };
-        let s = self.sessions.get(self.cursor(Panel::Sessions).selected).map(|&i| d.report.sessions[i].name.clone());
-        let p = self.view.get(self.cursor(Panel::Processes).selected).map(|v| v.key(d));
-        let v = self.servers.get(self.cursor(Panel::Servers).selected).map(|&i| {
-            let s = &d.report.servers[i];
-            (s.name.clone(), s.pid)
-        });
-        (s, p, v)
+    fn selection_keys(&self) -> Selection {
+        let Some(d) = &self.data else {
+            return Selection::default();
+        };
+        let s = self
+            .sessions
+            .get(self.cursor(Panel::Sessions).selected)
+            .map(|&i| d.report.sessions[i].name.clone());
+        let p = self
+            .view
+            .get(self.cursor(Panel::Processes).selected)
+            .map(|v| v.key(d));
+        let v = self
+            .servers
+            .get(self.cursor(Panel::Servers).selected)
+            .map(|&i| {
+                let s = &d.report.servers[i];
+                (s.name.clone(), s.pid)
+            });
+        Selection {
+            session: s,
+            process: p,
+            server: v,
+        }
     }
 
     /// Recomputes the derived lists after data, sort or filter changed, keeping the selections.
@@ -324,11 +377,13 @@ impl App {
         self.rebuild_keeping(keys);
     }
 
-    fn rebuild_keeping(&mut self, keys: (Option<String>, Option<RowKey>, Option<(String, Option<i32>)>)) {
+    fn rebuild_keeping(&mut self, keys: Selection) {
         let Some(d) = &self.data else { return };
         let needle = self.filter.to_lowercase();
         let hit = |s: &str| needle.is_empty() || s.to_lowercase().contains(&needle);
-        self.sessions = (0..d.report.sessions.len()).filter(|&i| hit(&d.report.sessions[i].name)).collect();
+        self.sessions = (0..d.report.sessions.len())
+            .filter(|&i| hit(&d.report.sessions[i].name))
+            .collect();
         self.servers = (0..d.report.servers.len())
             .filter(|&i| {
                 let s = &d.report.servers[i];
@@ -336,15 +391,25 @@ impl App {
             })
             .collect();
         self.view = tree::build(d, self.sort, &self.filter);
-        let (s, p, v) = keys;
-        if let Some(at) = s.and_then(|k| self.sessions.iter().position(|&i| d.report.sessions[i].name == k)) {
+        let Selection {
+            session: s,
+            process: p,
+            server: v,
+        } = keys;
+        if let Some(at) = s.and_then(|k| {
+            self.sessions
+                .iter()
+                .position(|&i| d.report.sessions[i].name == k)
+        }) {
             self.cursors[Panel::Sessions.index()].selected = at;
         }
         if let Some(at) = p.and_then(|k| self.view.iter().position(|r| r.key(d) == k)) {
             self.cursors[Panel::Processes.index()].selected = at;
         }
         if let Some(at) = v.and_then(|(name, pid)| {
-            self.servers.iter().position(|&i| d.report.servers[i].name == name && d.report.servers[i].pid == pid)
+            self.servers
+                .iter()
+                .position(|&i| d.report.servers[i].name == name && d.report.servers[i].pid == pid)
         }) {
             self.cursors[Panel::Servers.index()].selected = at;
         }
@@ -366,7 +431,9 @@ impl App {
 
     fn click(&mut self, column: u16, row: u16) {
         let Some(a) = self.areas() else { return };
-        let Some(p) = a.panel_at(column, row) else { return };
+        let Some(p) = a.panel_at(column, row) else {
+            return;
+        };
         self.focus = p;
         // Data lines start below the top border and the column header.
         let first = a.panel(p).y + 2;

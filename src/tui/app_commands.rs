@@ -12,13 +12,17 @@ impl App {
     /// The selected session, when the Sessions panel has one.
     pub fn selected_session(&self) -> Option<&SessionRow> {
         let d = self.data.as_ref()?;
-        self.sessions.get(self.cursor(Panel::Sessions).selected).map(|&i| &d.report.sessions[i])
+        self.sessions
+            .get(self.cursor(Panel::Sessions).selected)
+            .map(|&i| &d.report.sessions[i])
     }
 
     /// The selected server, when the Servers panel has one.
     pub fn selected_server(&self) -> Option<&ServerRow> {
         let d = self.data.as_ref()?;
-        self.servers.get(self.cursor(Panel::Servers).selected).map(|&i| &d.report.servers[i])
+        self.servers
+            .get(self.cursor(Panel::Servers).selected)
+            .map(|&i| &d.report.servers[i])
     }
 
     /// The selected line of the Processes panel.
@@ -40,16 +44,32 @@ impl App {
             return;
         }
         if self.focus != Panel::Processes {
-            return self.say("K stops the selected process tree: pick one in the Processes panel (Tab)", true);
+            return self.say(
+                "K stops the selected process tree: pick one in the Processes panel (Tab)",
+                true,
+            );
         }
         let (Some(d), Some(ViewRow::Proc { index, .. })) = (&self.data, self.selected_row()) else {
-            return self.say("K stops a process tree: select a process, not a group", true);
+            return self.say(
+                "K stops a process tree: select a process, not a group",
+                true,
+            );
         };
         let index = *index;
         let r = &d.rows[index];
         let below = d.subtree(index);
-        let rss_bytes = r.rss_bytes + d.rows[below.clone()].iter().map(|c| c.rss_bytes).sum::<u64>();
-        let target = StopTarget { identity: Identity { pid: r.pid, start_ticks: r.start_time }, pgid: d.pgid_of(index) };
+        let rss_bytes = r.rss_bytes
+            + d.rows[below.clone()]
+                .iter()
+                .map(|c| c.rss_bytes)
+                .sum::<u64>();
+        let target = StopTarget {
+            identity: Identity {
+                pid: r.pid,
+                start_ticks: r.start_time,
+            },
+            pgid: d.pgid_of(index),
+        };
         self.mode = Mode::Confirm(Pending::Stop {
             target,
             command: r.command.clone(),
@@ -67,9 +87,14 @@ impl App {
             return self.say("no data yet: wait for the first refresh", true);
         };
         if d.plan.is_empty() {
-            return self.say("nothing to clean: no orphaned MCP processes, no stale records", false);
+            return self.say(
+                "nothing to clean: no orphaned MCP processes, no stale records",
+                false,
+            );
         }
-        self.mode = Mode::Confirm(Pending::Clean { plan: d.plan.clone() });
+        self.mode = Mode::Confirm(Pending::Clean {
+            plan: d.plan.clone(),
+        });
     }
 
     /// The answer to the open question.
@@ -78,22 +103,48 @@ impl App {
             self.answer_no();
             return None;
         }
-        let Mode::Confirm(pending) = std::mem::replace(&mut self.mode, Mode::Normal) else { return None };
+        let Mode::Confirm(pending) = std::mem::replace(&mut self.mode, Mode::Normal) else {
+            return None;
+        };
         match pending {
-            Pending::Stop { target, command, rss_bytes, .. } => {
-                let what = format!("stopping pid {} ({})", target.identity.pid, human_bytes(rss_bytes));
+            Pending::Stop {
+                target,
+                command,
+                rss_bytes,
+                ..
+            } => {
+                let what = format!(
+                    "stopping pid {} ({})",
+                    target.identity.pid,
+                    human_bytes(rss_bytes)
+                );
                 self.busy = Some(what.clone());
                 self.say(format!("{what}: {command}"), false);
-                Some(Effect::Stop { targets: vec![target], what })
+                Some(Effect::Stop {
+                    targets: vec![target],
+                    what,
+                })
             }
             Pending::Clean { plan } => {
                 let targets: Vec<StopTarget> = plan.stop.iter().map(|s| s.target.clone()).collect();
                 let drops = plan
                     .drop
                     .iter()
-                    .map(|d| (d.owner.clone(), Identity { pid: d.pid, start_ticks: d.start_time }))
+                    .map(|d| {
+                        (
+                            d.owner.clone(),
+                            Identity {
+                                pid: d.pid,
+                                start_ticks: d.start_time,
+                            },
+                        )
+                    })
                     .collect();
-                let what = format!("cleaning: stopping {} tree(s), {}", targets.len(), human_bytes(plan.rss_bytes()));
+                let what = format!(
+                    "cleaning: stopping {} tree(s), {}",
+                    targets.len(),
+                    human_bytes(plan.rss_bytes())
+                );
                 self.busy = Some(what.clone());
                 self.say(what, false);
                 Some(Effect::Clean { targets, drops })
@@ -110,10 +161,16 @@ impl App {
 
     pub(super) fn restart(&mut self) {
         if self.focus != Panel::Servers {
-            return self.say("r restarts the selected server: pick one in the Servers panel (Tab)", true);
+            return self.say(
+                "r restarts the selected server: pick one in the Servers panel (Tab)",
+                true,
+            );
         }
         let Some(name) = self.selected_server().map(|s| s.name.clone()) else {
-            return self.say("no server selected (configure servers under [servers.NAME])", true);
+            return self.say(
+                "no server selected (configure servers under [servers.NAME])",
+                true,
+            );
         };
         self.say(format!("restart {name}: {RESTART_NEEDS_DAEMON}"), true);
     }
@@ -125,7 +182,11 @@ impl App {
             Panel::Processes => match self.selected_row() {
                 Some(ViewRow::Group { owner: Some(o), .. }) => o
                     .strip_prefix("session:")
-                    .filter(|n| self.data.as_ref().is_some_and(|d| d.report.sessions.iter().any(|s| s.name == *n)))
+                    .filter(|n| {
+                        self.data
+                            .as_ref()
+                            .is_some_and(|d| d.report.sessions.iter().any(|s| s.name == *n))
+                    })
                     .map(str::to_string),
                 _ => None,
             },
@@ -134,7 +195,10 @@ impl App {
         match session {
             Some(name) => Some(Effect::Attach(name)),
             None => {
-                self.say("Enter attaches to the selected session: pick one in the Sessions panel", true);
+                self.say(
+                    "Enter attaches to the selected session: pick one in the Sessions panel",
+                    true,
+                );
                 None
             }
         }

@@ -34,7 +34,12 @@ fn quit_and_escape() {
 #[test]
 fn escape_clears_an_applied_filter_before_quitting() {
     let mut app = app_with(fixtures::normal());
-    for a in [Action::StartFilter, Action::FilterInput('a'), Action::FilterInput('p'), Action::FilterApply] {
+    for a in [
+        Action::StartFilter,
+        Action::FilterInput('a'),
+        Action::FilterInput('p'),
+        Action::FilterApply,
+    ] {
         app.handle(a);
     }
     assert_eq!(app.filter, "ap");
@@ -69,12 +74,20 @@ fn moving_is_clamped_and_scrolls() {
     app.handle(Action::PageUp);
     assert_eq!(app.cursor(Panel::Sessions).selected, 39 - vis);
     app.handle(Action::Top);
-    assert_eq!(app.cursor(Panel::Sessions), Cursor { selected: 0, offset: 0 });
+    assert_eq!(
+        app.cursor(Panel::Sessions),
+        Cursor {
+            selected: 0,
+            offset: 0
+        }
+    );
     // A smaller screen keeps the selection visible.
     app.handle(Action::Bottom);
     app.handle(Action::Resize(80, 24));
     let c = app.cursor(Panel::Sessions);
-    assert!(c.selected >= c.offset && c.selected < c.offset + table_rows(app.areas().unwrap().sessions));
+    assert!(
+        c.selected >= c.offset && c.selected < c.offset + table_rows(app.areas().unwrap().sessions)
+    );
 }
 
 #[test]
@@ -121,7 +134,9 @@ fn refresh_keeps_the_selection_on_the_same_session() {
     app.handle(Action::Down);
     assert_eq!(app.selected_session().unwrap().name, "docs");
     let mut d = fixtures::normal();
-    d.report.sessions.insert(0, fixtures::session("aaa", false, 0, 0, 0));
+    d.report
+        .sessions
+        .insert(0, fixtures::session("aaa", false, 0, 0, 0));
     d.taken_at += 2.0;
     app.handle(Action::Data(Box::new(d)));
     assert_eq!(app.selected_session().unwrap().name, "docs");
@@ -131,7 +146,13 @@ fn refresh_keeps_the_selection_on_the_same_session() {
 #[test]
 fn stop_asks_then_stops_exactly_the_recorded_identity() {
     let mut d = fixtures::normal();
-    d.pgids.insert(Identity { pid: 10, start_ticks: 1010 }, 10);
+    d.pgids.insert(
+        Identity {
+            pid: 10,
+            start_ticks: 1010,
+        },
+        10,
+    );
     let mut app = app_with(d);
     app.handle(Action::NextPanel);
     // First line is the session's group: K refuses.
@@ -143,12 +164,31 @@ fn stop_asks_then_stops_exactly_the_recorded_identity() {
     let pos = app.view.iter().position(|r| matches!(r, ViewRow::Proc { index, .. } if app.data.as_ref().unwrap().rows[*index].pid == 10));
     app.cursors[1].selected = pos.unwrap();
     app.handle(Action::StopSelected);
-    let Mode::Confirm(Pending::Stop { target, descendants, rss_bytes, .. }) = &app.mode else { panic!("{:?}", app.mode) };
-    assert_eq!(target, &StopTarget { identity: Identity { pid: 10, start_ticks: 1010 }, pgid: Some(10) });
+    let Mode::Confirm(Pending::Stop {
+        target,
+        descendants,
+        rss_bytes,
+        ..
+    }) = &app.mode
+    else {
+        panic!("{:?}", app.mode)
+    };
+    assert_eq!(
+        target,
+        &StopTarget {
+            identity: Identity {
+                pid: 10,
+                start_ticks: 1010
+            },
+            pgid: Some(10)
+        }
+    );
     assert_eq!((*descendants, *rss_bytes), (1, 63_000_000));
 
     let effect = app.handle(Action::Confirm(true));
-    let Some(Effect::Stop { targets, .. }) = effect else { panic!("{effect:?}") };
+    let Some(Effect::Stop { targets, .. }) = effect else {
+        panic!("{effect:?}")
+    };
     assert_eq!(targets[0].identity.pid, 10);
     assert!(app.busy.is_some());
     // While it runs, a second stop is refused.
@@ -156,7 +196,10 @@ fn stop_asks_then_stops_exactly_the_recorded_identity() {
     assert!(matches!(app.mode, Mode::Normal));
     assert!(app.message.as_ref().unwrap().text.starts_with("busy"));
     // The result clears busy and asks for a refresh.
-    let e = app.handle(Action::Done(Outcome { text: "stopped 2 processes".into(), ok: true }));
+    let e = app.handle(Action::Done(Outcome {
+        text: "stopped 2 processes".into(),
+        ok: true,
+    }));
     assert_eq!(e, Some(Effect::Refresh));
     assert!(app.busy.is_none());
 }
@@ -179,19 +222,33 @@ fn stop_outside_the_process_panel_explains() {
     let mut app = app_with(fixtures::normal());
     app.handle(Action::StopSelected);
     assert!(matches!(app.mode, Mode::Normal));
-    assert!(app.message.as_ref().unwrap().text.contains("Processes panel"));
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Processes panel")
+    );
 }
 
 #[test]
 fn clean_shows_the_plan_then_stops_its_targets() {
     let mut app = app_with(fixtures::critical());
     app.handle(Action::Clean);
-    let Mode::Confirm(Pending::Clean { plan }) = &app.mode else { panic!("{:?}", app.mode) };
+    let Mode::Confirm(Pending::Clean { plan }) = &app.mode else {
+        panic!("{:?}", app.mode)
+    };
     assert_eq!(plan.stop.len(), 9);
-    let Some(Effect::Clean { targets, drops }) = app.handle(Action::Confirm(true)) else { panic!() };
+    let Some(Effect::Clean { targets, drops }) = app.handle(Action::Confirm(true)) else {
+        panic!()
+    };
     assert_eq!(targets.len(), 9);
     assert!(drops.is_empty());
-    assert!(targets.iter().all(|t| t.identity.start_ticks == 1000 + t.identity.pid as u64));
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.identity.start_ticks == 1000 + t.identity.pid as u64)
+    );
 }
 
 #[test]
@@ -199,7 +256,13 @@ fn clean_with_nothing_to_do_says_so() {
     let mut app = app_with(fixtures::normal());
     assert_eq!(app.handle(Action::Clean), None);
     assert!(matches!(app.mode, Mode::Normal));
-    assert!(app.message.as_ref().unwrap().text.starts_with("nothing to clean"));
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("nothing to clean")
+    );
     let mut empty = App::new(false, (80, 24), 0.0);
     empty.handle(Action::Clean);
     assert!(empty.message.as_ref().unwrap().text.contains("no data yet"));
@@ -219,22 +282,40 @@ fn restart_says_it_needs_the_daemon() {
 fn enter_attaches_to_the_selected_session() {
     let mut app = app_with(fixtures::normal());
     app.handle(Action::Down);
-    assert_eq!(app.handle(Action::Activate), Some(Effect::Attach("docs".into())));
+    assert_eq!(
+        app.handle(Action::Activate),
+        Some(Effect::Attach("docs".into()))
+    );
     // From the process tree, a session's group leads to it too.
     app.handle(Action::NextPanel);
     app.handle(Action::Top);
-    assert_eq!(app.handle(Action::Activate), Some(Effect::Attach("api".into())));
+    assert_eq!(
+        app.handle(Action::Activate),
+        Some(Effect::Attach("api".into()))
+    );
     app.handle(Action::NextPanel);
     assert_eq!(app.handle(Action::Activate), None);
 }
 
 #[test]
 fn help_opens_scrolls_and_closes() {
-    let mut app = app_with(fixtures::normal());
+    let mut app = app_with(fixtures::critical());
+    app.handle(Action::Resize(80, 24));
     app.handle(Action::ToggleHelp);
     assert_eq!(app.input_mode(), InputMode::Help);
     app.handle(Action::Down);
-    assert!(matches!(app.mode, Mode::Help(1)));
+    assert!(matches!(app.mode, Mode::Help(1)), "{:?}", app.mode);
+    // No further than the last line.
+    app.handle(Action::Bottom);
+    let Mode::Help(bottom) = app.mode else {
+        panic!()
+    };
+    app.handle(Action::Up);
+    assert!(
+        matches!(app.mode, Mode::Help(n) if n + 1 == bottom),
+        "{:?}",
+        app.mode
+    );
     assert_eq!(app.cursor(Panel::Sessions).selected, 0);
     app.handle(Action::Back);
     assert_eq!(app.input_mode(), InputMode::Normal);
@@ -245,10 +326,17 @@ fn help_opens_scrolls_and_closes() {
 fn the_wheel_scrolls_the_panel_under_the_pointer() {
     let mut app = app_with(fixtures::many_sessions(30));
     let a = app.areas().unwrap();
-    app.handle(Action::Scroll { up: false, column: a.processes.x + 5, row: a.processes.y + 3 });
+    app.handle(Action::Scroll {
+        up: false,
+        column: a.processes.x + 5,
+        row: a.processes.y + 3,
+    });
     assert_eq!(app.focus, Panel::Processes);
     assert_eq!(app.cursor(Panel::Processes).selected, 1);
-    app.handle(Action::Click { column: a.sessions.x + 2, row: a.sessions.y + 3 });
+    app.handle(Action::Click {
+        column: a.sessions.x + 2,
+        row: a.sessions.y + 3,
+    });
     assert_eq!(app.focus, Panel::Sessions);
     assert_eq!(app.cursor(Panel::Sessions).selected, 1);
 }
@@ -274,7 +362,11 @@ fn no_data_and_tiny_screens_do_not_panic() {
         Action::StopSelected,
         Action::Activate,
         Action::Restart,
-        Action::Scroll { up: true, column: 0, row: 0 },
+        Action::Scroll {
+            up: true,
+            column: 0,
+            row: 0,
+        },
         Action::Click { column: 3, row: 3 },
         Action::Resize(1, 1),
     ] {

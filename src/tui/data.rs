@@ -3,6 +3,7 @@
 //! builds it with [`Data::from_world`].
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use crate::commands::ps::{self, PsRow};
 use crate::health::Report;
@@ -24,6 +25,8 @@ pub struct Data {
     pub pgids: HashMap<Identity, i32>,
     /// When the process table was read, seconds since the epoch.
     pub taken_at: f64,
+    /// SIGTERM -> SIGKILL for stops started from the dashboard (`[daemon] stop_grace`).
+    pub stop_grace: Duration,
 }
 
 impl Data {
@@ -32,28 +35,43 @@ impl Data {
         let pgids = w
             .records
             .iter()
-            .filter(|r| w.snapshot.get(r.pid).is_some_and(|p| p.start_ticks == r.start_ticks))
+            .filter(|r| {
+                w.snapshot
+                    .get(r.pid)
+                    .is_some_and(|p| p.start_ticks == r.start_ticks)
+            })
             .map(|r| (r.identity(), r.pgid))
             .collect();
         Data {
             report: w.report(),
-            rows: ps::rows(w, false, None),
+            rows: ps::rows(w, false, None, None),
             plan: w.plan(),
             pgids,
             taken_at: w.snapshot.taken_at,
+            stop_grace: w.config.daemon.stop_grace,
         }
     }
 
     /// The recorded process group of the process at `rows[index]`, if mcpd recorded one.
     pub fn pgid_of(&self, index: usize) -> Option<i32> {
         let r = self.rows.get(index)?;
-        self.pgids.get(&Identity { pid: r.pid, start_ticks: r.start_time }).copied()
+        self.pgids
+            .get(&Identity {
+                pid: r.pid,
+                start_ticks: r.start_time,
+            })
+            .copied()
     }
 
     /// The indexes of the rows below `rows[index]` in its tree (its MCP-like descendants).
     pub fn subtree(&self, index: usize) -> std::ops::Range<usize> {
-        let Some(top) = self.rows.get(index) else { return index..index };
-        let end = self.rows[index + 1..].iter().position(|r| r.depth <= top.depth).map_or(self.rows.len(), |n| index + 1 + n);
+        let Some(top) = self.rows.get(index) else {
+            return index..index;
+        };
+        let end = self.rows[index + 1..]
+            .iter()
+            .position(|r| r.depth <= top.depth)
+            .map_or(self.rows.len(), |n| index + 1 + n);
         index + 1..end
     }
 }

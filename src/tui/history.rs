@@ -23,17 +23,20 @@ impl History {
     /// An empty history that keeps at most `capacity` samples (at least one).
     pub fn with_capacity(capacity: usize) -> History {
         let capacity = capacity.max(1);
-        History { samples: VecDeque::with_capacity(capacity), capacity }
+        History {
+            samples: VecDeque::with_capacity(capacity),
+            capacity,
+        }
     }
 
     /// Adds a sample taken at `at` (seconds since the epoch), dropping the oldest when full. A sample
     /// that is not newer than the last one replaces it (the same snapshot delivered twice).
     pub fn push(&mut self, at: f64, rss_bytes: u64) {
-        if let Some(last) = self.samples.back_mut() {
-            if at <= last.0 {
-                *last = (at, rss_bytes);
-                return;
-            }
+        if let Some(last) = self.samples.back_mut()
+            && at <= last.0
+        {
+            *last = (at, rss_bytes);
+            return;
         }
         if self.samples.len() == self.capacity {
             self.samples.pop_front();
@@ -41,10 +44,12 @@ impl History {
         self.samples.push_back((at, rss_bytes));
     }
 
+    /// How many samples are kept now.
     pub fn len(&self) -> usize {
         self.samples.len()
     }
 
+    /// True before the first sample.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }

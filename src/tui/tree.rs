@@ -59,9 +59,10 @@ impl ViewRow {
     pub fn key(&self, data: &Data) -> RowKey {
         match self {
             ViewRow::Group { owner, .. } => RowKey::Group(owner.clone()),
-            ViewRow::Proc { index, .. } => {
-                RowKey::Proc(data.rows.get(*index).map_or(0, |r| r.pid), data.rows.get(*index).map_or(0, |r| r.start_time))
-            }
+            ViewRow::Proc { index, .. } => RowKey::Proc(
+                data.rows.get(*index).map_or(0, |r| r.pid),
+                data.rows.get(*index).map_or(0, |r| r.start_time),
+            ),
         }
     }
 }
@@ -85,7 +86,10 @@ fn forest(data: &Data) -> Forest {
     let mut roots = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
     for (i, r) in data.rows.iter().enumerate() {
-        while stack.last().is_some_and(|&top| data.rows[top].depth >= r.depth) {
+        while stack
+            .last()
+            .is_some_and(|&top| data.rows[top].depth >= r.depth)
+        {
             stack.pop();
         }
         match stack.last() {
@@ -100,18 +104,27 @@ fn forest(data: &Data) -> Forest {
         let below: u64 = children[i].iter().map(|&c| tree_rss[c]).sum();
         tree_rss[i] = tree_rss[i].saturating_add(below);
     }
-    Forest { children, roots, tree_rss }
+    Forest {
+        children,
+        roots,
+        tree_rss,
+    }
 }
 
 fn matches(data: &Data, i: usize, needle: &str) -> bool {
     let r = &data.rows[i];
     r.command.to_lowercase().contains(needle)
         || r.pid.to_string().contains(needle)
-        || r.owner.as_deref().is_some_and(|o| o.to_lowercase().contains(needle))
+        || r.owner
+            .as_deref()
+            .is_some_and(|o| o.to_lowercase().contains(needle))
 }
 
 fn tree_matches(data: &Data, f: &Forest, i: usize, needle: &str) -> bool {
-    matches(data, i, needle) || f.children[i].iter().any(|&c| tree_matches(data, f, c, needle))
+    matches(data, i, needle)
+        || f.children[i]
+            .iter()
+            .any(|&c| tree_matches(data, f, c, needle))
 }
 
 fn compare(data: &Data, f: &Forest, sort: SortKey, a: usize, b: usize) -> Ordering {
@@ -124,14 +137,34 @@ fn compare(data: &Data, f: &Forest, sort: SortKey, a: usize, b: usize) -> Orderi
     primary.then(ra.pid.cmp(&rb.pid))
 }
 
-fn emit(data: &Data, f: &Forest, sort: SortKey, i: usize, prefix: String, cont: &str, out: &mut Vec<ViewRow>) {
+fn emit(
+    data: &Data,
+    f: &Forest,
+    sort: SortKey,
+    i: usize,
+    prefix: String,
+    cont: &str,
+    out: &mut Vec<ViewRow>,
+) {
     out.push(ViewRow::Proc { index: i, prefix });
     let mut kids = f.children[i].clone();
     kids.sort_by(|&a, &b| compare(data, f, sort, a, b));
     let last = kids.len().saturating_sub(1);
     for (n, k) in kids.into_iter().enumerate() {
-        let (branch, next) = if n == last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
-        emit(data, f, sort, k, format!("{cont}{branch}"), &format!("{cont}{next}"), out);
+        let (branch, next) = if n == last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
+        emit(
+            data,
+            f,
+            sort,
+            k,
+            format!("{cont}{branch}"),
+            &format!("{cont}{next}"),
+            out,
+        );
     }
 }
 
@@ -149,23 +182,41 @@ pub fn build(data: &Data, sort: SortKey, filter: &str) -> Vec<ViewRow> {
     let needle = filter.trim().to_lowercase();
     let mut by_owner: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
     for &r in &f.roots {
-        by_owner.entry(data.rows[r].owner.clone()).or_default().push(r);
+        by_owner
+            .entry(data.rows[r].owner.clone())
+            .or_default()
+            .push(r);
     }
     let mut groups: Vec<Group> = by_owner
         .into_iter()
         .filter_map(|(owner, roots)| {
-            let owner_hit = !needle.is_empty() && owner.as_deref().is_some_and(|o| o.to_lowercase().contains(&needle));
+            let owner_hit = !needle.is_empty()
+                && owner
+                    .as_deref()
+                    .is_some_and(|o| o.to_lowercase().contains(&needle));
             let roots: Vec<usize> = if needle.is_empty() || owner_hit {
                 roots
             } else {
-                roots.into_iter().filter(|&r| tree_matches(data, &f, r, &needle)).collect()
+                roots
+                    .into_iter()
+                    .filter(|&r| tree_matches(data, &f, r, &needle))
+                    .collect()
             };
             if roots.is_empty() {
                 return None;
             }
             let rss = roots.iter().map(|&r| f.tree_rss[r]).sum();
-            let oldest = roots.iter().map(|&r| data.rows[r].age_seconds).max().unwrap_or(0);
-            Some(Group { owner, roots, rss, oldest })
+            let oldest = roots
+                .iter()
+                .map(|&r| data.rows[r].age_seconds)
+                .max()
+                .unwrap_or(0);
+            Some(Group {
+                owner,
+                roots,
+                rss,
+                oldest,
+            })
         })
         .collect();
     groups.sort_by(|a, b| {
@@ -175,13 +226,20 @@ pub fn build(data: &Data, sort: SortKey, filter: &str) -> Vec<ViewRow> {
             SortKey::Name => Ordering::Equal,
         };
         // Nobody's processes (the orphans, usually) last among equals; then by owner name.
-        primary.then(a.owner.is_none().cmp(&b.owner.is_none())).then(a.owner.cmp(&b.owner))
+        primary
+            .then(a.owner.is_none().cmp(&b.owner.is_none()))
+            .then(a.owner.cmp(&b.owner))
     });
     let mut out = Vec::new();
     for mut g in groups {
         g.roots.sort_by(|&a, &b| compare(data, &f, sort, a, b));
         let at = out.len();
-        out.push(ViewRow::Group { owner: g.owner, processes: 0, rss_bytes: g.rss, orphans: 0 });
+        out.push(ViewRow::Group {
+            owner: g.owner,
+            processes: 0,
+            rss_bytes: g.rss,
+            orphans: 0,
+        });
         for r in g.roots {
             emit(data, &f, sort, r, String::new(), "", &mut out);
         }
@@ -191,7 +249,12 @@ pub fn build(data: &Data, sort: SortKey, filter: &str) -> Vec<ViewRow> {
             .iter()
             .filter(|v| matches!(v, ViewRow::Proc { index, .. } if data.rows[*index].orphan && !data.rows[*index].young))
             .count();
-        if let Some(ViewRow::Group { processes, orphans: o, .. }) = out.get_mut(at) {
+        if let Some(ViewRow::Group {
+            processes,
+            orphans: o,
+            ..
+        }) = out.get_mut(at)
+        {
             *processes = procs;
             *o = orphans;
         }
@@ -207,7 +270,9 @@ mod tests {
     fn pids(v: &[ViewRow], d: &Data) -> Vec<String> {
         v.iter()
             .map(|r| match r {
-                ViewRow::Group { owner, processes, .. } => format!("[{}:{processes}]", owner.as_deref().unwrap_or("-")),
+                ViewRow::Group {
+                    owner, processes, ..
+                } => format!("[{}:{processes}]", owner.as_deref().unwrap_or("-")),
                 ViewRow::Proc { index, prefix } => format!("{prefix}{}", d.rows[*index].pid),
             })
             .collect()
@@ -216,11 +281,39 @@ mod tests {
     fn sample() -> Data {
         let mut d = data(&[], vec![]);
         d.rows = vec![
-            proc_row(10, 0, Some("session:api"), 1_000_000, 50, "npm exec @modelcontextprotocol/server-git"),
-            proc_row(11, 1, Some("session:api"), 2_000_000, 50, "sh -c mcp-server-git"),
-            proc_row(12, 2, Some("session:api"), 90_000_000, 49, "node mcp-server-git"),
+            proc_row(
+                10,
+                0,
+                Some("session:api"),
+                1_000_000,
+                50,
+                "npm exec @modelcontextprotocol/server-git",
+            ),
+            proc_row(
+                11,
+                1,
+                Some("session:api"),
+                2_000_000,
+                50,
+                "sh -c mcp-server-git",
+            ),
+            proc_row(
+                12,
+                2,
+                Some("session:api"),
+                90_000_000,
+                49,
+                "node mcp-server-git",
+            ),
             proc_row(13, 1, Some("session:api"), 5_000_000, 40, "node helper"),
-            proc_row(20, 0, Some("global:fs"), 40_000_000, 900, "node server-filesystem"),
+            proc_row(
+                20,
+                0,
+                Some("global:fs"),
+                40_000_000,
+                900,
+                "node server-filesystem",
+            ),
             proc_row(30, 0, None, 70_000_000, 5000, "node serena"),
             proc_row(31, 0, None, 10_000_000, 10, "node sequential-thinking"),
         ];
@@ -234,10 +327,35 @@ mod tests {
         let v = build(&d, SortKey::Rss, "");
         assert_eq!(
             pids(&v, &d),
-            ["[session:api:4]", "10", "├─ 11", "│  └─ 12", "└─ 13", "[-:2]", "30", "31", "[global:fs:1]", "20"]
+            [
+                "[session:api:4]",
+                "10",
+                "├─ 11",
+                "│  └─ 12",
+                "└─ 13",
+                "[-:2]",
+                "30",
+                "31",
+                "[global:fs:1]",
+                "20"
+            ]
         );
-        assert!(matches!(v[0], ViewRow::Group { rss_bytes: 98_000_000, orphans: 0, .. }));
-        assert!(matches!(v[5], ViewRow::Group { rss_bytes: 80_000_000, orphans: 1, .. }));
+        assert!(matches!(
+            v[0],
+            ViewRow::Group {
+                rss_bytes: 98_000_000,
+                orphans: 0,
+                ..
+            }
+        ));
+        assert!(matches!(
+            v[5],
+            ViewRow::Group {
+                rss_bytes: 80_000_000,
+                orphans: 1,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -249,15 +367,24 @@ mod tests {
         let by_name = pids(&build(&d, SortKey::Name, ""), &d);
         assert_eq!(by_name[0], "[global:fs:1]");
         // Siblings by command: `node helper` before `sh -c ...`.
-        assert_eq!(by_name[2..7], ["[session:api:4]", "10", "├─ 13", "└─ 11", "   └─ 12"]);
+        assert_eq!(
+            by_name[2..7],
+            ["[session:api:4]", "10", "├─ 13", "└─ 11", "   └─ 12"]
+        );
         assert_eq!(SortKey::Rss.next().next().next(), SortKey::Rss);
     }
 
     #[test]
     fn filter_keeps_whole_trees_and_matching_groups() {
         let d = sample();
-        assert_eq!(pids(&build(&d, SortKey::Rss, "HELPER"), &d), ["[session:api:4]", "10", "├─ 11", "│  └─ 12", "└─ 13"]);
-        assert_eq!(pids(&build(&d, SortKey::Rss, "fs"), &d), ["[global:fs:1]", "20"]);
+        assert_eq!(
+            pids(&build(&d, SortKey::Rss, "HELPER"), &d),
+            ["[session:api:4]", "10", "├─ 11", "│  └─ 12", "└─ 13"]
+        );
+        assert_eq!(
+            pids(&build(&d, SortKey::Rss, "fs"), &d),
+            ["[global:fs:1]", "20"]
+        );
         assert_eq!(pids(&build(&d, SortKey::Rss, "31"), &d), ["[-:1]", "31"]);
         assert!(build(&d, SortKey::Rss, "nothing-like-this").is_empty());
     }

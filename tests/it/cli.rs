@@ -46,5 +46,8 @@ fn generated_completions_and_man_pages_are_fresh() {
     // What `mcpd completions` prints is what is committed.
     let sb = Sandbox::new();
     let bash = sb.ok(&["completions", "bash"]);
-    assert_eq!(bash, std::fs::read_to_string(root.join("completions/mcpd.bash")).unwrap());
+    assert_eq!(
+        bash,
+        std::fs::read_to_string(root.join("completions/mcpd.bash")).unwrap()
+    );
 }

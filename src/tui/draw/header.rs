@@ -23,14 +23,22 @@ pub fn bar(value: u64, crit: u64, width: usize) -> String {
     let filled = if crit == 0 {
         width
     } else {
-        ((u128::from(value.min(crit)) * width as u128 + u128::from(crit) / 2) / u128::from(crit)) as usize
+        ((u128::from(value.min(crit)) * width as u128 + u128::from(crit) / 2) / u128::from(crit))
+            as usize
     };
     let filled = if value > 0 { filled.max(1) } else { 0 }.min(width);
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
 /// One gauge line: `label  value  WORD  bar  warn/crit`, fitted to `width` cells.
-pub fn gauge(label: &str, m: &Metric, value: &str, thresholds: &str, width: usize, theme: Theme) -> Line<'static> {
+pub fn gauge(
+    label: &str,
+    m: &Metric,
+    value: &str,
+    thresholds: &str,
+    width: usize,
+    theme: Theme,
+) -> Line<'static> {
     let word = Theme::word(m.level);
     let fixed = 9 + 1 + 7 + 1 + 4 + 1 + 1 + thresholds.chars().count();
     let bar_w = width.saturating_sub(fixed).min(30);
@@ -64,11 +72,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut title = vec![Span::styled(" mcpd ", theme.header())];
     if let Some(d) = &app.data {
         let l = d.report.level;
-        title.push(Span::styled(format!(" {} ", Theme::word(l)), theme.level(l).add_modifier(Modifier::REVERSED)));
+        title.push(Span::styled(
+            format!(" {} ", Theme::word(l)),
+            theme.level(l).add_modifier(Modifier::REVERSED),
+        ));
     }
     title.push(Span::styled(format!(" {} ", age_text(app)), theme.dim()));
     if let Some(e) = &app.refresh_error {
-        title.push(Span::styled(format!(" refresh failed: {e} "), theme.alarm()));
+        title.push(Span::styled(
+            format!(" refresh failed: {e} "),
+            theme.alarm(),
+        ));
     }
     let block = Block::bordered().title(Line::from(title));
     let inner = block.inner(area);
@@ -78,24 +92,45 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let r = &d.report;
-    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
     let w = usize::from(left.width.saturating_sub(1));
     let count = |m: &Metric| (m.value.to_string(), format!("{}/{}", m.warn, m.crit));
     let (pv, pt) = count(&r.processes);
     let (ov, ot) = count(&r.orphans);
-    let (dv, dt) = if r.tmux { count(&r.detached_sessions) } else { ("-".to_string(), "no tmux".to_string()) };
-    let detached = if r.tmux { r.detached_sessions } else { Metric { level: Level::Normal, ..r.detached_sessions } };
+    let (dv, dt) = if r.tmux {
+        count(&r.detached_sessions)
+    } else {
+        ("-".to_string(), "no tmux".to_string())
+    };
+    let detached = if r.tmux {
+        r.detached_sessions
+    } else {
+        Metric {
+            level: Level::Normal,
+            ..r.detached_sessions
+        }
+    };
     let rss_v = human_bytes(r.rss_bytes.value);
-    let rss_t = format!("{}/{}", compact_bytes(r.rss_bytes.warn), compact_bytes(r.rss_bytes.crit));
+    let rss_t = format!(
+        "{}/{}",
+        compact_bytes(r.rss_bytes.warn),
+        compact_bytes(r.rss_bytes.crit)
+    );
     let left_lines = vec![
         gauge("processes", &r.processes, &pv, &pt, w, theme),
         gauge("detached", &detached, &dv, &dt, w, theme),
     ];
     let w = usize::from(right.width.saturating_sub(2));
-    let right_lines =
-        vec![gauge("RSS", &r.rss_bytes, &rss_v, &rss_t, w, theme), gauge("orphans", &r.orphans, &ov, &ot, w, theme)];
+    let right_lines = vec![
+        gauge("RSS", &r.rss_bytes, &rss_v, &rss_t, w, theme),
+        gauge("orphans", &r.orphans, &ov, &ot, w, theme),
+    ];
     frame.render_widget(Paragraph::new(left_lines), left);
-    frame.render_widget(Paragraph::new(right_lines), right.inner(ratatui::layout::Margin::new(1, 0)));
+    frame.render_widget(
+        Paragraph::new(right_lines),
+        right.inner(ratatui::layout::Margin::new(1, 0)),
+    );
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::tui::app::Panel;
 
 /// The smallest screen the dashboard draws on; below it, a "terminal too small" notice.
 pub const MIN_WIDTH: u16 = 80;
+/// See [`MIN_WIDTH`].
 pub const MIN_HEIGHT: u16 = 24;
 
 /// Header (the four gauges), history (sparkline), the three panels and the footer.
@@ -39,12 +40,23 @@ impl Areas {
             Constraint::Length(3),
         ])
         .areas(screen);
-        let wanted = u16::try_from(middle_rows.max(1)).unwrap_or(u16::MAX).saturating_add(TABLE_CHROME);
+        let wanted = u16::try_from(middle_rows.max(1))
+            .unwrap_or(u16::MAX)
+            .saturating_add(TABLE_CHROME);
         let middle_h = wanted.clamp(5, (panels.height / 2).max(5));
-        let [middle, processes] = Layout::vertical([Constraint::Length(middle_h), Constraint::Fill(1)]).areas(panels);
+        let [middle, processes] =
+            Layout::vertical([Constraint::Length(middle_h), Constraint::Fill(1)]).areas(panels);
         let [sessions, servers] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
-        Some(Areas { header, history, sessions, servers, processes, footer })
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(middle);
+        Some(Areas {
+            header,
+            history,
+            sessions,
+            servers,
+            processes,
+            footer,
+        })
     }
 
     /// The area of a panel.
@@ -59,7 +71,9 @@ impl Areas {
     /// The panel under a screen position, if any.
     pub fn panel_at(&self, column: u16, row: u16) -> Option<Panel> {
         let pos = Position::new(column, row);
-        Panel::ALL.into_iter().find(|p| self.panel(*p).contains(pos))
+        Panel::ALL
+            .into_iter()
+            .find(|p| self.panel(*p).contains(pos))
     }
 }
 
@@ -72,7 +86,12 @@ pub fn table_rows(area: Rect) -> usize {
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 #[cfg(test)]
@@ -108,6 +127,9 @@ mod tests {
 
     #[test]
     fn centered_shrinks() {
-        assert_eq!(centered(Rect::new(0, 0, 10, 4), 20, 2), Rect::new(0, 1, 10, 2));
+        assert_eq!(
+            centered(Rect::new(0, 0, 10, 4), 20, 2),
+            Rect::new(0, 1, 10, 2)
+        );
     }
 }

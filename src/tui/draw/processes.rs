@@ -45,7 +45,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     let mut title = format!("Processes {} · sort {} (s)", d.rows.len(), app.sort.label());
     if !app.filter.is_empty() {
-        title.push_str(&format!(" · filter \"{}\" (Esc clears)", clean(&app.filter)));
+        title.push_str(&format!(
+            " · filter \"{}\" (Esc clears)",
+            clean(&app.filter)
+        ));
     }
     let block = panel_block(app, Panel::Processes, title);
     if app.view.is_empty() {
@@ -54,14 +57,37 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             format!("No process matches \"{}\".", clean(&app.filter))
         };
-        frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())).block(block), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim()))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     }
     let owner_w: u16 = if area.width >= 120 { 20 } else { 14 };
+    // Borders, the fixed columns and the spaces between them.
+    let command_w = usize::from(area.width.saturating_sub(2 + 7 + owner_w + 7 + 6 + 6 + 5));
     let rows = app.view.iter().map(|v| match v {
-        ViewRow::Group { owner, processes, rss_bytes, orphans } => {
-            let label = format!("{} · {processes} process{}", group_label(owner.as_deref(), &d.report), plural(*processes));
-            let mark = if *orphans > 0 { Span::styled(format!("{orphans} orph"), theme.alarm()) } else { Span::raw("") };
+        ViewRow::Group {
+            owner,
+            processes,
+            rss_bytes,
+            orphans,
+        } => {
+            let name = group_label(owner.as_deref(), &d.report);
+            let long = format!("{name} · {processes} process{}", plural(*processes));
+            // The label has the command column only: the count shrinks to a number when it is tight.
+            let label = if long.chars().count() <= command_w {
+                long
+            } else {
+                format!("{name} · {processes}")
+            };
+            let mark = if *orphans > 0 {
+                Span::styled(format!("{orphans} orph"), theme.alarm())
+            } else {
+                Span::raw("")
+            };
             Row::new(vec![
                 Cell::from(Span::styled(label, theme.header())),
                 Cell::from(""),
@@ -78,7 +104,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 (true, true) => Span::styled("young", theme.caution()),
                 (false, _) => Span::raw(""),
             };
-            let command = Line::from(vec![Span::styled(format!("  {prefix}"), theme.dim()), Span::raw(clean(&r.command))]);
+            let command = Line::from(vec![
+                Span::styled(format!("  {prefix}"), theme.dim()),
+                Span::raw(clean(&r.command)),
+            ]);
             Row::new(vec![
                 Cell::from(command),
                 Cell::from(r.pid.to_string()),
@@ -97,12 +126,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(6),
         Constraint::Length(6),
     ];
-    let header = Row::new(["PROCESS", "PID", "OWNER", "RSS", "AGE", "ORPHAN"]).style(theme.header());
+    let header =
+        Row::new(["PROCESS", "PID", "OWNER", "RSS", "AGE", "ORPHAN"]).style(theme.header());
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
         .column_spacing(1)
-        .row_highlight_style(if app.focus == Panel::Processes { theme.selected() } else { Default::default() });
+        .row_highlight_style(if app.focus == Panel::Processes {
+            theme.selected()
+        } else {
+            Default::default()
+        });
     frame.render_stateful_widget(table, area, &mut table_state(app, Panel::Processes));
 }
 

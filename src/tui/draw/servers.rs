@@ -10,7 +10,7 @@ use crate::tui::app::{App, Panel};
 use crate::units::human_bytes;
 
 use super::theme::Theme;
-use super::{panel_block, table_state};
+use super::{clean, panel_block, table_state};
 
 /// From this inner width on, the clients and trend columns are shown.
 const MEDIUM: u16 = 48;
@@ -26,27 +26,48 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     let servers = &d.report.servers;
     let running = servers.iter().filter(|s| s.state == "running").count();
-    let block = panel_block(app, Panel::Servers, format!("Servers {} ({running} running)", servers.len()));
+    let block = panel_block(
+        app,
+        Panel::Servers,
+        format!("Servers {} ({running} running)", servers.len()),
+    );
     if app.servers.is_empty() {
         let text = if servers.is_empty() {
             "No servers configured ([servers.NAME] in the config).".to_string()
         } else {
-            format!("No server matches \"{}\".", app.filter)
+            format!("No server matches \"{}\".", clean(&app.filter))
         };
-        frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())).block(block), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim()))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     }
     let inner = area.width.saturating_sub(2);
     let (medium, wide) = (inner >= MEDIUM, inner >= WIDE);
     let rows = app.servers.iter().map(|&i| {
         let s = &servers[i];
-        let state_style = if s.state == "running" { theme.level(crate::health::Level::Normal) } else { theme.dim() };
-        let rss = if s.pid.is_some() { human_bytes(s.rss_bytes) } else { "-".to_string() };
-        let mut cells = vec![Cell::from(s.name.clone())];
+        let state_style = if s.state == "running" {
+            theme.level(crate::health::Level::Normal)
+        } else {
+            theme.dim()
+        };
+        let rss = if s.pid.is_some() {
+            human_bytes(s.rss_bytes)
+        } else {
+            "-".to_string()
+        };
+        let mut cells = vec![Cell::from(clean(&s.name))];
         if wide {
             cells.push(Cell::from(s.scope.clone()));
-            cells.push(Cell::from(s.session.clone().unwrap_or_else(|| "-".into())));
-            cells.push(Cell::from(s.pid.map_or_else(|| "-".into(), |p| p.to_string())));
+            cells.push(Cell::from(
+                s.session.as_deref().map_or_else(|| "-".into(), clean),
+            ));
+            cells.push(Cell::from(
+                s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
+            ));
         }
         cells.extend([
             Cell::from(Span::styled(s.state.clone(), state_style)),
@@ -62,10 +83,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut widths = vec![Constraint::Fill(1)];
     let mut header = vec!["NAME"];
     if wide {
-        widths.extend([Constraint::Length(7), Constraint::Length(10), Constraint::Length(7)]);
+        widths.extend([
+            Constraint::Length(7),
+            Constraint::Length(10),
+            Constraint::Length(7),
+        ]);
         header.extend(["SCOPE", "SESSION", "PID"]);
     }
-    widths.extend([Constraint::Length(8), Constraint::Length(4), Constraint::Length(7)]);
+    widths.extend([
+        Constraint::Length(8),
+        Constraint::Length(3),
+        Constraint::Length(6),
+    ]);
     header.extend(["STATE", "RST", "RSS"]);
     if medium {
         widths.extend([Constraint::Length(7), Constraint::Length(5)]);
@@ -75,6 +104,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .header(Row::new(header).style(theme.header()))
         .block(block)
         .column_spacing(1)
-        .row_highlight_style(if app.focus == Panel::Servers { theme.selected() } else { Default::default() });
+        .row_highlight_style(if app.focus == Panel::Servers {
+            theme.selected()
+        } else {
+            Default::default()
+        });
     frame.render_stateful_widget(table, area, &mut table_state(app, Panel::Servers));
 }

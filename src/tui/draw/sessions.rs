@@ -12,7 +12,7 @@ use crate::tui::app::{App, Panel};
 use crate::units::{human_bytes, human_duration};
 
 use super::theme::Theme;
-use super::{panel_block, table_state};
+use super::{clean, panel_block, table_state};
 
 /// Draws the Sessions panel.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -31,9 +31,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else if r.sessions.is_empty() {
             "No tmux sessions.".to_string()
         } else {
-            format!("No session matches \"{}\".", app.filter)
+            format!("No session matches \"{}\".", clean(&app.filter))
         };
-        frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())).block(block), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim()))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     }
     let rows = app.sessions.iter().map(|&i| {
@@ -44,7 +49,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled("detached", theme.caution())
         };
         Row::new(vec![
-            Cell::from(s.name.clone()),
+            Cell::from(clean(&s.name)),
             Cell::from(state),
             Cell::from(human_duration(Duration::from_secs(s.idle_seconds))),
             Cell::from(s.processes.to_string()),
@@ -54,15 +59,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let widths = [
         Constraint::Fill(1),
         Constraint::Length(8),
-        Constraint::Length(6),
         Constraint::Length(5),
-        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(6),
     ];
     let header = Row::new(["NAME", "STATE", "IDLE", "PROCS", "RSS"]).style(theme.header());
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
         .column_spacing(1)
-        .row_highlight_style(if app.focus == Panel::Sessions { theme.selected() } else { Default::default() });
+        .row_highlight_style(if app.focus == Panel::Sessions {
+            theme.selected()
+        } else {
+            Default::default()
+        });
     frame.render_stateful_widget(table, area, &mut table_state(app, Panel::Sessions));
 }

@@ -13,7 +13,11 @@ pub struct Theme {
 
 impl Theme {
     fn fg(self, c: Color) -> Style {
-        if self.color { Style::new().fg(c) } else { Style::new() }
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
     }
 
     /// A level's word: `ok`, `WARN`, `CRIT`.
@@ -51,7 +55,11 @@ impl Theme {
 
     /// Secondary text.
     pub fn dim(self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new()
+        }
     }
 
     /// Orphans and errors.
@@ -72,11 +80,25 @@ mod tests {
     #[test]
     fn monochrome_has_no_colours() {
         let t = Theme { color: false };
-        for s in [t.level(Level::Critical), t.level(Level::Warning), t.alarm(), t.dim(), t.focused(), t.caution()] {
+        for s in [
+            t.level(Level::Critical),
+            t.level(Level::Warning),
+            t.alarm(),
+            t.dim(),
+            t.focused(),
+            t.caution(),
+        ] {
             assert_eq!(s.fg, None);
             assert_eq!(s.bg, None);
         }
-        assert!(t.level(Level::Critical).add_modifier.contains(Modifier::BOLD));
-        assert_eq!(Theme { color: true }.level(Level::Critical).fg, Some(Color::Red));
+        assert!(
+            t.level(Level::Critical)
+                .add_modifier
+                .contains(Modifier::BOLD)
+        );
+        assert_eq!(
+            Theme { color: true }.level(Level::Critical).fg,
+            Some(Color::Red)
+        );
     }
 }
