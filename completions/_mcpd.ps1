@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List every MCP-like process: pid, owner, memory, age, command; orphans marked')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Stop orphaned MCP process trees and drop stale records')
             [CompletionResult]::new('tm', 'tm', [CompletionResultType]::ParameterValue, 'Attach to (or create) the tmux session for this project')
+            [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -106,6 +107,20 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Create or ensure the session, but do not attach')
             [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'Create or ensure the session, but do not attach')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcpd;tui' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
@@ -316,6 +331,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List every MCP-like process: pid, owner, memory, age, command; orphans marked')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Stop orphaned MCP process trees and drop stale records')
             [CompletionResult]::new('tm', 'tm', [CompletionResultType]::ParameterValue, 'Attach to (or create) the tmux session for this project')
+            [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -332,6 +348,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;help;tm' {
+            break
+        }
+        'mcpd;help;tui' {
             break
         }
         'mcpd;help;hook' {

@@ -40,6 +40,9 @@ _mcpd() {
             mcpd,tm)
                 cmd="mcpd__subcmd__tm"
                 ;;
+            mcpd,tui)
+                cmd="mcpd__subcmd__tui"
+                ;;
             mcpd__subcmd__config,check)
                 cmd="mcpd__subcmd__config__subcmd__check"
                 ;;
@@ -81,6 +84,9 @@ _mcpd() {
                 ;;
             mcpd__subcmd__help,tm)
                 cmd="mcpd__subcmd__help__subcmd__tm"
+                ;;
+            mcpd__subcmd__help,tui)
+                cmd="mcpd__subcmd__help__subcmd__tui"
                 ;;
             mcpd__subcmd__help__subcmd__config,check)
                 cmd="mcpd__subcmd__help__subcmd__config__subcmd__check"
@@ -146,7 +152,7 @@ _mcpd() {
 
     case "${cmd}" in
         mcpd)
-            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm hook config completions help"
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui hook config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,7 +372,7 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help)
-            opts="status ps clean tm hook config completions help"
+            opts="status ps clean tm tui hook config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -576,6 +582,20 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help__subcmd__tm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__tui)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -926,6 +946,32 @@ _mcpd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__tui)
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

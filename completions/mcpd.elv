@@ -33,6 +33,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand ps 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
             cand clean 'Stop orphaned MCP process trees and drop stale records'
             cand tm 'Attach to (or create) the tmux session for this project'
+            cand tui 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
@@ -99,6 +100,19 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -d 'Create or ensure the session, but do not attach'
             cand --detach 'Create or ensure the session, but do not attach'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;tui'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand -q 'Only errors'
@@ -287,6 +301,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand ps 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
             cand clean 'Stop orphaned MCP process trees and drop stale records'
             cand tm 'Attach to (or create) the tmux session for this project'
+            cand tui 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
@@ -299,6 +314,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;clean'= {
         }
         &'mcpd;help;tm'= {
+        }
+        &'mcpd;help;tui'= {
         }
         &'mcpd;help;hook'= {
             cand install 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'

@@ -20,6 +20,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         color: use_color(g.color),
     };
     match cli.command {
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
+        {
+            tui::run_with_color(env(&g)?, style.color)
+        }
         None => status::run(
             &g,
             &crate::cli::StatusArgs {
@@ -28,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             },
             style,
         ),
+        Some(Command::Tui) => tui::run_with_color(env(&g)?, style.color),
         Some(Command::Status(a)) => status::run(&g, &a, style),
         Some(Command::Ps(a)) => ps::run(env(&g)?, &a, style),
         Some(Command::Clean(a)) => clean::run(env(&g)?, &a, style),
