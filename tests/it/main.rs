@@ -5,3 +5,4 @@ mod foundation;
 mod stop;
 mod support;
 mod tmux;
+mod tui;

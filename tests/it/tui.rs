@@ -1,0 +1,84 @@
+//! The dashboard in a real terminal: a tmux pane on a private server.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+fn screen(sb: &Sandbox) -> String {
+    sb.tmux_ok(&["capture-pane", "-p", "-t", "=host:"])
+}
+
+#[test]
+fn tui_draws_opens_help_and_quits_cleanly() {
+    let sb = Sandbox::new();
+    let exit_file = sb.path().join("exit");
+    let err_file = sb.path().join("stderr");
+    let cmd = format!(
+        "{} tui 2>{}; echo $? > {}; sleep 100",
+        env!("CARGO_BIN_EXE_mcpd"),
+        err_file.display(),
+        exit_file.display()
+    );
+    sb.tmux_started();
+    // The pane gets the sandbox's MCPD_* environment from the tmux server, and no TMUX of its own server.
+    sb.tmux_ok(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "host",
+        "-x",
+        "120",
+        "-y",
+        "35",
+        "env",
+        "-u",
+        "TMUX",
+        "sh",
+        "-c",
+        &cmd,
+    ]);
+    let drawn = wait_for(Duration::from_secs(15), || {
+        let s = screen(&sb);
+        s.contains("MCP processes") && s.contains("orphan")
+    });
+    assert!(drawn, "dashboard not drawn:\n{}", screen(&sb));
+    sb.tmux_ok(&["send-keys", "-t", "=host:", "?"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || screen(&sb)
+            .to_lowercase()
+            .contains("help")),
+        "no help:\n{}",
+        screen(&sb)
+    );
+    sb.tmux_ok(&["send-keys", "-t", "=host:", "Escape"]);
+    sb.tmux_ok(&["send-keys", "-t", "=host:", "q"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || exit_file.exists()),
+        "did not quit:\n{}",
+        screen(&sb)
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    assert_eq!(
+        std::fs::read_to_string(&err_file).unwrap(),
+        "",
+        "the TUI wrote to stderr"
+    );
+    // The terminal is back: not on the alternate screen.
+    let alt = sb.tmux_ok(&["display-message", "-p", "-t", "=host:", "#{alternate_on}"]);
+    assert_eq!(alt.trim(), "0");
+}
+
+#[test]
+fn tui_without_a_terminal_says_so() {
+    let sb = Sandbox::new();
+    let out = sb.run(&["tui"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("terminal"),
+        "{}",
+        text(&out.stderr)
+    );
+}
