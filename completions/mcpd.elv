@@ -34,6 +34,10 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand clean 'Stop orphaned MCP process trees and drop stale records'
             cand tm 'Attach to (or create) the tmux session for this project'
             cand tui 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
+            cand daemon 'Run, start, stop or ask after the daemon (the supervisor of configured servers)'
+            cand start 'Start a configured server (through the daemon, which is started if needed)'
+            cand stop 'Stop a configured server (its whole process tree)'
+            cand restart 'Restart a configured server (clears a crash-loop failure)'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
@@ -119,6 +123,136 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --quiet 'Only errors'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;daemon'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
+            cand start 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
+            cand stop 'Stop gracefully: every server''s stdin is closed, then its tree is stopped'
+            cand status 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpd;daemon;run'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;daemon;start'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;daemon;stop'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;daemon;status'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand --json 'Print as JSON'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;daemon;help'= {
+            cand run 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
+            cand start 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
+            cand stop 'Stop gracefully: every server''s stdin is closed, then its tree is stopped'
+            cand status 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpd;daemon;help;run'= {
+        }
+        &'mcpd;daemon;help;start'= {
+        }
+        &'mcpd;daemon;help;stop'= {
+        }
+        &'mcpd;daemon;help;status'= {
+        }
+        &'mcpd;daemon;help;help'= {
+        }
+        &'mcpd;start'= {
+            cand --session 'For `scope = "session"` servers: the tmux session'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;stop'= {
+            cand --session 'For `scope = "session"` servers: the tmux session'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;restart'= {
+            cand --session 'For `scope = "session"` servers: the tmux session'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -302,6 +436,10 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand clean 'Stop orphaned MCP process trees and drop stale records'
             cand tm 'Attach to (or create) the tmux session for this project'
             cand tui 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
+            cand daemon 'Run, start, stop or ask after the daemon (the supervisor of configured servers)'
+            cand start 'Start a configured server (through the daemon, which is started if needed)'
+            cand stop 'Stop a configured server (its whole process tree)'
+            cand restart 'Restart a configured server (clears a crash-loop failure)'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
@@ -316,6 +454,26 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;tm'= {
         }
         &'mcpd;help;tui'= {
+        }
+        &'mcpd;help;daemon'= {
+            cand run 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
+            cand start 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
+            cand stop 'Stop gracefully: every server''s stdin is closed, then its tree is stopped'
+            cand status 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
+        }
+        &'mcpd;help;daemon;run'= {
+        }
+        &'mcpd;help;daemon;start'= {
+        }
+        &'mcpd;help;daemon;stop'= {
+        }
+        &'mcpd;help;daemon;status'= {
+        }
+        &'mcpd;help;start'= {
+        }
+        &'mcpd;help;stop'= {
+        }
+        &'mcpd;help;restart'= {
         }
         &'mcpd;help;hook'= {
             cand install 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'

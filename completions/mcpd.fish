@@ -38,6 +38,10 @@ complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "ps" -d 'List every MCP-li
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "clean" -d 'Stop orphaned MCP process trees and drop stale records'
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "tm" -d 'Attach to (or create) the tmux session for this project'
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "tui" -d 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "daemon" -d 'Run, start, stop or ask after the daemon (the supervisor of configured servers)'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "start" -d 'Start a configured server (through the daemon, which is started if needed)'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "stop" -d 'Stop a configured server (its whole process tree)'
+complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "restart" -d 'Restart a configured server (clears a crash-loop failure)'
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "hook" -d 'Manage mcpd\'s tmux hooks (what tmux runs when a session closes or is renamed)'
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "config" -d 'Check or locate the configuration'
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -101,6 +105,92 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s v -l verbose -d 'More 
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "run" -d 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "start" -d 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "stop" -d 'Stop gracefully: every server\'s stdin is closed, then its tree is stopped'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l json -d 'Print as JSON'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop gracefully: every server\'s stdin is closed, then its tree is stopped'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l session -d 'For `scope = "session"` servers: the tmux session' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l session -d 'For `scope = "session"` servers: the tmux session' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l session -d 'For `scope = "session"` servers: the tmux session' -r
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l config -d 'Config file to read instead of the default' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l config -d 'Config file to read instead of the default' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
@@ -213,15 +303,23 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -s v -l verbose -
 complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "status" -d 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "ps" -d 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "clean" -d 'Stop orphaned MCP process trees and drop stale records'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "tm" -d 'Attach to (or create) the tmux session for this project'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "tui" -d 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "hook" -d 'Manage mcpd\'s tmux hooks (what tmux runs when a session closes or is renamed)'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "config" -d 'Check or locate the configuration'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui hook config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "status" -d 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "ps" -d 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "clean" -d 'Stop orphaned MCP process trees and drop stale records'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "tm" -d 'Attach to (or create) the tmux session for this project'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "tui" -d 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "daemon" -d 'Run, start, stop or ask after the daemon (the supervisor of configured servers)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "start" -d 'Start a configured server (through the daemon, which is started if needed)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "stop" -d 'Stop a configured server (its whole process tree)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "restart" -d 'Restart a configured server (clears a crash-loop failure)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "hook" -d 'Manage mcpd\'s tmux hooks (what tmux runs when a session closes or is renamed)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "config" -d 'Check or locate the configuration'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subcommand_from status ps clean tm tui daemon start stop restart hook config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "run" -d 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "start" -d 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop gracefully: every server\'s stdin is closed, then its tree is stopped'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "install" -d 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "uninstall" -d 'Remove exactly the hooks `install` added'
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "status" -d 'Show whether the hooks are installed'

@@ -93,6 +93,18 @@ pub enum Command {
     ///
     /// Keys: q quit, ? help, Tab panel, s sort, / filter, K stop a tree, c clean, Enter attach.
     Tui,
+    /// Run, start, stop or ask after the daemon (the supervisor of configured servers).
+    #[command(subcommand)]
+    Daemon(DaemonCommand),
+    /// Start a configured server (through the daemon, which is started if needed).
+    #[command(
+        after_help = "Examples:\n  mcpd start filesystem\n  mcpd start serena --session my_project"
+    )]
+    Start(ServerArgs),
+    /// Stop a configured server (its whole process tree).
+    Stop(ServerArgs),
+    /// Restart a configured server (clears a crash-loop failure).
+    Restart(ServerArgs),
     /// Manage mcpd's tmux hooks (what tmux runs when a session closes or is renamed).
     #[command(subcommand)]
     Hook(HookCommand),
@@ -200,6 +212,31 @@ pub enum HookCommand {
         /// The session's new name.
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Run in the foreground, logging to stderr (for systemd, launchd, or a terminal).
+    Run,
+    /// Start in the background (logs to <state dir>/daemon.log); returns once it answers.
+    Start,
+    /// Stop gracefully: every server's stdin is closed, then its tree is stopped.
+    Stop,
+    /// Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not.
+    Status {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The server's name (a `[servers.NAME]` table in the config).
+    pub server: String,
+    /// For `scope = "session"` servers: the tmux session.
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -81,18 +81,41 @@ pub struct SessionRow {
     pub rss_bytes: u64,
 }
 
-/// A configured or recorded server.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A configured or recorded server (from the daemon when it runs, else from the records).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ServerRow {
     pub name: String,
     pub scope: String,
     pub session: Option<String>,
     pub pid: Option<i32>,
-    /// `running`, `stopped` (more states come from the daemon).
+    /// `running`, `stopped`, `backoff`, `failed`, `exited`, `idle` (on-connect, not started).
     pub state: String,
     /// RSS of the server's whole tree.
     pub rss_bytes: u64,
     pub restarts: u32,
+    pub uptime_seconds: Option<u64>,
+    pub last_exit: Option<String>,
+    /// The last lines of its log, when it failed.
+    pub last_log: Vec<String>,
+    /// Connected `mcpd connect` clients.
+    pub clients: u32,
+    /// RSS trend over the daemon's history window.
+    pub trend_mb_per_hour: Option<f64>,
+    /// Steady linear growth: a probable leak.
+    pub leak: bool,
+    /// Restarts or stops for exceeding `max_rss`.
+    pub rss_actions: u32,
+}
+
+/// The daemon, when it runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DaemonInfo {
+    pub running: bool,
+    pub pid: Option<i32>,
+    pub version: Option<String>,
+    pub uptime_seconds: Option<u64>,
+    pub sweeps: u64,
+    pub last_sweep_ms: u64,
 }
 
 /// The health report.
@@ -113,6 +136,9 @@ pub struct Report {
     pub recommendations: Vec<String>,
     /// Problems met while gathering (unreadable state files, tmux errors).
     pub warnings: Vec<String>,
+    pub daemon: DaemonInfo,
+    /// Total MCP RSS over time from the daemon's history: (unix secs, bytes), oldest first.
+    pub rss_history: Vec<(u64, u64)>,
 }
 
 /// What the report is built from.
@@ -222,7 +248,61 @@ pub fn report(inp: &ReportInputs) -> Report {
         servers,
         recommendations: rec,
         warnings: Vec::new(),
+        daemon: DaemonInfo {
+            running: false,
+            pid: None,
+            version: None,
+            uptime_seconds: None,
+            sweeps: 0,
+            last_sweep_ms: 0,
+        },
+        rss_history: Vec::new(),
     }
+}
+
+/// Replaces the record-based server rows with the daemon's own view.
+pub fn merge_daemon(report: &mut Report, d: crate::daemon::protocol::DaemonStatus) {
+    report.servers = d
+        .servers
+        .into_iter()
+        .map(|s| ServerRow {
+            name: s.name,
+            scope: s.scope,
+            session: s.session,
+            pid: s.pid,
+            state: s.state,
+            rss_bytes: s.rss_bytes,
+            restarts: s.restarts,
+            uptime_seconds: s.uptime_secs,
+            last_exit: s.last_exit,
+            last_log: s.last_log,
+            clients: s.clients,
+            trend_mb_per_hour: s.trend_mb_per_hour,
+            leak: s.leak,
+            rss_actions: s.rss_actions,
+        })
+        .collect();
+    for row in report.servers.iter().filter(|r| r.state == "failed") {
+        let who = match &row.session {
+            Some(s) => format!("{} --session {s}", row.name),
+            None => row.name.clone(),
+        };
+        report.recommendations.push(format!(
+            "server {} failed ({}): see its log, fix it, then `mcpd restart {who}`",
+            row.name,
+            row.last_exit.as_deref().unwrap_or("crash loop")
+        ));
+    }
+    report.recommendations.extend(d.recommendations);
+    report.rss_history = d.rss_history;
+    report.daemon = DaemonInfo {
+        running: true,
+        pid: Some(d.pid),
+        version: Some(d.version),
+        uptime_seconds: Some(d.uptime_secs),
+        sweeps: d.sweeps,
+        last_sweep_ms: d.last_sweep_ms,
+    };
 }
 
 /// Configured servers, with the recorded process of each (spawned records).
@@ -255,7 +335,7 @@ fn server_rows(inp: &ReportInputs) -> Vec<ServerRow> {
                 pid: Some(r.pid),
                 state: "running".into(),
                 rss_bytes: snap.tree_rss(r.pid),
-                restarts: 0,
+                ..Default::default()
             });
         }
         if !any {
@@ -265,8 +345,7 @@ fn server_rows(inp: &ReportInputs) -> Vec<ServerRow> {
                 session: None,
                 pid: None,
                 state: "stopped".into(),
-                rss_bytes: 0,
-                restarts: 0,
+                ..Default::default()
             });
         }
     }
@@ -395,6 +474,7 @@ mod tests {
                     attached: u32::from(i == 0),
                     activity: 400,
                     created: 0,
+                    path: String::new(),
                 })
                 .collect(),
         };

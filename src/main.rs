@@ -4,7 +4,11 @@ use clap::Parser;
 
 fn main() {
     let cli = mcpd::cli::Cli::parse();
-    init_tracing(cli.global.verbose, cli.global.quiet);
+    let daemon = matches!(
+        &cli.command,
+        Some(mcpd::cli::Command::Daemon(mcpd::cli::DaemonCommand::Run))
+    );
+    init_tracing(cli.global.verbose, cli.global.quiet, daemon);
     let code = match mcpd::commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -15,9 +19,11 @@ fn main() {
     std::process::exit(code);
 }
 
-fn init_tracing(verbose: u8, quiet: bool) {
+/// Logs go to stderr: colour only on a terminal; the daemon's lines carry timestamps and start at info.
+fn init_tracing(verbose: u8, quiet: bool, daemon: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
+        (_, 0) if daemon => "info",
         (_, 0) => "warn",
         (_, 1) => "info",
         (_, 2) => "debug",
@@ -25,10 +31,15 @@ fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mcpd={level}")));
-    tracing_subscriber::fmt()
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .init();
+        .with_ansi(ansi)
+        .with_target(false);
+    if daemon {
+        builder.init();
+    } else {
+        builder.without_time().init();
+    }
 }

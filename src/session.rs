@@ -157,6 +157,7 @@ mod tests {
             command: String::new(),
             recorded_at: 0,
             session_id: Some(3),
+            tmux_socket: None,
         };
         let m = Matcher::from_config(&Config::default());
         let closed = ClosedSession {

@@ -31,6 +31,9 @@ pub struct Inputs<'a> {
     pub matcher: &'a Matcher,
     pub my_uid: u32,
     pub orphan_min_age: Duration,
+    /// This mcpd's state directory as spawned processes carry it in `MCPD_STATE`: processes tagged
+    /// with another state directory belong to another mcpd and are left out. None: accept all.
+    pub state_tag: Option<&'a str>,
 }
 
 /// Why an MCP-like process is an orphan.
@@ -164,9 +167,24 @@ impl Ctx<'_> {
         Lineage::Owned
     }
 
+    /// The tmux socket recorded for `p` or its nearest recorded ancestor.
+    fn recorded_socket(&self, p: &ProcInfo) -> Option<&str> {
+        std::iter::once(p.pid)
+            .chain(self.inp.snapshot.ancestors(p.pid))
+            .find_map(|pid| self.live_records.get(&pid))
+            .and_then(|r| r.tmux_socket.as_deref())
+    }
+
     /// Session gone, or tmux server gone, judged only when tmux answered.
     fn session_orphan(&self, p: &ProcInfo, owner: Option<&Owner>) -> Option<OrphanWhy> {
         let view = self.inp.tmux?;
+        // A session of another tmux server that is still there cannot be judged by this one's list.
+        if let Some(sock) = self.recorded_socket(p)
+            && sock != view.socket_path
+            && std::path::Path::new(sock).exists()
+        {
+            return None;
+        }
         if let Some(Owner::Session(name)) = owner {
             if view.session(name).is_none() {
                 return Some(OrphanWhy::SessionGone {
@@ -212,6 +230,14 @@ pub fn classify(inp: &Inputs) -> Vec<Classified> {
         .procs
         .values()
         .filter(|p| p.uid == inp.my_uid && p.pid > 1 && !p.is_zombie())
+        .filter(|p| {
+            let foreign = p
+                .env
+                .as_ref()
+                .and_then(|e| e.mcpd_state.as_deref())
+                .is_some_and(|s| inp.state_tag.is_some_and(|mine| mine != s));
+            !foreign
+        })
         .filter(|p| {
             ctx.live_records.contains_key(&p.pid)
                 || p.env.as_ref().is_some_and(|e| e.mcpd_owner.is_some())
@@ -391,6 +417,7 @@ pub fn adoptions(
     records: &[Record],
     my_uid: u32,
     now: u64,
+    tmux_socket: &str,
 ) -> Vec<Record> {
     let known: HashSet<Identity> = records.iter().map(Record::identity).collect();
     let mut seen: HashSet<i32> = HashSet::new();
@@ -418,6 +445,7 @@ pub fn adoptions(
                 command: p.command(),
                 recorded_at: now,
                 session_id: Some(pane.session_id),
+                tmux_socket: Some(tmux_socket.to_string()),
             });
         }
     }

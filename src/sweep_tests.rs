@@ -64,6 +64,7 @@ fn run(
         matcher: &m,
         my_uid: ME,
         orphan_min_age: Duration::from_secs(60),
+        state_tag: Some("/state"),
     };
     let c = classify(&inp);
     let p = plan(&inp, &c);
@@ -252,6 +253,7 @@ fn view(server_pid: i32, sessions: &[(u32, &str)]) -> TmuxView {
                 attached: 0,
                 activity: 0,
                 created: 0,
+                path: String::new(),
             })
             .collect(),
     }
@@ -268,6 +270,7 @@ fn record(p: &ProcInfo, owner: Owner, origin: Origin) -> Record {
         command: p.command(),
         recorded_at: 0,
         session_id: None,
+        tmux_socket: None,
     }
 }
 
@@ -419,7 +422,7 @@ fn adoption_records_servers_not_the_agent_or_the_shell() {
         session_id: 0,
         session_name: "work".into(),
     }];
-    let recs = adoptions(&snap, &panes, &matcher(), &[], ME, 5);
+    let recs = adoptions(&snap, &panes, &matcher(), &[], ME, 5, "/tmp/s");
     let pids: Vec<i32> = recs.iter().map(|r| r.pid).collect();
     assert_eq!(pids, vec![100, 101, 102]);
     assert!(
@@ -427,7 +430,7 @@ fn adoption_records_servers_not_the_agent_or_the_shell() {
             .all(|r| r.owner == Owner::Session("work".into()) && r.session_id == Some(0))
     );
     // Already recorded: nothing new.
-    assert!(adoptions(&snap, &panes, &matcher(), &recs, ME, 5).is_empty());
+    assert!(adoptions(&snap, &panes, &matcher(), &recs, ME, 5, "/tmp/s").is_empty());
 }
 
 #[test]
@@ -442,7 +445,7 @@ fn agent_as_pane_leader_is_not_adopted() {
         session_id: 1,
         session_name: "s".into(),
     }];
-    let pids: Vec<i32> = adoptions(&snap, &panes, &matcher(), &[], ME, 5)
+    let pids: Vec<i32> = adoptions(&snap, &panes, &matcher(), &[], ME, 5, "/tmp/s")
         .iter()
         .map(|r| r.pid)
         .collect();

@@ -38,6 +38,8 @@ pub struct SessionInfo {
     /// Last activity, seconds since the epoch.
     pub activity: u64,
     pub created: u64,
+    /// The session's start directory.
+    pub path: String,
 }
 
 /// A server's sessions at one moment: the plain value the pure modules decide on.
@@ -167,7 +169,8 @@ impl Tmux {
 
     /// The server's sessions, or None when no server is running on the socket.
     pub fn view(&self) -> Result<Option<TmuxView>, TmuxError> {
-        let fmt = "#{session_id}\t#{session_attached}\t#{session_activity}\t#{session_created}\t#{pid}\t#{socket_path}\t#{session_name}";
+        // The name cannot hold a raw tab (tmux escapes it); the path, last, may.
+        let fmt = "#{session_id}\t#{session_attached}\t#{session_activity}\t#{session_created}\t#{pid}\t#{socket_path}\t#{session_name}\t#{session_path}";
         let out = match self.run(&["list-sessions", "-F", fmt]) {
             Ok(o) => o,
             Err(TmuxError::NoServer { .. }) => return Ok(None),
@@ -231,11 +234,11 @@ fn parse_version(v: &str) -> Option<(u32, u32)> {
 }
 
 /// Parses `list-sessions` output in the format [`Tmux::view`] asks for. tmux escapes tabs and newlines
-/// in names (`\t`), so a line is one session and the name, last, may hold anything else.
+/// in names (`\t`), so a line is one session; the path, last, may hold anything else.
 pub fn parse_sessions(out: &str, socket: Option<&Path>) -> TmuxView {
     let mut view = TmuxView::default();
     for line in out.lines() {
-        let mut f = line.splitn(7, '\t');
+        let mut f = line.splitn(8, '\t');
         let (Some(id), Some(att), Some(act), Some(created), Some(pid), Some(sock), Some(name)) = (
             f.next(),
             f.next(),
@@ -247,6 +250,7 @@ pub fn parse_sessions(out: &str, socket: Option<&Path>) -> TmuxView {
         ) else {
             continue;
         };
+        let path = f.next().unwrap_or_default().to_string();
         let Some(id) = id.strip_prefix('$').and_then(|i| i.parse().ok()) else {
             continue;
         };
@@ -258,6 +262,7 @@ pub fn parse_sessions(out: &str, socket: Option<&Path>) -> TmuxView {
             attached: att.parse().unwrap_or(0),
             activity: act.parse().unwrap_or(0),
             created: created.parse().unwrap_or(0),
+            path,
         });
     }
     if view.socket_path.is_empty() {
@@ -280,12 +285,13 @@ mod tests {
 
     #[test]
     fn parses_sessions_with_hostile_names() {
-        let out = "$2\t0\t100\t90\t6073\t/tmp/s\t$(touch /tmp/PWN)\n$0\t1\t101\t91\t6073\t/tmp/s\ta b\tc\ngarbage\n";
+        let out = "$2\t0\t100\t90\t6073\t/tmp/s\t$(touch /tmp/PWN)\t/home/u\n$0\t1\t101\t91\t6073\t/tmp/s\ta b\t/x\ty\ngarbage\n";
         let v = parse_sessions(out, None);
         assert_eq!(v.server_pid, 6073);
         assert_eq!(v.sessions.len(), 2);
         assert_eq!(v.sessions[0].name, "$(touch /tmp/PWN)");
-        assert_eq!(v.sessions[1].name, "a b\tc");
+        assert_eq!(v.sessions[1].name, "a b");
+        assert_eq!(v.sessions[1].path, "/x\ty");
         assert_eq!(v.session_by_id(0).unwrap().attached, 1);
     }
 }

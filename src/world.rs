@@ -25,6 +25,8 @@ pub struct World {
     pub classified: Vec<Classified>,
     /// Non-fatal problems (corrupt state files, tmux errors), for the user to see.
     pub warnings: Vec<String>,
+    /// `MCPD_STATE` as this mcpd's daemon sets it: the state directory.
+    pub state_tag: String,
 }
 
 /// What the commands share: resolved paths, the config, the tmux server.
@@ -83,7 +85,9 @@ impl World {
             matcher,
             classified: Vec::new(),
             warnings,
+            state_tag: String::new(),
         };
+        w.state_tag = w.paths.state_dir.display().to_string();
         w.classified = sweep::classify(&w.inputs());
         Ok(w)
     }
@@ -96,6 +100,7 @@ impl World {
             matcher: &self.matcher,
             my_uid: procs::my_uid(),
             orphan_min_age: self.config.daemon.orphan_min_age,
+            state_tag: Some(&self.state_tag),
         }
     }
 
@@ -113,6 +118,9 @@ impl World {
             now: self.snapshot.taken_at as u64,
         });
         r.warnings.extend(self.warnings.iter().cloned());
+        if let Some(d) = crate::daemon::client::status(&self.paths) {
+            crate::health::merge_daemon(&mut r, d);
+        }
         r
     }
 }

@@ -42,6 +42,10 @@ fn adopt(w: &mut World) -> anyhow::Result<usize> {
         &w.records,
         procs::my_uid(),
         now,
+        &w.tmux_view
+            .as_ref()
+            .map(|v| v.socket_path.clone())
+            .unwrap_or_default(),
     );
     let n = new.len();
     if n > 0 {

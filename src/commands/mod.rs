@@ -3,8 +3,10 @@
 pub mod clean;
 pub mod completions;
 pub mod config;
+pub mod daemon;
 pub mod hook;
 pub mod ps;
+pub mod server;
 pub mod status;
 pub mod tm;
 pub mod tui;
@@ -38,6 +40,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Ps(a)) => ps::run(env(&g)?, &a, style),
         Some(Command::Clean(a)) => clean::run(env(&g)?, &a, style),
         Some(Command::Tm(a)) => tm::run(&g, &a),
+        Some(Command::Daemon(d)) => daemon::run(&g, d),
+        Some(Command::Start(a)) => server::run(&g, server::Verb::Start, a),
+        Some(Command::Stop(a)) => server::run(&g, server::Verb::Stop, a),
+        Some(Command::Restart(a)) => server::run(&g, server::Verb::Restart, a),
         Some(Command::Hook(h)) => hook::run(&g, h),
         Some(Command::Config(c)) => config::run(&g, c),
         Some(Command::Completions { shell }) => completions::run(shell),

@@ -107,21 +107,55 @@ pub fn render(r: &Report, style: Style) -> String {
                     s.name.clone(),
                     s.scope.clone(),
                     s.session.clone().unwrap_or_else(|| "-".into()),
-                    s.state.clone(),
+                    if s.state == "failed" {
+                        style.red(&s.state)
+                    } else {
+                        s.state.clone()
+                    },
                     s.pid.map_or("-".into(), |p| p.to_string()),
                     if s.pid.is_some() {
                         human_bytes(s.rss_bytes)
                     } else {
                         "-".into()
                     },
+                    s.restarts.to_string(),
+                    match s.trend_mb_per_hour {
+                        Some(t) if s.leak => format!("{t:+.1} MB/h LEAK?"),
+                        Some(t) => format!("{t:+.1} MB/h"),
+                        None => "-".into(),
+                    },
                 ]
             })
             .collect();
         out.push_str(&table(
-            &["SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS"],
+            &[
+                "SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS", "RESTARTS", "TREND",
+            ],
             &rows,
         ));
+        for s in r
+            .servers
+            .iter()
+            .filter(|s| s.state == "failed" && !s.last_log.is_empty())
+        {
+            out.push_str(&format!("  last log lines of {}:\n", s.name));
+            for l in &s.last_log {
+                out.push_str(&format!("    {}\n", truncate(l, 120)));
+            }
+        }
     }
+    out.push_str(
+        &style.dim(&match (&r.daemon.pid, r.daemon.uptime_seconds) {
+            (Some(pid), Some(up)) => format!(
+                "\ndaemon: running (pid {pid}, up {}, {} sweeps, last {} ms)\n",
+                human_duration(std::time::Duration::from_secs(up)),
+                r.daemon.sweeps,
+                r.daemon.last_sweep_ms
+            ),
+            _ => "\ndaemon: not running (`mcpd daemon start` supervises configured servers)\n"
+                .to_string(),
+        }),
+    );
     if !r.recommendations.is_empty() {
         out.push('\n');
         for rec in &r.recommendations {

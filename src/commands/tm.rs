@@ -58,6 +58,37 @@ pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
     if let Some(n) = &hook_note {
         eprintln!("{n}");
     }
+    // Session servers come from the daemon (started if needed); with none configured, no daemon is needed.
+    let has_session_servers = env
+        .config
+        .servers
+        .values()
+        .any(|c| c.scope == crate::config::Scope::Session);
+    if has_session_servers {
+        match super::daemon::ensure_running(g, &env.paths) {
+            Ok(_) => {
+                let req = crate::daemon::protocol::Request::SessionOpened {
+                    session: name.clone(),
+                    dir: Some(dir.display().to_string()),
+                };
+                match crate::daemon::client::request(
+                    &env.paths,
+                    &req,
+                    std::time::Duration::from_secs(10),
+                ) {
+                    Ok(Some(crate::daemon::protocol::Response::Ok { message })) if a.detach => {
+                        println!("{message}")
+                    }
+                    Ok(Some(crate::daemon::protocol::Response::Error { message })) => {
+                        eprintln!("warning: {message}")
+                    }
+                    Err(e) => eprintln!("warning: {e}"),
+                    _ => {}
+                }
+            }
+            Err(e) => eprintln!("warning: cannot start the daemon for session servers: {e:#}"),
+        }
+    }
     if a.detach {
         println!(
             "{} session {name}",

@@ -8,6 +8,11 @@ pub struct EnvTags {
     pub tmux: Option<TmuxTag>,
     pub tmux_pane: Option<String>,
     pub mcpd_owner: Option<String>,
+    /// `MCPD_STATE`: the state directory of the daemon that spawned the process (several daemons with
+    /// different state directories can run side by side; each stops only its own).
+    pub mcpd_state: Option<String>,
+    /// `MCPD_SERVER`: the configured server a spawned process belongs to.
+    pub mcpd_server: Option<String>,
 }
 
 /// A parsed `TMUX` value: which tmux server and session a process was born in.
@@ -50,6 +55,10 @@ impl EnvTags {
                 tags.tmux_pane = Some(String::from_utf8_lossy(v).into_owned());
             } else if let Some(v) = var.strip_prefix(b"MCPD_OWNER=") {
                 tags.mcpd_owner = Some(String::from_utf8_lossy(v).into_owned());
+            } else if let Some(v) = var.strip_prefix(b"MCPD_SERVER=") {
+                tags.mcpd_server = Some(String::from_utf8_lossy(v).into_owned());
+            } else if let Some(v) = var.strip_prefix(b"MCPD_STATE=") {
+                tags.mcpd_state = Some(String::from_utf8_lossy(v).into_owned());
             }
         }
         tags

@@ -40,6 +40,10 @@ pub struct Record {
     /// For session owners: the tmux session id number (`$3` -> 3), which survives renames.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<u32>,
+    /// For session owners: the socket of the tmux server the session lives on. A record is judged only
+    /// against that server (another server's `list-sessions` says nothing about it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmux_socket: Option<String>,
 }
 
 impl Record {

@@ -333,6 +333,7 @@ mod tests {
             command: format!("node server-{pid}"),
             recorded_at: 1,
             session_id: None,
+            tmux_socket: None,
         }
     }
 

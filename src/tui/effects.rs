@@ -221,6 +221,7 @@ mod tests {
             command: "node mcp-server-x".into(),
             recorded_at: 0,
             session_id: None,
+            tmux_socket: None,
         };
         registry.add(vec![rec(me), rec(gone)]).unwrap();
         let (n, problem) = drop_records(&registry, &[(owner.clone(), me), (owner.clone(), gone)]);

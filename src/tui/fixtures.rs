@@ -38,6 +38,15 @@ pub fn report(processes: u64, rss: u64, detached: u64, orphans: u64) -> Report {
         servers: Vec::new(),
         recommendations: Vec::new(),
         warnings: Vec::new(),
+        daemon: crate::health::DaemonInfo {
+            running: false,
+            pid: None,
+            version: None,
+            uptime_seconds: None,
+            sweeps: 0,
+            last_sweep_ms: 0,
+        },
+        rss_history: Vec::new(),
     }
 }
 
@@ -65,7 +74,7 @@ pub fn server(name: &str, scope: &str, state: &str, pid: Option<i32>, rss_bytes:
         pid,
         state: state.into(),
         rss_bytes,
-        restarts: 0,
+        ..Default::default()
     }
 }
 

@@ -306,6 +306,7 @@ fn twenty_concurrent_writers_lose_nothing() {
                         command: "x".into(),
                         recorded_at: 0,
                         session_id: None,
+                        tmux_socket: None,
                     }])
                     .unwrap();
                 }
@@ -339,6 +340,7 @@ fn twenty_concurrent_mcpd_processes_keep_the_registry_whole() {
                 command: "x".into(),
                 recorded_at: 0,
                 session_id: Some(s as u32),
+                tmux_socket: None,
             })
         })
         .collect();

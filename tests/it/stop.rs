@@ -26,6 +26,7 @@ fn write_records(sb: &Sandbox, owner: &str, procs: &[(i32, u64, i32)]) {
                 command: "test".into(),
                 recorded_at: 0,
                 session_id: None,
+                tmux_socket: None,
             })
             .collect(),
     )

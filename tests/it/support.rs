@@ -158,6 +158,26 @@ impl Sandbox {
         ]);
     }
 
+    /// The pid in this sandbox's daemon lock file, when that process runs.
+    pub fn daemon_pid(&self) -> Option<i32> {
+        let pid: i32 = std::fs::read_to_string(self.runtime.join("mcpd.lock"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        mcpd::procs::identity::current_start_ticks(pid).map(|_| pid)
+    }
+
+    /// The daemon's view of one server (from `status --json`).
+    pub fn server_status(&self, name: &str) -> Option<serde_json::Value> {
+        let j = self.json(&["status", "--json"]);
+        j["servers"]
+            .as_array()?
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+    }
+
     pub fn tmux_started(&self) {
         *self.tmux_started.lock().unwrap() = true;
     }
@@ -165,6 +185,18 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        // A daemon of this sandbox: asked to stop, then killed by pid if it does not.
+        if let Some(pid) = self.daemon_pid() {
+            let _ = self.mcpd().args(["daemon", "stop"]).output();
+            if let Some(t) = mcpd::procs::identity::current_start_ticks(pid)
+                && let Ok(pin) = mcpd::procs::identity::Pinned::open(Identity {
+                    pid,
+                    start_ticks: t,
+                })
+            {
+                pin.signal(nix::sys::signal::Signal::SIGKILL);
+            }
+        }
         self.track_marked();
         for id in self.tracked.lock().unwrap().iter() {
             if let Ok(pin) = mcpd::procs::identity::Pinned::open(*id) {
@@ -294,7 +326,7 @@ pub fn spawn_orphaned_npx_tree(sb: &Sandbox, cache: &Path) -> i32 {
     let top: i32 = text(&out.stdout).trim().parse().unwrap();
     sb.track(top);
     // Up when node runs the server under `sh -c`, and npm has retitled itself `npm exec`.
-    let ok = wait_for(Duration::from_secs(30), || {
+    let ok = wait_for(Duration::from_secs(90), || {
         let snap = Snapshot::take().unwrap();
         let has = |f: &dyn Fn(&mcpd::procs::ProcInfo) -> bool| {
             snap.procs

@@ -1,0 +1,148 @@
+//! `mcpd daemon run|start|stop|status`.
+
+use std::fs::OpenOptions;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::cli::{DaemonCommand, GlobalArgs};
+use crate::daemon::client;
+use crate::daemon::protocol::{Request, Response};
+use crate::paths::Paths;
+use crate::units::human_duration;
+
+/// The daemon's pid, version and uptime, or None when none answers.
+pub fn ping(paths: &Paths) -> Option<(i32, String, u64)> {
+    match client::request(paths, &Request::Ping, Duration::from_secs(3)) {
+        Ok(Some(Response::Pong {
+            pid,
+            version,
+            uptime_secs,
+        })) => Some((pid, version, uptime_secs)),
+        _ => None,
+    }
+}
+
+/// Starts the daemon in the background unless it runs; returns its pid.
+pub fn ensure_running(g: &GlobalArgs, paths: &Paths) -> anyhow::Result<i32> {
+    if let Some((pid, ..)) = ping(paths) {
+        return Ok(pid);
+    }
+    let state = paths.ensure_state_dir()?;
+    let log_path = state.join("daemon.log");
+    if std::fs::metadata(&log_path).is_ok_and(|m| m.len() > 4 << 20) {
+        let _ = std::fs::rename(&log_path, state.join("daemon.log.1"));
+    }
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("cannot open {}", log_path.display()))?;
+    let mut cmd = Command::new(std::env::current_exe()?);
+    if let Some(c) = &g.config {
+        cmd.arg("--config").arg(c);
+    }
+    if let Some(s) = &g.tmux_socket {
+        cmd.arg("--tmux-socket").arg(s);
+    }
+    cmd.args(["daemon", "run"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // The daemon must outlive this terminal and its tmux pane.
+    cmd.env_remove("TMUX").env_remove("TMUX_PANE");
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+    let mut child = cmd.spawn().context("cannot start the daemon")?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some((pid, ..)) = ping(paths) {
+            return Ok(pid);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let tail = crate::daemon::logs::tail(&log_path, 5).join("\n");
+            anyhow::bail!(
+                "the daemon exited at start ({status}); {}:\n{tail}",
+                log_path.display()
+            );
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "the daemon did not answer within 10 s; see {}",
+                log_path.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn run(g: &GlobalArgs, d: DaemonCommand) -> anyhow::Result<i32> {
+    let env = super::env(g)?;
+    match d {
+        DaemonCommand::Run => crate::daemon::run(env),
+        DaemonCommand::Start => {
+            if let Some((pid, ..)) = ping(&env.paths) {
+                println!("the daemon is already running (pid {pid})");
+                return Ok(0);
+            }
+            let pid = ensure_running(g, &env.paths)?;
+            println!(
+                "daemon started (pid {pid}); log: {}",
+                env.paths.state_dir.join("daemon.log").display()
+            );
+            Ok(0)
+        }
+        DaemonCommand::Stop => {
+            let Some((pid, ..)) = ping(&env.paths) else {
+                println!("the daemon is not running");
+                return Ok(0);
+            };
+            client::request(&env.paths, &Request::Shutdown, Duration::from_secs(5))?;
+            // Servers get stop_grace each; wait for the socket to go.
+            let deadline =
+                Instant::now() + env.config.daemon.stop_grace * 4 + Duration::from_secs(10);
+            while crate::procs::identity::current_start_ticks(pid).is_some()
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if crate::procs::identity::current_start_ticks(pid).is_some() {
+                anyhow::bail!("the daemon (pid {pid}) did not exit in time");
+            }
+            println!("daemon stopped (pid {pid})");
+            Ok(0)
+        }
+        DaemonCommand::Status { json } => match ping(&env.paths) {
+            Some((pid, version, uptime)) => {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"running": true, "pid": pid, "version": version, "uptime_seconds": uptime})
+                    );
+                } else {
+                    println!(
+                        "running: pid {pid}, up {}, version {version}",
+                        human_duration(Duration::from_secs(uptime))
+                    );
+                }
+                Ok(0)
+            }
+            None => {
+                if json {
+                    println!("{}", serde_json::json!({"running": false}));
+                } else {
+                    println!("not running (`mcpd daemon start`)");
+                }
+                Ok(1)
+            }
+        },
+    }
+}

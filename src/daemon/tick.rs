@@ -1,0 +1,171 @@
+//! One sweep, the blocking half: one process snapshot; adopt agent-started servers in live sessions;
+//! stop orphans (and what closed or vanished sessions owned); drop stale records; measure each server's
+//! tree RSS; build a history sample. The supervisor applies the rest (session servers, limits).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use super::history::Sample;
+use super::instance::Key;
+use crate::config::Config;
+use crate::matcher::Matcher;
+use crate::procs::{self, Identity, Snapshot, StopOptions, StopTarget, stop_trees};
+use crate::state::Registry;
+use crate::sweep;
+use crate::tmux::{SessionInfo, Tmux};
+
+/// What a sweep needs, cloned out of the supervisor.
+pub struct TickInput {
+    pub config: Config,
+    pub registry: Registry,
+    pub tmux: Tmux,
+    /// Running instances: key, pid, start ticks.
+    pub instances: Vec<(Key, i32, u64)>,
+    /// `MCPD_STATE` of this daemon.
+    pub state_tag: String,
+}
+
+/// What a sweep found and did.
+#[derive(Debug, Default)]
+pub struct TickResult {
+    pub took_ms: u64,
+    /// Live sessions; None when tmux could not be asked.
+    pub sessions: Option<Vec<SessionInfo>>,
+    /// Tree RSS of each running instance, by pid.
+    pub rss: HashMap<i32, u64>,
+    /// Instance pids that are gone (re-adopted servers are not our children: this is how their exit is seen).
+    pub gone: Vec<i32>,
+    pub stopped: usize,
+    pub adopted: usize,
+    pub sample: Option<Sample>,
+    pub errors: Vec<String>,
+}
+
+pub fn tick(input: TickInput) -> TickResult {
+    let t0 = Instant::now();
+    let mut out = TickResult::default();
+    let mut snap = match Snapshot::take() {
+        Ok(s) => s,
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    };
+    let uid = procs::my_uid();
+    snap.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
+    let view = match input.tmux.view() {
+        Ok(Some(v)) => Some(v),
+        Ok(None) => Some(Default::default()),
+        Err(e) => {
+            if !matches!(e, crate::tmux::TmuxError::Missing) {
+                out.errors.push(format!("tmux: {e}"));
+            }
+            None
+        }
+    };
+    let matcher = Matcher::from_config(&input.config);
+    let (mut records, warnings) = input.registry.load_all();
+    out.errors.extend(warnings.iter().map(ToString::to_string));
+
+    // Adopt what agents started in live sessions.
+    if view.as_ref().is_some_and(|v| !v.sessions.is_empty())
+        && let Ok(panes) = input.tmux.panes()
+    {
+        let socket = view
+            .as_ref()
+            .map(|v| v.socket_path.clone())
+            .unwrap_or_default();
+        let new = sweep::adoptions(
+            &snap,
+            &panes,
+            &matcher,
+            &records,
+            uid,
+            snap.taken_at as u64,
+            &socket,
+        );
+        out.adopted = new.len();
+        if !new.is_empty() {
+            match input.registry.add(new.clone()) {
+                Ok(_) => records.extend(new),
+                Err(e) => out.errors.push(e.to_string()),
+            }
+        }
+    }
+
+    let inp = sweep::Inputs {
+        snapshot: &snap,
+        records: &records,
+        tmux: view.as_ref(),
+        matcher: &matcher,
+        my_uid: uid,
+        orphan_min_age: input.config.daemon.orphan_min_age,
+        state_tag: Some(&input.state_tag),
+    };
+    let classified = sweep::classify(&inp);
+    let plan = sweep::plan(&inp, &classified);
+    let ours: HashSet<i32> = input.instances.iter().map(|(_, p, _)| *p).collect();
+    let targets: Vec<StopTarget> = plan
+        .stop
+        .iter()
+        .filter(|s| !ours.contains(&s.pid))
+        .map(|s| s.target.clone())
+        .collect();
+    if !targets.is_empty() {
+        match stop_trees(
+            &targets,
+            &StopOptions::with_grace(input.config.daemon.stop_grace),
+        ) {
+            Ok(o) => {
+                out.stopped = o.stopped.len();
+                tracing::info!(
+                    "sweep stopped {} orphaned process(es), {} freed",
+                    o.stopped.len(),
+                    crate::units::human_bytes(o.freed_bytes())
+                );
+            }
+            Err(e) => out.errors.push(e.to_string()),
+        }
+    }
+    // Records whose process is gone (never those of running instances).
+    let mut by_owner: HashMap<_, Vec<Identity>> = HashMap::new();
+    for r in &records {
+        if !ours.contains(&r.pid) && !r.identity().is_alive() {
+            by_owner
+                .entry(r.owner.clone())
+                .or_default()
+                .push(r.identity());
+        }
+    }
+    for (owner, ids) in by_owner {
+        if let Err(e) = input.registry.remove(&owner, &ids) {
+            out.errors.push(e.to_string());
+        }
+    }
+
+    let mut per_server = Vec::new();
+    for (key, pid, start) in &input.instances {
+        match snap.get(*pid) {
+            Some(p) if p.start_ticks == *start && !p.is_zombie() => {
+                let rss = snap.tree_rss(*pid);
+                out.rss.insert(*pid, rss);
+                per_server.push((key.label(), rss));
+            }
+            _ => out.gone.push(*pid),
+        }
+    }
+    let total: u64 = classified
+        .iter()
+        .filter_map(|c| snap.get(c.pid))
+        .map(|p| p.rss_bytes)
+        .sum();
+    out.sample = Some(Sample {
+        t: snap.taken_at as u64,
+        processes: classified.len() as u32,
+        rss_bytes: total,
+        servers: per_server,
+    });
+    out.sessions = view.map(|v| v.sessions);
+    out.took_ms = t0.elapsed().as_millis() as u64;
+    out
+}

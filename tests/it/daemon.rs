@@ -1,0 +1,311 @@
+//! The daemon: lifecycle, re-adoption after SIGKILL, restarts and crash loops, escaped grandchildren,
+//! max_rss, and a control socket that survives garbage.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use crate::support::*;
+
+fn config(sb_marker: &str, servers: &str) -> String {
+    let _ = sb_marker;
+    format!(
+        "[daemon]\nsweep_interval = \"1s\"\nstop_grace = \"1s\"\norphan_min_age = \"0s\"\n\n{servers}"
+    )
+}
+
+#[test]
+fn sigkilled_daemon_is_replaced_and_readopts_its_server_exactly_once() {
+    let probe = Sandbox::new();
+    let tag = format!("mcp-server-g-{}", probe.marker);
+    drop(probe);
+    let sb = Sandbox::with_config(&config(
+        "",
+        &format!(
+            "[servers.fs]\ncommand = \"bash\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
+        ),
+    ));
+    let out = sb.ok(&["daemon", "start"]);
+    assert!(out.contains("daemon started"), "{out}");
+    assert!(
+        wait_for(Duration::from_secs(10), || named(&tag).len() == 1),
+        "server did not start"
+    );
+    let server = named(&tag)[0];
+    sb.track(server);
+    assert_eq!(sb.run(&["daemon", "status"]).status.code(), Some(0));
+    let first = sb.daemon_pid().unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(wait_for(Duration::from_secs(5), || sb
+        .daemon_pid()
+        .is_none()));
+    assert_eq!(sb.run(&["daemon", "status"]).status.code(), Some(1));
+
+    sb.ok(&["daemon", "start"]);
+    assert_ne!(sb.daemon_pid(), Some(first));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        named(&tag),
+        vec![server],
+        "not exactly the one re-adopted instance"
+    );
+    let s = sb.server_status("fs").unwrap();
+    assert_eq!(s["state"], "running", "{s}");
+    assert_eq!(s["pid"], server);
+
+    sb.ok(&["daemon", "stop"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || named(&tag).is_empty()),
+        "daemon stop left the server"
+    );
+    assert!(!sb.runtime.join("mcpd.sock").exists() && !sb.runtime.join("mcpd.lock").exists());
+}
+
+#[test]
+fn crashing_server_is_restarted_with_backoff_and_a_crash_loop_ends_failed() {
+    let sb = Sandbox::with_config(&config(
+        "",
+        "[servers.crashy]\ncommand = \"bash\"\nargs = [\"-c\", \"echo boom-from-crashy >&2; exit 3\"]\n",
+    ));
+    sb.ok(&["daemon", "start"]);
+    // Failures at about 0, 1, 3, 7 and 15 s (backoff 1, 2, 4, 8 s), then the crash loop stops it.
+    let mut seen_backoff = false;
+    let failed = wait_for(Duration::from_secs(40), || {
+        let s = sb.server_status("crashy").unwrap();
+        seen_backoff |= s["state"] == "backoff";
+        s["state"] == "failed"
+    });
+    let s = sb.server_status("crashy").unwrap();
+    assert!(failed, "never failed: {s}");
+    assert!(seen_backoff);
+    assert_eq!(s["restarts"], 4, "{s}");
+    assert_eq!(s["last_exit"], "exit 3");
+    assert!(
+        s["last_log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "boom-from-crashy"),
+        "{s}"
+    );
+    let text = sb.ok(&["status"]);
+    assert!(
+        text.contains("failed")
+            && text.contains("boom-from-crashy")
+            && text.contains("mcpd restart crashy"),
+        "{text}"
+    );
+}
+
+#[test]
+fn daemon_stop_leaves_no_double_forked_grandchild() {
+    let probe = Sandbox::new();
+    let (srv, gc) = (
+        format!("mcp-server-df-{}", probe.marker),
+        format!("grandchild-{}", probe.marker),
+    );
+    drop(probe);
+    let script =
+        format!("(setsid bash -c 'exec -a {gc} sleep 100000' &); exec -a {srv} sleep 100000");
+    let sb = Sandbox::with_config(&config(
+        "",
+        &format!(
+            "[servers.df]\ncommand = \"bash\"\nargs = [\"-c\", \"{}\"]\n",
+            script.replace('"', "\\\"")
+        ),
+    ));
+    sb.ok(&["daemon", "start"]);
+    assert!(
+        wait_for(Duration::from_secs(10), || named(&srv).len() == 1
+            && named(&gc).len() == 1),
+        "tree did not start"
+    );
+    let (s, g) = (named(&srv)[0], named(&gc)[0]);
+    sb.track(s);
+    sb.track(g);
+    // The grandchild escaped into its own session; as a subreaper the daemon became its parent.
+    let ppid = std::fs::read_to_string(format!("/proc/{g}/stat"))
+        .unwrap()
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<i32>()
+        .unwrap();
+    assert_eq!(
+        Some(ppid),
+        sb.daemon_pid(),
+        "the daemon is not the escaped grandchild's parent"
+    );
+    sb.ok(&["daemon", "stop"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || gone(s) && gone(g)),
+        "left behind: server {} grandchild {}",
+        !gone(s),
+        !gone(g)
+    );
+}
+
+const GROWER: &str = "import time\\na = []\\nwhile True:\\n    a.append(bytearray(8 * 1024 * 1024))\\n    time.sleep(0.15)\\n";
+
+#[test]
+fn a_global_server_over_max_rss_is_restarted() {
+    let sb = Sandbox::with_config(&config(
+        "",
+        &format!(
+            "[servers.grower]\ncommand = \"python3\"\nargs = [\"-c\", \"{GROWER}\"]\nmax_rss = \"60MB\"\nrestart = \"always\"\n"
+        ),
+    ));
+    sb.ok(&["daemon", "start"]);
+    let restarted = wait_for(Duration::from_secs(30), || {
+        let s = sb.server_status("grower").unwrap();
+        s["rss_actions"].as_u64().unwrap_or(0) >= 1 && s["state"] == "running"
+    });
+    let s = sb.server_status("grower").unwrap();
+    assert!(restarted, "{s}");
+    assert!(s["restarts"].as_u64().unwrap() >= 1, "{s}");
+    sb.ok(&["daemon", "stop"]);
+}
+
+#[test]
+fn a_session_server_over_max_rss_is_stopped_and_tm_starts_one_set() {
+    let probe = Sandbox::new();
+    let tag = format!("mcp-server-sess-{}", probe.marker);
+    drop(probe);
+    let sb = Sandbox::with_config(&config(
+        "",
+        &format!(
+            "[servers.grower]\nscope = \"session\"\ncommand = \"python3\"\nargs = [\"-c\", \"{GROWER}\"]\nmax_rss = \"60MB\"\n\n\
+             [servers.quiet]\nscope = \"session\"\ncommand = \"bash\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
+        ),
+    ));
+    sb.tmux_started();
+    sb.ok(&["tm", "-d", "proj"]);
+    sb.ok(&["tm", "-d", "proj"]);
+    assert!(wait_for(Duration::from_secs(10), || named(&tag).len() == 1));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        named(&tag).len(),
+        1,
+        "tm twice started a second set of session servers"
+    );
+    let stopped = wait_for(Duration::from_secs(30), || {
+        let j = sb.json(&["status", "--json"]);
+        j["servers"].as_array().unwrap().iter().any(|s| {
+            s["name"] == "grower"
+                && s["session"] == "proj"
+                && s["state"] == "stopped"
+                && s["rss_actions"] == 1
+        })
+    });
+    assert!(stopped, "{:#}", sb.json(&["status", "--json"])["servers"]);
+    // The session's quiet server dies with the session (hook, or the next sweep).
+    let quiet = named(&tag)[0];
+    sb.tmux_ok(&["kill-session", "-t", "=proj"]);
+    assert!(
+        wait_for(Duration::from_secs(10), || gone(quiet)),
+        "session server outlived its session"
+    );
+}
+
+fn raw(sb: &Sandbox, bytes: &[u8]) -> String {
+    let mut s = UnixStream::connect(sb.runtime.join("mcpd.sock")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(bytes);
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+#[test]
+fn the_control_socket_survives_garbage_and_refuses_other_users() {
+    let sb = Sandbox::with_config(&config("", ""));
+    sb.ok(&["daemon", "start"]);
+    assert!(raw(&sb, b"hello there\n").contains("bad request"));
+    assert!(raw(&sb, &[0xff, 0xfe, 0x00, 0x01, b'\n']).contains("error"));
+    assert!(raw(&sb, br#"{"version":1,"request":{"type":"ping"}"#).contains("incomplete"));
+    assert!(raw(&sb, b"{\"version\":7,\"request\":{\"type\":\"ping\"}}\n").contains("version 7"));
+    let big = vec![b'x'; 5 * 1024 * 1024];
+    assert!(raw(&sb, &big).contains("longer than"));
+    // Random bytes, many connections at once.
+    let handles: Vec<_> = (0..20u8)
+        .map(|i| {
+            let sock = sb.runtime.join("mcpd.sock");
+            std::thread::spawn(move || {
+                if let Ok(mut s) = UnixStream::connect(sock) {
+                    let junk: Vec<u8> = (0..4096u32)
+                        .map(|j| (j.wrapping_mul(2654435761) >> (i % 24)) as u8)
+                        .collect();
+                    let _ = s.write_all(&junk);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(
+        sb.run(&["daemon", "status"]).status.code(),
+        Some(0),
+        "the daemon stopped answering"
+    );
+    assert!(raw(&sb, b"{\"version\":1,\"request\":{\"type\":\"ping\"}}\n").contains("pong"));
+    // Another user cannot even reach the socket (0700 runtime dir, 0600 socket; SO_PEERCRED behind that).
+    if nix::unistd::geteuid().is_root() {
+        use std::os::unix::process::CommandExt;
+        let out = sb.mcpd().args(["daemon", "status"]).uid(65534).gid(65534).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "another user reached the daemon: {}", text(&out.stdout));
+        assert!(text(&out.stdout).contains("not running"), "{}", text(&out.stdout));
+    }
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(sb.runtime.join("mcpd.sock"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn start_stop_restart_one_server() {
+    let probe = Sandbox::new();
+    let tag = format!("mcp-server-ssr-{}", probe.marker);
+    drop(probe);
+    let sb = Sandbox::with_config(&config(
+        "",
+        &format!(
+            "[servers.one]\ncommand = \"bash\"\nstart = \"on-connect\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
+        ),
+    ));
+    // `start` starts the daemon when needed.
+    let out = sb.ok(&["start", "one"]);
+    assert!(out.contains("started one"), "{out}");
+    assert!(wait_for(Duration::from_secs(5), || named(&tag).len() == 1));
+    let first = named(&tag)[0];
+    assert!(sb.ok(&["start", "one"]).contains("already running"));
+    sb.ok(&["restart", "one"]);
+    assert!(wait_for(Duration::from_secs(5), || named(&tag).len() == 1
+        && named(&tag)[0] != first));
+    assert!(gone(first));
+    sb.ok(&["stop", "one"]);
+    assert!(wait_for(Duration::from_secs(5), || named(&tag).is_empty()));
+    let err = sb.run(&["start", "nope"]);
+    assert_eq!(err.status.code(), Some(1));
+    assert!(
+        text(&err.stderr).contains("no server named \"nope\""),
+        "{}",
+        text(&err.stderr)
+    );
+    let err = sb.run(&["start", "one", "--session", "x"]);
+    assert!(
+        text(&err.stderr).contains("global server"),
+        "{}",
+        text(&err.stderr)
+    );
+}
