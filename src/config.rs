@@ -73,6 +73,8 @@ pub struct DaemonConfig {
     pub history_window: Duration,
     /// Log files are rotated past this many bytes (key `log_max_size`, default 1 MB).
     pub log_max_bytes: u64,
+    /// Whether each sweep stops orphans (default true); false leaves that to `mcpd clean`.
+    pub sweep_orphans: bool,
 }
 
 impl Default for DaemonConfig {
@@ -83,6 +85,7 @@ impl Default for DaemonConfig {
             orphan_min_age: Duration::from_secs(60),
             history_window: Duration::from_secs(24 * 3600),
             log_max_bytes: 1_000_000,
+            sweep_orphans: true,
         }
     }
 }
@@ -500,6 +503,7 @@ const DAEMON_KEYS: &[&str] = &[
     "orphan_min_age",
     "history_window",
     "log_max_size",
+    "sweep_orphans",
 ];
 const THRESHOLD_KEYS: &[&str] = &["processes", "rss", "detached_sessions", "orphans"];
 const WARN_CRIT_KEYS: &[&str] = &["warn", "crit"];
@@ -744,6 +748,7 @@ impl Walker<'_> {
                     }
                     out.log_max_bytes = value;
                 }
+                "sweep_orphans" => out.sweep_orphans = self.boolean(&entry)?,
                 _ => return Err(self.unknown_key(&entry, DAEMON_KEYS)),
             }
         }
@@ -1015,6 +1020,8 @@ const DEFAULT_CONFIG_TEMPLATE: &str = r#"# mcpd configuration.
 # history_window = "24h"
 # Log files are rotated when they grow past this size.
 # log_max_size = "1MB"
+# Whether every sweep stops orphaned MCP processes (false: only `mcpd clean` does).
+# sweep_orphans = true
 
 # [thresholds]
 # Health levels for `mcpd status`: a value >= warn is a warning, >= crit is critical
@@ -1269,7 +1276,7 @@ share = false
             e.to_string(),
             format!(
                 "{PATH}:3:1: daemon.sweep_intervall: unknown key (expected one of: \
-                 sweep_interval, stop_grace, orphan_min_age, history_window, log_max_size)"
+                 sweep_interval, stop_grace, orphan_min_age, history_window, log_max_size, sweep_orphans)"
             )
         );
         let cases: &[(&str, &str, usize, usize)] = &[
@@ -1722,7 +1729,7 @@ share = false
         assert_eq!(
             e.to_string(),
             format!(
-                "{}:2:1: daemon.bogus: unknown key (expected one of: sweep_interval, stop_grace, orphan_min_age, history_window, log_max_size)",
+                "{}:2:1: daemon.bogus: unknown key (expected one of: sweep_interval, stop_grace, orphan_min_age, history_window, log_max_size, sweep_orphans)",
                 path.display()
             )
         );

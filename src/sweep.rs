@@ -194,6 +194,11 @@ impl Ctx<'_> {
             return None;
         }
         let tag = p.env.as_ref().and_then(|e| e.tmux.as_ref())?;
+        // Only tags of the server we talk to are judged: another socket is another server, whose
+        // sessions this view knows nothing about.
+        if tag.socket != view.socket_path {
+            return None;
+        }
         let server_alive =
             self.inp.snapshot.get(tag.server_pid).is_some_and(|s| {
                 crate::procs::guard::is_tmux_server(s) || s.comm.starts_with("tmux")

@@ -92,6 +92,34 @@ impl Tmux {
         self.socket.as_deref()
     }
 
+    /// The socket path tmux uses for this server: the explicit one, else tmux's default
+    /// (`$TMUX_TMPDIR/tmux-UID/default`).
+    pub fn socket_path(&self) -> String {
+        match &self.socket {
+            Some(p) => p.display().to_string(),
+            None => {
+                let dir = std::env::var("TMUX_TMPDIR")
+                    .ok()
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or_else(|| "/tmp".into());
+                format!(
+                    "{}/tmux-{}/default",
+                    dir.trim_end_matches('/'),
+                    nix::unistd::getuid().as_raw()
+                )
+            }
+        }
+    }
+
+    /// The server's sessions; when no server runs, an empty view that still names the socket (so
+    /// processes tagged with it are known to have lost their server).
+    pub fn view_or_empty(&self) -> Result<TmuxView, TmuxError> {
+        Ok(self.view()?.unwrap_or_else(|| TmuxView {
+            socket_path: self.socket_path(),
+            ..TmuxView::default()
+        }))
+    }
+
     /// A human description of the server, for messages.
     pub fn describe(&self) -> String {
         match &self.socket {

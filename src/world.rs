@@ -64,9 +64,8 @@ impl World {
         let mut snapshot = Snapshot::take()?;
         let uid = procs::my_uid();
         snapshot.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
-        let tmux_view = match env.tmux.view() {
-            Ok(Some(v)) => Some(v),
-            Ok(None) => Some(TmuxView::default()),
+        let tmux_view = match env.tmux.view_or_empty() {
+            Ok(v) => Some(v),
             Err(crate::tmux::TmuxError::Missing) => None,
             Err(e) => {
                 warnings.push(format!("tmux: {e}"));

@@ -53,9 +53,8 @@ pub fn tick(input: TickInput) -> TickResult {
     };
     let uid = procs::my_uid();
     snap.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
-    let view = match input.tmux.view() {
-        Ok(Some(v)) => Some(v),
-        Ok(None) => Some(Default::default()),
+    let view = match input.tmux.view_or_empty() {
+        Ok(v) => Some(v),
         Err(e) => {
             if !matches!(e, crate::tmux::TmuxError::Missing) {
                 out.errors.push(format!("tmux: {e}"));
@@ -111,7 +110,7 @@ pub fn tick(input: TickInput) -> TickResult {
         .filter(|s| !ours.contains(&s.pid))
         .map(|s| s.target.clone())
         .collect();
-    if !targets.is_empty() {
+    if !targets.is_empty() && input.config.daemon.sweep_orphans {
         match stop_trees(
             &targets,
             &StopOptions::with_grace(input.config.daemon.stop_grace),

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use crate::support::*;
 
-fn config(sb_marker: &str, servers: &str) -> String {
-    let _ = sb_marker;
+fn config(servers: &str) -> String {
     format!(
-        "[daemon]\nsweep_interval = \"1s\"\nstop_grace = \"1s\"\norphan_min_age = \"0s\"\n\n{servers}"
+        // No orphan sweeps: they would stop the orphans other tests make (or the developer's own).
+        "[daemon]\nsweep_interval = \"1s\"\nstop_grace = \"1s\"\nsweep_orphans = false\n\n{servers}"
     )
 }
 
@@ -19,12 +19,9 @@ fn sigkilled_daemon_is_replaced_and_readopts_its_server_exactly_once() {
     let probe = Sandbox::new();
     let tag = format!("mcp-server-g-{}", probe.marker);
     drop(probe);
-    let sb = Sandbox::with_config(&config(
-        "",
-        &format!(
-            "[servers.fs]\ncommand = \"bash\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
-        ),
-    ));
+    let sb = Sandbox::with_config(&config(&format!(
+        "[servers.fs]\ncommand = \"bash\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
+    )));
     let out = sb.ok(&["daemon", "start"]);
     assert!(out.contains("daemon started"), "{out}");
     assert!(
@@ -68,7 +65,6 @@ fn sigkilled_daemon_is_replaced_and_readopts_its_server_exactly_once() {
 #[test]
 fn crashing_server_is_restarted_with_backoff_and_a_crash_loop_ends_failed() {
     let sb = Sandbox::with_config(&config(
-        "",
         "[servers.crashy]\ncommand = \"bash\"\nargs = [\"-c\", \"echo boom-from-crashy >&2; exit 3\"]\n",
     ));
     sb.ok(&["daemon", "start"]);
@@ -111,13 +107,10 @@ fn daemon_stop_leaves_no_double_forked_grandchild() {
     drop(probe);
     let script =
         format!("(setsid bash -c 'exec -a {gc} sleep 100000' &); exec -a {srv} sleep 100000");
-    let sb = Sandbox::with_config(&config(
-        "",
-        &format!(
-            "[servers.df]\ncommand = \"bash\"\nargs = [\"-c\", \"{}\"]\n",
-            script.replace('"', "\\\"")
-        ),
-    ));
+    let sb = Sandbox::with_config(&config(&format!(
+        "[servers.df]\ncommand = \"bash\"\nargs = [\"-c\", \"{}\"]\n",
+        script.replace('"', "\\\"")
+    )));
     sb.ok(&["daemon", "start"]);
     assert!(
         wait_for(Duration::from_secs(10), || named(&srv).len() == 1
@@ -156,12 +149,9 @@ const GROWER: &str = "import time\\na = []\\nwhile True:\\n    a.append(bytearra
 
 #[test]
 fn a_global_server_over_max_rss_is_restarted() {
-    let sb = Sandbox::with_config(&config(
-        "",
-        &format!(
-            "[servers.grower]\ncommand = \"python3\"\nargs = [\"-c\", \"{GROWER}\"]\nmax_rss = \"60MB\"\nrestart = \"always\"\n"
-        ),
-    ));
+    let sb = Sandbox::with_config(&config(&format!(
+        "[servers.grower]\ncommand = \"python3\"\nargs = [\"-c\", \"{GROWER}\"]\nmax_rss = \"60MB\"\nrestart = \"always\"\n"
+    )));
     sb.ok(&["daemon", "start"]);
     let restarted = wait_for(Duration::from_secs(30), || {
         let s = sb.server_status("grower").unwrap();
@@ -178,13 +168,10 @@ fn a_session_server_over_max_rss_is_stopped_and_tm_starts_one_set() {
     let probe = Sandbox::new();
     let tag = format!("mcp-server-sess-{}", probe.marker);
     drop(probe);
-    let sb = Sandbox::with_config(&config(
-        "",
-        &format!(
-            "[servers.grower]\nscope = \"session\"\ncommand = \"python3\"\nargs = [\"-c\", \"{GROWER}\"]\nmax_rss = \"60MB\"\n\n\
+    let sb = Sandbox::with_config(&config(&format!(
+        "[servers.grower]\nscope = \"session\"\ncommand = \"python3\"\nargs = [\"-c\", \"{GROWER}\"]\nmax_rss = \"60MB\"\n\n\
              [servers.quiet]\nscope = \"session\"\ncommand = \"bash\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
-        ),
-    ));
+    )));
     sb.tmux_started();
     sb.ok(&["tm", "-d", "proj"]);
     sb.ok(&["tm", "-d", "proj"]);
@@ -226,7 +213,7 @@ fn raw(sb: &Sandbox, bytes: &[u8]) -> String {
 
 #[test]
 fn the_control_socket_survives_garbage_and_refuses_other_users() {
-    let sb = Sandbox::with_config(&config("", ""));
+    let sb = Sandbox::with_config(&config(""));
     sb.ok(&["daemon", "start"]);
     assert!(raw(&sb, b"hello there\n").contains("bad request"));
     assert!(raw(&sb, &[0xff, 0xfe, 0x00, 0x01, b'\n']).contains("error"));
@@ -260,9 +247,24 @@ fn the_control_socket_survives_garbage_and_refuses_other_users() {
     // Another user cannot even reach the socket (0700 runtime dir, 0600 socket; SO_PEERCRED behind that).
     if nix::unistd::geteuid().is_root() {
         use std::os::unix::process::CommandExt;
-        let out = sb.mcpd().args(["daemon", "status"]).uid(65534).gid(65534).output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "another user reached the daemon: {}", text(&out.stdout));
-        assert!(text(&out.stdout).contains("not running"), "{}", text(&out.stdout));
+        let out = sb
+            .mcpd()
+            .args(["daemon", "status"])
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "another user reached the daemon: {}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stdout).contains("not running"),
+            "{}",
+            text(&out.stdout)
+        );
     }
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(sb.runtime.join("mcpd.sock"))
@@ -277,12 +279,9 @@ fn start_stop_restart_one_server() {
     let probe = Sandbox::new();
     let tag = format!("mcp-server-ssr-{}", probe.marker);
     drop(probe);
-    let sb = Sandbox::with_config(&config(
-        "",
-        &format!(
-            "[servers.one]\ncommand = \"bash\"\nstart = \"on-connect\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
-        ),
-    ));
+    let sb = Sandbox::with_config(&config(&format!(
+        "[servers.one]\ncommand = \"bash\"\nstart = \"on-connect\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
+    )));
     // `start` starts the daemon when needed.
     let out = sb.ok(&["start", "one"]);
     assert!(out.contains("started one"), "{out}");
@@ -307,5 +306,45 @@ fn start_stop_restart_one_server() {
         text(&err.stderr).contains("global server"),
         "{}",
         text(&err.stderr)
+    );
+}
+
+#[test]
+fn one_sweep_after_kill_server_stops_what_the_sessions_owned() {
+    let probe = Sandbox::new();
+    let tag = format!("mcp-server-ks-{}", probe.marker);
+    drop(probe);
+    // Orphan sweeps on, but no lineage orphan is old enough (so nothing of other tests is touched):
+    // only what belonged to this sandbox's sessions is judged.
+    let sb = Sandbox::with_config(
+        "[daemon]\nsweep_interval = \"1s\"\nstop_grace = \"1s\"\norphan_min_age = \"1h\"\n",
+    );
+    sb.tmux_started();
+    for s in ["a", "b"] {
+        sb.ok(&["tm", "-d", s]);
+        let cmd = format!("bash -c 'trap \"\" HUP; exec -a {tag}-{s} sleep 100000'");
+        sb.tmux_ok(&["new-window", "-d", "-t", &format!("={s}:"), &cmd]);
+    }
+    assert!(wait_for(Duration::from_secs(10), || named(&format!(
+        "{tag}-a"
+    ))
+    .len()
+        == 1
+        && named(&format!("{tag}-b")).len() == 1));
+    let pids = [named(&format!("{tag}-a"))[0], named(&format!("{tag}-b"))[0]];
+    for p in pids {
+        sb.track(p);
+    }
+    sb.ok(&["daemon", "start"]);
+    sb.ok(&["hook", "uninstall"]);
+    sb.tmux_ok(&["kill-server"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(pids.iter().all(|p| !gone(*p)), "died without mcpd");
+    // Ask for a sweep and wait for its answer.
+    let answer = raw(&sb, b"{\"version\":1,\"request\":{\"type\":\"sweep\"}}\n");
+    assert!(answer.contains("sweep done"), "{answer}");
+    assert!(
+        wait_for(Duration::from_secs(5), || pids.iter().all(|p| gone(*p))),
+        "left after a sweep: {answer}"
     );
 }
