@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop a configured server (its whole process tree)')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart a configured server (clears a crash-loop failure)')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented default config (every option, its default, what it does)')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -399,6 +400,22 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         'mcpd;hook;help;help' {
             break
         }
+        'mcpd;init' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing config file')
+            [CompletionResult]::new('--stdout', '--stdout', [CompletionResultType]::ParameterName, 'Print it instead of writing it')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcpd;config' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
@@ -485,6 +502,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop a configured server (its whole process tree)')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart a configured server (clears a crash-loop failure)')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented default config (every option, its default, what it does)')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -554,6 +572,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;help;hook;session-renamed' {
+            break
+        }
+        'mcpd;help;init' {
             break
         }
         'mcpd;help;config' {

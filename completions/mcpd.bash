@@ -34,6 +34,9 @@ _mcpd() {
             mcpd,hook)
                 cmd="mcpd__subcmd__hook"
                 ;;
+            mcpd,init)
+                cmd="mcpd__subcmd__init"
+                ;;
             mcpd,ps)
                 cmd="mcpd__subcmd__ps"
                 ;;
@@ -120,6 +123,9 @@ _mcpd() {
                 ;;
             mcpd__subcmd__help,hook)
                 cmd="mcpd__subcmd__help__subcmd__hook"
+                ;;
+            mcpd__subcmd__help,init)
+                cmd="mcpd__subcmd__help__subcmd__init"
                 ;;
             mcpd__subcmd__help,ps)
                 cmd="mcpd__subcmd__help__subcmd__ps"
@@ -218,7 +224,7 @@ _mcpd() {
 
     case "${cmd}" in
         mcpd)
-            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart hook config completions help"
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart hook init config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -652,7 +658,7 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help)
-            opts="status ps clean tm tui daemon start stop restart hook config completions help"
+            opts="status ps clean tm tui daemon start stop restart hook init config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -892,6 +898,20 @@ _mcpd() {
         mcpd__subcmd__help__subcmd__hook__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1240,6 +1260,32 @@ _mcpd() {
         mcpd__subcmd__hook__subcmd__uninstall)
             opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__init)
+            opts="-v -q -h -V --force --stdout --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand stop 'Stop a configured server (its whole process tree)'
             cand restart 'Restart a configured server (clears a crash-loop failure)'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
+            cand init 'Write a commented default config (every option, its default, what it does)'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -363,6 +364,21 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;hook;help;help'= {
         }
+        &'mcpd;init'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand --force 'Overwrite an existing config file'
+            cand --stdout 'Print it instead of writing it'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;config'= {
             cand --config 'Config file to read instead of the default'
             cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
@@ -441,6 +457,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand stop 'Stop a configured server (its whole process tree)'
             cand restart 'Restart a configured server (clears a crash-loop failure)'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
+            cand init 'Write a commented default config (every option, its default, what it does)'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -491,6 +508,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;hook;session-closed'= {
         }
         &'mcpd;help;hook;session-renamed'= {
+        }
+        &'mcpd;help;init'= {
         }
         &'mcpd;help;config'= {
             cand check 'Validate the config file: errors name the file, line and key'

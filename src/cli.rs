@@ -108,6 +108,18 @@ pub enum Command {
     /// Manage mcpd's tmux hooks (what tmux runs when a session closes or is renamed).
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Write a commented default config (every option, its default, what it does).
+    #[command(
+        after_help = "Examples:\n  mcpd init\n  mcpd init --force   # overwrite an existing config\n  mcpd init --stdout > my-config.toml"
+    )]
+    Init {
+        /// Overwrite an existing config file.
+        #[arg(long)]
+        force: bool,
+        /// Print it instead of writing it.
+        #[arg(long)]
+        stdout: bool,
+    },
     /// Check or locate the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),

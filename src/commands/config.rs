@@ -1,8 +1,38 @@
 //! `mcpd config check` and `mcpd config path`.
 
+use anyhow::Context;
+
 use crate::cli::{ConfigCommand, GlobalArgs};
 use crate::config::Config;
 use crate::paths::Paths;
+
+/// `mcpd init`: writes the commented default config, refusing to overwrite without `--force`.
+pub fn init(g: &GlobalArgs, force: bool, stdout: bool) -> anyhow::Result<i32> {
+    let text = crate::config::default_config_toml();
+    if stdout {
+        print!("{text}");
+        return Ok(0);
+    }
+    let paths = Paths::resolve(g.config.clone())?;
+    let path = &paths.config_file;
+    if path.exists() && !force {
+        anyhow::bail!(
+            "{} exists; `mcpd init --force` overwrites it (or `--stdout` prints the default)",
+            path.display()
+        );
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("toml.partial");
+    std::fs::write(&tmp, &text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "wrote {} (every option commented, with its default)",
+        path.display()
+    );
+    Ok(0)
+}
 
 pub fn run(g: &GlobalArgs, c: ConfigCommand) -> anyhow::Result<i32> {
     let paths = Paths::resolve(g.config.clone())?;

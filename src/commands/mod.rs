@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Restart(a)) => server::run(&g, server::Verb::Restart, a),
         Some(Command::Hook(h)) => hook::run(&g, h),
         Some(Command::Config(c)) => config::run(&g, c),
+        Some(Command::Init { force, stdout }) => config::init(&g, force, stdout),
         Some(Command::Completions { shell }) => completions::run(shell),
     }
 }

@@ -90,6 +90,11 @@ pub enum Effect {
     },
     /// Switch to or attach to this tmux session.
     Attach(String),
+    /// Ask the daemon to restart a server.
+    Restart {
+        server: String,
+        session: Option<String>,
+    },
 }
 
 /// A line for the message bar.
@@ -257,7 +262,7 @@ impl App {
             Action::StopSelected => self.ask_stop(),
             Action::Clean => self.ask_clean(),
             Action::Confirm(yes) => return self.answer(yes),
-            Action::Restart => self.restart(),
+            Action::Restart => return self.restart(),
             Action::Activate => return self.activate(),
             Action::Scroll { up, column, row } => self.scroll(up, column, row),
             Action::Click { column, row } => self.click(column, row),

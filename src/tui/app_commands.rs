@@ -159,20 +159,36 @@ impl App {
         }
     }
 
-    pub(super) fn restart(&mut self) {
+    pub(super) fn restart(&mut self) -> Option<Effect> {
         if self.focus != Panel::Servers {
-            return self.say(
+            self.say(
                 "r restarts the selected server: pick one in the Servers panel (Tab)",
                 true,
             );
+            return None;
         }
-        let Some(name) = self.selected_server().map(|s| s.name.clone()) else {
-            return self.say(
+        let Some((name, session)) = self
+            .selected_server()
+            .map(|s| (s.name.clone(), s.session.clone()))
+        else {
+            self.say(
                 "no server selected (configure servers under [servers.NAME])",
                 true,
             );
+            return None;
         };
-        self.say(format!("restart {name}: {RESTART_NEEDS_DAEMON}"), true);
+        if !self.data.as_ref().is_some_and(|d| d.report.daemon.running) {
+            self.say(format!("restart {name}: {RESTART_NEEDS_DAEMON}"), true);
+            return None;
+        }
+        if self.refuse_when_busy() {
+            return None;
+        }
+        self.say(format!("restarting {name}..."), false);
+        Some(Effect::Restart {
+            server: name,
+            session,
+        })
     }
 
     pub(super) fn activate(&mut self) -> Option<Effect> {

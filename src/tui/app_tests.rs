@@ -279,6 +279,21 @@ fn restart_says_it_needs_the_daemon() {
 }
 
 #[test]
+fn restart_asks_the_daemon_when_it_runs() {
+    let mut data = fixtures::normal();
+    data.report.daemon.running = true;
+    let mut app = app_with(data);
+    app.handle(Action::PrevPanel);
+    assert_eq!(
+        app.handle(Action::Restart),
+        Some(Effect::Restart {
+            server: "filesystem".into(),
+            session: None
+        })
+    );
+}
+
+#[test]
 fn enter_attaches_to_the_selected_session() {
     let mut app = app_with(fixtures::normal());
     app.handle(Action::Down);

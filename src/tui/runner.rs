@@ -180,6 +180,43 @@ fn carry_out(
                 shell.log.clone(),
             )
         }
+        Effect::Restart { server, session } => {
+            let paths = shell.source.env().paths.clone();
+            let tx = shell.tx.clone();
+            std::thread::Builder::new()
+                .name("mcpd-tui-restart".into())
+                .spawn(move || {
+                    use crate::daemon::protocol::{Request, Response};
+                    let req = Request::Restart {
+                        server: server.clone(),
+                        session,
+                    };
+                    let outcome = match crate::daemon::client::request(
+                        &paths,
+                        &req,
+                        std::time::Duration::from_secs(30),
+                    ) {
+                        Ok(Some(Response::Ok { message })) => action::Outcome {
+                            text: message,
+                            ok: true,
+                        },
+                        Ok(Some(Response::Error { message })) => action::Outcome {
+                            text: format!("restart {server}: {message}"),
+                            ok: false,
+                        },
+                        Ok(_) => action::Outcome {
+                            text: format!("restart {server}: the daemon did not answer"),
+                            ok: false,
+                        },
+                        Err(e) => action::Outcome {
+                            text: format!("restart {server}: {e}"),
+                            ok: false,
+                        },
+                    };
+                    let _ = tx.send(Action::Done(outcome));
+                })
+                .map(|_| ())
+        }
         Effect::Attach(name) => {
             let outcome = tmux_switch::attach(screen, &shell.source.tmux, &name)
                 .context("cannot take the terminal back")?;

@@ -51,3 +51,25 @@ fn generated_completions_and_man_pages_are_fresh() {
         std::fs::read_to_string(root.join("completions/mcpd.bash")).unwrap()
     );
 }
+
+#[test]
+fn init_writes_a_config_that_checks_and_refuses_to_overwrite() {
+    let sb = Sandbox::new();
+    std::fs::remove_file(&sb.config).unwrap();
+    let out = sb.ok(&["init"]);
+    assert!(out.contains("wrote"), "{out}");
+    let text = std::fs::read_to_string(&sb.config).unwrap();
+    assert!(
+        text.contains("stop_grace") && text.contains("[thresholds]"),
+        "{text}"
+    );
+    assert!(sb.ok(&["config", "check"]).contains("ok"));
+    let again = sb.run(&["init"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text_of(&again.stderr).contains("--force"));
+    sb.ok(&["init", "--force"]);
+}
+
+fn text_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

@@ -401,3 +401,59 @@ fn missing_tmux_is_a_clear_error() {
     );
     let _ = Command::new("true");
 }
+
+#[test]
+fn clean_detached_closes_idle_detached_sessions_only_with_consent() {
+    let sb = Sandbox::new();
+    sb.tmux_started();
+    for s in ["idle1", "idle2"] {
+        sb.ok(&["tm", "-d", s]);
+    }
+    let tag = format!("mcp-server-det-{}", sb.marker);
+    sb.tmux_ok(&[
+        "new-window",
+        "-d",
+        "-t",
+        "=idle1:",
+        &format!("bash -c 'trap \"\" HUP; exec -a {tag} sleep 100000'"),
+    ]);
+    assert!(wait_for(Duration::from_secs(5), || named(&tag).len() == 1));
+    let server = named(&tag)[0];
+    sb.track(server);
+    // No terminal to ask on, no --yes: refused, nothing closed.
+    let out = sb.run(&["clean", "--detached"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--yes"), "{}", text(&out.stderr));
+    assert_eq!(sessions(&sb).len(), 2);
+    // Idle for less than a day: nothing to close.
+    let out = sb.ok(&["clean", "--detached", "--older-than", "1d", "--yes"]);
+    assert!(out.contains("No detached sessions"), "{out}");
+    // A dry run lists them.
+    let out = sb.run(&["clean", "--detached", "--dry-run"]);
+    assert!(
+        text(&out.stderr).contains("idle1") && text(&out.stderr).contains("Would close"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(sessions(&sb).len(), 2);
+    // With --yes: closed, and what they owned stopped.
+    let j = sb.json(&[
+        "clean",
+        "--detached",
+        "--yes",
+        "--json",
+        "--match",
+        &sb.marker,
+    ]);
+    let closed: Vec<&str> = j["closed_sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(closed.len(), 2, "{j:#}");
+    assert!(
+        wait_for(Duration::from_secs(5), || gone(server)),
+        "what the session owned survived"
+    );
+}
