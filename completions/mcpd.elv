@@ -38,6 +38,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand start 'Start a configured server (through the daemon, which is started if needed)'
             cand stop 'Stop a configured server (its whole process tree)'
             cand restart 'Restart a configured server (clears a crash-loop failure)'
+            cand connect 'Stdio bridge to a daemon-held server: put this in an agent''s MCP config instead of the server'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand init 'Write a commented default config (every option, its default, what it does)'
             cand config 'Check or locate the configuration'
@@ -257,6 +258,20 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpd;connect'= {
+            cand --session 'For `scope = "session"` servers: the tmux session'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;hook'= {
             cand --config 'Config file to read instead of the default'
             cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
@@ -456,6 +471,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand start 'Start a configured server (through the daemon, which is started if needed)'
             cand stop 'Stop a configured server (its whole process tree)'
             cand restart 'Restart a configured server (clears a crash-loop failure)'
+            cand connect 'Stdio bridge to a daemon-held server: put this in an agent''s MCP config instead of the server'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand init 'Write a commented default config (every option, its default, what it does)'
             cand config 'Check or locate the configuration'
@@ -491,6 +507,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;stop'= {
         }
         &'mcpd;help;restart'= {
+        }
+        &'mcpd;help;connect'= {
         }
         &'mcpd;help;hook'= {
             cand install 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'

@@ -105,6 +105,15 @@ pub enum Command {
     Stop(ServerArgs),
     /// Restart a configured server (clears a crash-loop failure).
     Restart(ServerArgs),
+    /// Stdio bridge to a daemon-held server: put this in an agent's MCP config instead of the server.
+    ///
+    /// Every agent that connects shares one server process: the daemon answers `initialize` from
+    /// cache and rewrites request ids, so N sessions cost one server, not N. For `scope = "session"`
+    /// servers the session comes from --session or the bridge's own tmux pane.
+    #[command(
+        after_help = "Examples (an agent's MCP config):\n  {\"mcpServers\": {\"filesystem\": {\"command\": \"mcpd\", \"args\": [\"connect\", \"filesystem\"]}}}\n  codex: [mcp_servers.filesystem] command = \"mcpd\" args = [\"connect\", \"filesystem\"]"
+    )]
+    Connect(ServerArgs),
     /// Manage mcpd's tmux hooks (what tmux runs when a session closes or is renamed).
     #[command(subcommand)]
     Hook(HookCommand),

@@ -99,6 +99,8 @@ pub struct ServerRow {
     pub last_log: Vec<String>,
     /// Connected `mcpd connect` clients.
     pub clients: u32,
+    /// Their tmux sessions (`-`: outside tmux).
+    pub client_sessions: Vec<String>,
     /// RSS trend over the daemon's history window.
     pub trend_mb_per_hour: Option<f64>,
     /// Steady linear growth: a probable leak.
@@ -277,6 +279,7 @@ pub fn merge_daemon(report: &mut Report, d: crate::daemon::protocol::DaemonStatu
             last_exit: s.last_exit,
             last_log: s.last_log,
             clients: s.clients,
+            client_sessions: s.client_sessions,
             trend_mb_per_hour: s.trend_mb_per_hour,
             leak: s.leak,
             rss_actions: s.rss_actions,

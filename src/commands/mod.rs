@@ -3,6 +3,7 @@
 pub mod clean;
 pub mod completions;
 pub mod config;
+pub mod connect;
 pub mod daemon;
 pub mod hook;
 pub mod ps;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Start(a)) => server::run(&g, server::Verb::Start, a),
         Some(Command::Stop(a)) => server::run(&g, server::Verb::Stop, a),
         Some(Command::Restart(a)) => server::run(&g, server::Verb::Restart, a),
+        Some(Command::Connect(a)) => connect::run(&g, a),
         Some(Command::Hook(h)) => hook::run(&g, h),
         Some(Command::Config(c)) => config::run(&g, c),
         Some(Command::Init { force, stdout }) => config::init(&g, force, stdout),

@@ -30,6 +30,11 @@ pub struct PsRow {
     pub recorded: Option<String>,
     /// Depth in its tree (0 = top).
     pub depth: usize,
+    /// The configured server this process is, when the daemon runs it (`fs` or `fs@session`).
+    pub server: Option<String>,
+    /// Connected `mcpd connect` clients of that server, and their tmux sessions.
+    pub clients: Option<u32>,
+    pub client_sessions: Vec<String>,
 }
 
 pub fn rows(
@@ -54,6 +59,16 @@ pub fn rows(
         .filter(|c| keep(c))
         .map(|c| c.pid)
         .collect();
+    // The daemon's servers, by pid: which server a process is and who is connected to it.
+    let servers: HashMap<i32, crate::daemon::protocol::ServerStatus> =
+        crate::daemon::client::status(&w.paths)
+            .map(|d| {
+                d.servers
+                    .into_iter()
+                    .filter_map(|s| s.pid.map(|p| (p, s)))
+                    .collect()
+            })
+            .unwrap_or_default();
     let mut out = Vec::new();
     // Roots: kept processes whose parent is not kept; then depth-first through kept children.
     let mut roots: Vec<i32> = kept
@@ -80,6 +95,15 @@ pub fn rows(
             young: c.young,
             recorded: c.recorded.map(|o| format!("{o:?}").to_lowercase()),
             depth,
+            server: servers.get(&pid).map(|s| match &s.session {
+                Some(sess) => format!("{}@{sess}", s.name),
+                None => s.name.clone(),
+            }),
+            clients: servers.get(&pid).map(|s| s.clients),
+            client_sessions: servers
+                .get(&pid)
+                .map(|s| s.client_sessions.clone())
+                .unwrap_or_default(),
         });
         for ch in w.snapshot.children_of(pid).iter().rev() {
             if kept.contains(ch) {
@@ -137,7 +161,20 @@ pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
                 human_duration(std::time::Duration::from_secs(r.age_seconds)),
                 mark,
                 truncate(
-                    &format!("{indent}{}", r.command),
+                    &format!(
+                        "{indent}{}{}",
+                        match (&r.server, r.clients) {
+                            (Some(sv), Some(n)) if !r.client_sessions.is_empty() => {
+                                format!(
+                                    "[{sv}: {n} client(s) from {}] ",
+                                    r.client_sessions.join(", ")
+                                )
+                            }
+                            (Some(sv), Some(n)) => format!("[{sv}: {n} client(s)] "),
+                            _ => String::new(),
+                        },
+                        r.command
+                    ),
                     width.saturating_sub(50).max(30),
                 ),
             ]

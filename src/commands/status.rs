@@ -119,6 +119,11 @@ pub fn render(r: &Report, style: Style) -> String {
                         "-".into()
                     },
                     s.restarts.to_string(),
+                    if s.clients == 0 {
+                        "-".into()
+                    } else {
+                        s.clients.to_string()
+                    },
                     match s.trend_mb_per_hour {
                         Some(t) if s.leak => format!("{t:+.1} MB/h LEAK?"),
                         Some(t) => format!("{t:+.1} MB/h"),

@@ -3,14 +3,34 @@
 //! lines are capped and timed; garbage gets an error answer. No client can stop the daemon but by
 //! asking it to.
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
+use super::mux::MuxMsg;
 use super::protocol::{MAX_MESSAGE, READ_TIMEOUT, Request, Response, decode_request};
+use super::router::ClientId;
+
+/// The supervisor's answer: a response, or (for `connect`) the multiplexer to join.
+pub enum Answer {
+    Response(Response),
+    Attach {
+        message: String,
+        mux: mpsc::Sender<MuxMsg>,
+        cid: ClientId,
+        session: Option<String>,
+    },
+}
+
+impl From<Response> for Answer {
+    fn from(r: Response) -> Answer {
+        Answer::Response(r)
+    }
+}
 
 /// A request handed to the supervisor, with where to send the answer.
-pub type Incoming = (Request, oneshot::Sender<Response>);
+pub type Incoming = (Request, oneshot::Sender<Answer>);
 
 /// Accepts connections until the listener fails.
 pub async fn serve(listener: UnixListener, to_sup: mpsc::Sender<Incoming>) {
@@ -29,23 +49,56 @@ pub async fn serve(listener: UnixListener, to_sup: mpsc::Sender<Incoming>) {
     }
 }
 
-async fn reply(stream: &mut UnixStream, r: &Response) -> std::io::Result<()> {
+async fn reply(w: &mut OwnedWriteHalf, r: &Response) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(r).unwrap_or_default();
     line.push(b'\n');
-    stream.write_all(&line).await
+    w.write_all(&line).await
+}
+
+/// Reads the request line: at most [`MAX_MESSAGE`] bytes, within [`READ_TIMEOUT`]. Bytes after it stay
+/// in the reader (a bridge may send JSON-RPC right behind its connect request).
+async fn read_request(r: &mut BufReader<OwnedReadHalf>) -> Result<Vec<u8>, String> {
+    let mut line = Vec::new();
+    let read = async {
+        loop {
+            let chunk = r.fill_buf().await.map_err(|e| e.to_string())?;
+            if chunk.is_empty() {
+                return Err("incomplete request (no newline)".to_string());
+            }
+            let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            line.extend_from_slice(&chunk[..take]);
+            r.consume(take);
+            if line.len() > MAX_MESSAGE {
+                return Err(format!("request longer than {MAX_MESSAGE} bytes"));
+            }
+            if done {
+                return Ok(());
+            }
+        }
+    };
+    match tokio::time::timeout(READ_TIMEOUT, read).await {
+        Err(_) => Err("timed out waiting for a whole request line".into()),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(())) => Ok(line),
+    }
 }
 
 async fn handle(
-    mut stream: UnixStream,
+    stream: UnixStream,
     to_sup: mpsc::Sender<Incoming>,
     my_uid: u32,
 ) -> std::io::Result<()> {
-    match stream.peer_cred() {
+    let cred = stream.peer_cred();
+    let (rd, mut wr) = stream.into_split();
+    match cred {
         Ok(c) if c.uid() == my_uid => {}
         Ok(c) => {
             tracing::warn!("refused a control connection from uid {}", c.uid());
             return reply(
-                &mut stream,
+                &mut wr,
                 &Response::Error {
                     message: "permission denied: not the daemon's user".into(),
                 },
@@ -54,57 +107,44 @@ async fn handle(
         }
         Err(e) => return Err(e),
     }
-    let mut line = Vec::new();
-    let read = {
-        let mut limited = BufReader::new((&mut stream).take(MAX_MESSAGE as u64 + 1));
-        tokio::time::timeout(READ_TIMEOUT, limited.read_until(b'\n', &mut line)).await
-    };
-    let request = match read {
-        Err(_) => {
-            return reply(
-                &mut stream,
-                &Response::Error {
-                    message: "timed out waiting for a whole request line".into(),
-                },
-            )
-            .await;
-        }
-        Ok(Err(e)) => return Err(e),
-        Ok(Ok(_)) if line.len() > MAX_MESSAGE => {
-            return reply(
-                &mut stream,
-                &Response::Error {
-                    message: format!("request longer than {MAX_MESSAGE} bytes"),
-                },
-            )
-            .await;
-        }
-        Ok(Ok(_)) if !line.ends_with(b"\n") => {
-            return reply(
-                &mut stream,
-                &Response::Error {
-                    message: "incomplete request (no newline)".into(),
-                },
-            )
-            .await;
-        }
-        Ok(Ok(_)) => match decode_request(&line) {
+    let mut rd = BufReader::new(rd);
+    let request = match read_request(&mut rd).await {
+        Ok(line) => match decode_request(&line) {
             Ok(r) => r,
-            Err(message) => return reply(&mut stream, &Response::Error { message }).await,
+            Err(message) => return reply(&mut wr, &Response::Error { message }).await,
         },
+        Err(message) => return reply(&mut wr, &Response::Error { message }).await,
     };
     let (tx, rx) = oneshot::channel();
     if to_sup.send((request, tx)).await.is_err() {
         return reply(
-            &mut stream,
+            &mut wr,
             &Response::Error {
                 message: "the daemon is shutting down".into(),
             },
         )
         .await;
     }
-    let answer = rx.await.unwrap_or(Response::Error {
-        message: "the daemon dropped the request".into(),
-    });
-    reply(&mut stream, &answer).await
+    match rx.await {
+        Ok(Answer::Response(r)) => reply(&mut wr, &r).await,
+        Ok(Answer::Attach {
+            message,
+            mux,
+            cid,
+            session,
+        }) => {
+            reply(&mut wr, &Response::Ok { message }).await?;
+            super::mux::serve_client(rd, wr, cid, session, mux).await;
+            Ok(())
+        }
+        Err(_) => {
+            reply(
+                &mut wr,
+                &Response::Error {
+                    message: "the daemon dropped the request".into(),
+                },
+            )
+            .await
+        }
+    }
 }

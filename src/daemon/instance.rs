@@ -12,6 +12,8 @@ use crate::state::Owner;
 pub struct Key {
     pub server: String,
     pub session: Option<String>,
+    /// For `share = false` servers: the connection this instance belongs to.
+    pub conn: Option<u64>,
 }
 
 impl Key {
@@ -24,9 +26,21 @@ impl Key {
 
     /// `fs` or `fs@session`, for logs and history.
     pub fn label(&self) -> String {
-        match &self.session {
+        let base = match &self.session {
             Some(s) => format!("{}@{s}", self.server),
             None => self.server.clone(),
+        };
+        match self.conn {
+            Some(c) => format!("{base}#{c}"),
+            None => base,
+        }
+    }
+
+    pub fn new(server: &str, session: Option<String>) -> Key {
+        Key {
+            server: server.to_string(),
+            session,
+            conn: None,
         }
     }
 }
@@ -64,9 +78,14 @@ pub struct Instance {
     pub state: State,
     pub pid: Option<i32>,
     pub start_ticks: u64,
-    /// The server's stdin, held open so stdio servers do not exit on EOF. None for re-adopted servers
-    /// (their stdin died with the previous daemon).
-    pub stdin: Option<std::process::ChildStdin>,
+    /// The multiplexer between the server's stdio and `mcpd connect` clients. It holds the server's
+    /// stdin open (stdio servers exit on EOF).
+    pub mux: Option<super::mux::MuxHandle>,
+    /// True when this daemon spawned the current process (so the mux has its stdio); false for a
+    /// server re-adopted after a crash, whose stdin died with the previous daemon.
+    pub attached: bool,
+    /// A connection's private instance (`share = false`): the client it serves.
+    pub private: bool,
     pub started_at: Option<Instant>,
     pub restarts: u32,
     /// Failure times within the crash-loop window.
@@ -89,7 +108,9 @@ impl Instance {
             state: State::Stopped,
             pid: None,
             start_ticks: 0,
-            stdin: None,
+            mux: None,
+            attached: false,
+            private: false,
             started_at: None,
             restarts: 0,
             failures: VecDeque::new(),
@@ -214,10 +235,7 @@ mod tests {
 
     #[test]
     fn labels() {
-        let k = Key {
-            server: "fs".into(),
-            session: Some("s".into()),
-        };
+        let k = Key::new("fs", Some("s".into()));
         assert_eq!(k.label(), "fs@s");
         assert_eq!(k.owner(), Owner::Session("s".into()));
     }

@@ -1,4 +1,4 @@
-//! Server logs: stdout and stderr of each server go to `<state dir>/logs/<key>.log`, size-capped:
+//! Server logs: the stderr of each server goes to `<state dir>/logs/<key>.log`, size-capped:
 //! past the cap the file is rotated to `.log.1` (one generation kept).
 
 use std::io::SeekFrom;
@@ -48,31 +48,20 @@ async fn open(path: &Path) -> std::io::Result<tokio::fs::File> {
     Ok(f)
 }
 
-/// Copies both streams, line by line, into the log until both close.
-pub async fn pump(
-    stdout: std::process::ChildStdout,
-    stderr: std::process::ChildStderr,
-    path: PathBuf,
-    cap: u64,
-) {
-    let (Ok(out), Ok(err)) = (
-        tokio::net::unix::pipe::Receiver::from_owned_fd(std::os::fd::OwnedFd::from(stdout)),
-        tokio::net::unix::pipe::Receiver::from_owned_fd(std::os::fd::OwnedFd::from(stderr)),
-    ) else {
+/// Copies the server's stderr, line by line, into its log until it closes. (Its stdout is the MCP
+/// channel: it goes to the multiplexer.)
+pub async fn pump(stderr: std::process::ChildStderr, path: PathBuf, cap: u64) {
+    let Ok(err) =
+        tokio::net::unix::pipe::Receiver::from_owned_fd(std::os::fd::OwnedFd::from(stderr))
+    else {
         return;
     };
     let Ok(mut file) = open(&path).await else {
         return;
     };
     let mut size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
-    let mut out = BufReader::new(out).lines();
-    let mut err = BufReader::new(err).lines();
-    let (mut out_open, mut err_open) = (true, true);
-    while out_open || err_open {
-        let line = tokio::select! {
-            l = out.next_line(), if out_open => match l { Ok(Some(l)) => l, _ => { out_open = false; continue } },
-            l = err.next_line(), if err_open => match l { Ok(Some(l)) => l, _ => { err_open = false; continue } },
-        };
+    let mut lines = BufReader::new(err).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
         if size + line.len() as u64 + 1 > cap {
             let _ = tokio::fs::rename(&path, path.with_extension("log.1")).await;
             match open(&path).await {

@@ -43,6 +43,13 @@ pub enum Request {
     },
     /// Run a sweep now and answer when it is done.
     Sweep,
+    /// Become a bridge to `server`: after the `Ok` answer the connection carries the server's
+    /// newline-delimited JSON-RPC both ways. `client_session` is the bridge's own tmux session.
+    Connect {
+        server: String,
+        session: Option<String>,
+        client_session: Option<String>,
+    },
 }
 
 /// A request with its protocol version: the line a client sends.
@@ -105,6 +112,9 @@ pub struct ServerStatus {
     /// Times it was restarted or stopped for exceeding `max_rss`.
     pub rss_actions: u32,
     pub clients: u32,
+    /// The tmux sessions of connected clients (`-` for a client outside tmux).
+    #[serde(default)]
+    pub client_sessions: Vec<String>,
     /// RSS trend over the history window, MB per hour.
     pub trend_mb_per_hour: Option<f64>,
     pub leak: bool,

@@ -10,7 +10,7 @@ use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
-use super::control::{self, Incoming};
+use super::control::{self, Answer, Incoming};
 use super::history::{self, History};
 use super::instance::{AfterExit, Instance, Key, State, after_exit};
 use super::protocol::{DaemonStatus, Request, Response, ServerStatus};
@@ -25,6 +25,8 @@ use crate::world::Env;
 enum Event {
     RestartDue(Key, u64),
     SweepDone(Box<TickResult>),
+    /// The last client of this instance's multiplexer left.
+    MuxEmpty(Key),
 }
 
 struct Sup {
@@ -35,7 +37,7 @@ struct Sup {
     sweeps: u64,
     last_sweep_ms: u64,
     sweeping: bool,
-    sweep_waiters: Vec<oneshot::Sender<Response>>,
+    sweep_waiters: Vec<oneshot::Sender<Answer>>,
     history: History,
     history_path: PathBuf,
     reaper: Reaper,
@@ -43,6 +45,8 @@ struct Sup {
     state_tag: String,
     events: mpsc::UnboundedSender<Event>,
     shutdown: bool,
+    /// Connection ids handed to bridges.
+    next_conn: u64,
 }
 
 pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
@@ -83,6 +87,7 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         state_tag: state_dir.display().to_string(),
         events: ev_tx,
         shutdown: false,
+        next_conn: 0,
         env,
     };
     sup.readopt().await;
@@ -138,10 +143,7 @@ impl Sup {
         let mut keep: Vec<i32> = Vec::new();
         for r in records.iter().filter(|r| r.origin == Origin::Spawned) {
             let Some(server) = &r.server else { continue };
-            let key = Key {
-                server: server.clone(),
-                session: r.owner.session().map(str::to_string),
-            };
+            let key = Key::new(server, r.owner.session().map(str::to_string));
             if r.identity().is_alive()
                 && self.env.config.servers.contains_key(server)
                 && !self.instances.contains_key(&key)
@@ -181,10 +183,7 @@ impl Sup {
             .map(|(n, _)| n.clone())
             .collect();
         for name in names {
-            let key = Key {
-                server: name,
-                session: None,
-            };
+            let key = Key::new(&name, None);
             if !self.instances.contains_key(&key)
                 && let Err(e) = self.start(&key, None, None)
             {
@@ -260,13 +259,23 @@ impl Sup {
             Ok(s) => {
                 inst.pid = Some(s.pid);
                 inst.start_ticks = s.start_ticks;
-                inst.stdin = Some(s.stdin);
                 inst.state = State::Running;
+                inst.attached = true;
                 inst.started_at = Some(Instant::now());
                 inst.stopping = false;
                 inst.over_rss = 0;
                 inst.generation += 1;
-                tokio::spawn(logs::pump(s.stdout, s.stderr, log, cap));
+                let mux = inst.mux.get_or_insert_with(|| {
+                    let (tx, k) = (self.events.clone(), key.clone());
+                    super::mux::spawn(key.label(), move || {
+                        let _ = tx.send(Event::MuxEmpty(k.clone()));
+                    })
+                });
+                let _ = mux.tx.try_send(super::mux::MuxMsg::Attach {
+                    stdin: s.stdin,
+                    stdout: s.stdout,
+                });
+                tokio::spawn(logs::pump(s.stderr, log, cap));
                 tracing::info!("started {} (pid {})", key.label(), s.pid);
                 Ok(format!("started {} (pid {})", key.label(), s.pid))
             }
@@ -284,7 +293,9 @@ impl Sup {
             return Err(format!("{} is not running", key.label()));
         };
         inst.stopping = true;
-        inst.stdin = None;
+        if let Some(m) = &inst.mux {
+            let _ = m.tx.try_send(super::mux::MuxMsg::Detach);
+        }
         let was = inst.state;
         inst.state = State::Stopped;
         inst.last_exit = Some(why.to_string());
@@ -335,8 +346,10 @@ impl Sup {
     async fn stop_everything(&mut self) {
         let keys: Vec<Key> = self.instances.keys().cloned().collect();
         // Close every stdin first, so cooperative servers start exiting together.
-        for inst in self.instances.values_mut() {
-            inst.stdin = None;
+        for inst in self.instances.values() {
+            if let Some(m) = &inst.mux {
+                let _ = m.tx.try_send(super::mux::MuxMsg::Detach);
+            }
         }
         for k in keys {
             let _ = self.stop(&k, "daemon shutting down").await;
@@ -381,7 +394,7 @@ impl Sup {
             start_ticks: inst.start_ticks,
         };
         inst.pid = None;
-        inst.stdin = None;
+        inst.attached = false;
         inst.last_exit = Some(desc.clone());
         tracing::info!("{} (pid {pid}) exited: {desc}", key.label());
         let _ = self.registry.remove(&key.owner(), &[id]);
@@ -438,6 +451,13 @@ impl Sup {
 
     async fn event(&mut self, ev: Event) {
         match ev {
+            Event::MuxEmpty(key) => {
+                // A private instance lives as long as its one connection.
+                if self.instances.get(&key).is_some_and(|i| i.private) {
+                    let _ = self.stop(&key, "its client disconnected").await;
+                    self.instances.remove(&key);
+                }
+            }
             Event::RestartDue(key, generation) => {
                 let due = self
                     .instances
@@ -554,10 +574,10 @@ impl Sup {
             }
         }
         for w in self.sweep_waiters.drain(..) {
-            let _ = w.send(ok(format!(
+            let _ = w.send(Answer::Response(ok(format!(
                 "sweep done in {} ms: {} stopped, {} adopted",
                 r.took_ms, r.stopped, r.adopted
-            )));
+            ))));
         }
     }
 
@@ -598,8 +618,12 @@ impl Sup {
                     continue;
                 }
             }
-            if let (Some(idle), Some(t)) = (cfg.idle_timeout, inst.started_at)
-                && t.elapsed() >= idle
+            let idle_for = match &inst.mux {
+                Some(m) => m.idle_for(),
+                None => inst.started_at.map(|t| t.elapsed()).unwrap_or_default(),
+            };
+            if let Some(idle) = cfg.idle_timeout
+                && idle_for >= idle
             {
                 stop.push((
                     inst.key.clone(),
@@ -639,10 +663,7 @@ impl Sup {
             .collect();
         let mut out = Vec::new();
         for name in names {
-            let key = Key {
-                server: name,
-                session: Some(session.to_string()),
-            };
+            let key = Key::new(&name, Some(session.to_string()));
             // One set per session: an instance that exists (even stopped by the user) is left alone.
             if self.instances.contains_key(&key) {
                 continue;
@@ -655,7 +676,7 @@ impl Sup {
         out
     }
 
-    async fn request(&mut self, req: Request, tx: oneshot::Sender<Response>) {
+    async fn request(&mut self, req: Request, tx: oneshot::Sender<Answer>) {
         let answer = match req {
             Request::Ping => Response::Pong {
                 pid: std::process::id() as i32,
@@ -668,7 +689,7 @@ impl Sup {
                 ok("shutting down")
             }
             Request::Start { server, session } => {
-                let key = Key { server, session };
+                let key = Key::new(&server, session);
                 let dir = self.session_dir(&key);
                 if let Some(i) = self.instances.get_mut(&key) {
                     i.failures.clear();
@@ -676,11 +697,11 @@ impl Sup {
                 self.start(&key, dir, None).map_or_else(err, ok)
             }
             Request::Stop { server, session } => self
-                .stop(&Key { server, session }, "stopped on request")
+                .stop(&Key::new(&server, session), "stopped on request")
                 .await
                 .map_or_else(err, ok),
             Request::Restart { server, session } => {
-                let key = Key { server, session };
+                let key = Key::new(&server, session);
                 if !self.env.config.servers.contains_key(&key.server) {
                     err(format!("no server named {:?} in the config", key.server))
                 } else {
@@ -706,8 +727,85 @@ impl Sup {
                 self.start_sweep();
                 return;
             }
+            Request::Connect {
+                server,
+                session,
+                client_session,
+            } => {
+                let _ = tx.send(match self.connect(server, session, client_session).await {
+                    Ok(a) => a,
+                    Err(e) => Answer::Response(err(e)),
+                });
+                return;
+            }
         };
-        let _ = tx.send(answer);
+        let _ = tx.send(answer.into());
+    }
+
+    /// A bridge wants `server`: start it when needed (on-connect, stopped, re-adopted without stdio),
+    /// then hand over its multiplexer. `share = false` servers get a private instance per connection.
+    async fn connect(
+        &mut self,
+        server: String,
+        session: Option<String>,
+        client_session: Option<String>,
+    ) -> Result<Answer, String> {
+        let Some(cfg) = self.env.config.servers.get(&server).cloned() else {
+            return Err(format!("no server named {server:?} in the config"));
+        };
+        let session = match cfg.scope {
+            Scope::Global => None,
+            Scope::Session => Some(session.or_else(|| client_session.clone()).ok_or_else(|| {
+                format!("{server} is a session server: run `mcpd connect` inside tmux, or pass --session")
+            })?),
+        };
+        self.next_conn += 1;
+        let cid = self.next_conn;
+        let mut key = Key::new(&server, session);
+        if !cfg.share {
+            key.conn = Some(cid);
+        }
+        let needs_start = match self.instances.get(&key) {
+            None => true,
+            Some(i) => i.pid.is_none() || !i.attached,
+        };
+        if self
+            .instances
+            .get(&key)
+            .is_some_and(|i| i.state == State::Failed)
+        {
+            return Err(format!(
+                "{} failed (crash loop: {}); fix it, then `mcpd restart {server}`",
+                key.label(),
+                self.instances
+                    .get(&key)
+                    .and_then(|i| i.last_exit.clone())
+                    .unwrap_or_default()
+            ));
+        }
+        if needs_start {
+            if self.instances.get(&key).is_some_and(|i| i.pid.is_some()) {
+                // Re-adopted after a crash: its stdin is gone, so it cannot serve; replace it.
+                let _ = self
+                    .stop(&key, "replaced: re-adopted without its stdio")
+                    .await;
+            }
+            let dir = self.session_dir(&key);
+            self.start(&key, dir, None)?;
+        }
+        let inst = self.instances.get_mut(&key).ok_or("the server vanished")?;
+        inst.private = !cfg.share;
+        let mux = inst.mux.as_ref().ok_or("the server has no multiplexer")?;
+        Ok(Answer::Attach {
+            message: format!(
+                "connected to {} (pid {})",
+                key.label(),
+                inst.pid.unwrap_or(0)
+            ),
+            mux: mux.tx.clone(),
+            cid,
+            session: client_session,
+        })
     }
 
     async fn status(&mut self) -> DaemonStatus {
@@ -760,7 +858,11 @@ impl Sup {
                     last_exit: i.last_exit.clone(),
                     last_log: i.last_log.clone(),
                     rss_actions: i.rss_actions,
-                    clients: 0,
+                    clients: i.mux.as_ref().map_or(0, |m| m.clients()),
+                    client_sessions: match &i.mux {
+                        Some(m) => m.client_sessions().await,
+                        None => Vec::new(),
+                    },
                     trend_mb_per_hour: trend.map(|t| t.mb_per_hour),
                     leak: trend.is_some_and(|t| t.leak),
                 });

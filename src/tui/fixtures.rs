@@ -99,6 +99,9 @@ pub fn proc_row(
         young: false,
         recorded: None,
         depth,
+        server: None,
+        clients: None,
+        client_sessions: Vec::new(),
     }
 }
 

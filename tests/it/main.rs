@@ -1,6 +1,7 @@
 //! The one integration-test binary: real processes, real tmux servers on private sockets, temp state.
 
 mod cli;
+mod connect;
 mod daemon;
 mod foundation;
 mod stop;

@@ -1,0 +1,405 @@
+//! `mcpd connect`: many agents on one server, through real bridges, a real daemon, and real MCP
+//! servers (the npm filesystem server, and a small Python server for progress, cancellation and
+//! server-to-client requests).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// One agent: an `mcpd connect` process with its stdin and a channel of its stdout lines.
+struct Agent {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<Value>,
+    /// Directories this agent offers when the server asks for roots.
+    roots: Vec<String>,
+    answer_roots: bool,
+    /// Responses that arrived while another was awaited.
+    stash: Vec<Value>,
+}
+
+impl Agent {
+    fn connect(sb: &Sandbox, server: &str) -> Agent {
+        let mut child = sb
+            .mcpd()
+            .args(["connect", server])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        sb.track(child.id() as i32);
+        let stdin = child.stdin.take().unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let v: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("bridge wrote non-JSON ({e}): {line}"));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        Agent {
+            child,
+            stdin,
+            lines,
+            roots: Vec::new(),
+            answer_roots: true,
+            stash: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, v: Value) {
+        self.send_raw(&v.to_string());
+    }
+
+    fn send_raw(&mut self, line: &str) {
+        self.stdin.write_all(line.as_bytes()).unwrap();
+        self.stdin.write_all(b"\n").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// The next message, or panic after `secs`.
+    #[track_caller]
+    fn recv(&self, secs: u64) -> Value {
+        self.lines
+            .recv_timeout(Duration::from_secs(secs))
+            .expect("no message from the bridge in time")
+    }
+
+    /// Waits for the response with `id`, collecting what came before it. A `roots/list` request from
+    /// the server is answered on the way, as an agent would (with `self.roots`).
+    #[track_caller]
+    fn response(&mut self, id: Value, secs: u64) -> (Value, Vec<Value>) {
+        if let Some(i) = self
+            .stash
+            .iter()
+            .position(|m| m.get("id") == Some(&id) && m.get("method").is_none())
+        {
+            return (self.stash.remove(i), Vec::new());
+        }
+        let mut before = Vec::new();
+        loop {
+            let m = self.recv(secs);
+            if m.get("id") == Some(&id) && m.get("method").is_none() {
+                return (m, before);
+            }
+            if m.get("id").is_some() && m.get("method").is_none() {
+                // Another response: kept for whoever waits for it.
+                self.stash.push(m);
+                continue;
+            }
+            if m["method"] == "roots/list" && self.answer_roots {
+                let roots: Vec<Value> = self
+                    .roots
+                    .iter()
+                    .map(|r| json!({"uri": format!("file://{r}"), "name": "root"}))
+                    .collect();
+                self.send(
+                    json!({"jsonrpc": "2.0", "id": m["id"].clone(), "result": {"roots": roots}}),
+                );
+                continue;
+            }
+            before.push(m);
+        }
+    }
+
+    fn initialize(&mut self) -> Value {
+        self.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {"roots": {}}, "clientInfo": {"name": "test-agent", "version": "1"}}}));
+        let (r, _) = self.response(json!(1), 60);
+        self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        r
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fs_config(cache: &Path, served: &Path) -> String {
+    format!(
+        "[daemon]\nsweep_interval = \"2s\"\nsweep_orphans = false\n\n[servers.fs]\ncommand = \"{}\"\nargs = [\"{}\"]\nstart = \"on-connect\"\n",
+        cache
+            .join("node_modules/.bin/mcp-server-filesystem")
+            .display(),
+        served.display()
+    )
+}
+
+fn slow_config(sb_dir: &Path, extra: &str) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow_server.py");
+    format!(
+        "[daemon]\nsweep_interval = \"2s\"\nsweep_orphans = false\nstop_grace = \"1s\"\n\n[servers.slow]\ncommand = \"python3\"\nargs = [\"-u\", \"{}\"]\nstart = \"on-connect\"\nenv = {{ CANCEL_LOG = \"{}\", INIT_LOG = \"{}\" }}\n{extra}",
+        script.display(),
+        sb_dir.join("cancel.log").display(),
+        sb_dir.join("init.log").display(),
+    )
+}
+
+fn text_of(result: &Value) -> String {
+    result["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn fs_servers(served: &Path) -> Vec<i32> {
+    let needle = served.display().to_string();
+    let snap = mcpd::procs::Snapshot::take().unwrap();
+    snap.procs
+        .values()
+        .filter(|p| !p.is_zombie() && p.comm == "node" && p.command().contains(&needle))
+        .map(|p| p.pid)
+        .collect()
+}
+
+#[test]
+fn three_agents_with_the_same_ids_share_one_filesystem_server() {
+    let Some(cache) = npm_cache() else { return };
+    let probe = tempfile::tempdir().unwrap();
+    let served = probe.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let sb = Sandbox::with_config(&fs_config(&cache, &served));
+    for i in 0..3 {
+        std::fs::write(
+            served.join(format!("file{i}.txt")),
+            format!("contents of file {i}"),
+        )
+        .unwrap();
+    }
+    let mut agents: Vec<Agent> = (0..3).map(|_| Agent::connect(&sb, "fs")).collect();
+    for a in &mut agents {
+        a.roots = vec![served.display().to_string()];
+    }
+    for a in &mut agents {
+        let init = a.initialize();
+        assert_eq!(
+            init["result"]["serverInfo"]["name"], "secure-filesystem-server",
+            "{init}"
+        );
+    }
+    // All at once, all with ids 2 and 3.
+    for (i, a) in agents.iter_mut().enumerate() {
+        let path = served.join(format!("file{i}.txt")).display().to_string();
+        a.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "read_text_file", "arguments": {"path": path}}}));
+        a.send(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}));
+    }
+    for (i, a) in agents.iter_mut().enumerate() {
+        let (r2, _) = a.response(json!(2), 30);
+        assert_eq!(
+            text_of(&r2),
+            format!("contents of file {i}"),
+            "agent {i} got another's answer: {r2}"
+        );
+        let (r3, _) = a.response(json!(3), 30);
+        assert!(
+            r3["result"]["tools"]
+                .as_array()
+                .is_some_and(|t| !t.is_empty()),
+            "{r3}"
+        );
+    }
+    let servers = fs_servers(&served);
+    assert_eq!(
+        servers.len(),
+        1,
+        "one server process for three agents: {servers:?}"
+    );
+    let status = sb.json(&["status", "--json"]);
+    let fs = status["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "fs")
+        .unwrap()
+        .clone();
+    assert_eq!(fs["clients"], 3, "{fs}");
+
+    // They leave; a fourth comes and gets the same server, initialize answered from cache.
+    drop(agents);
+    assert!(wait_for(Duration::from_secs(5), || sb
+        .server_status("fs")
+        .unwrap()["clients"]
+        == 0));
+    let mut fourth = Agent::connect(&sb, "fs");
+    fourth.roots = vec![served.display().to_string()];
+    fourth.initialize();
+    let path = served.join("file1.txt").display().to_string();
+    fourth.send(json!({"jsonrpc": "2.0", "id": "four", "method": "tools/call", "params": {"name": "read_text_file", "arguments": {"path": path}}}));
+    let (r, _) = fourth.response(json!("four"), 30);
+    assert_eq!(text_of(&r), "contents of file 1");
+    assert_eq!(
+        fs_servers(&served),
+        servers,
+        "the fourth agent got a new server"
+    );
+}
+
+#[test]
+fn progress_and_cancellation_reach_the_right_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::with_config(&slow_config(dir.path(), ""));
+    let mut a = Agent::connect(&sb, "slow");
+    let mut b = Agent::connect(&sb, "slow");
+    a.initialize();
+    b.initialize();
+    // Only one initialize reached the server.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("init.log"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    // Both use id 7 and progress token "p".
+    for x in [&mut a, &mut b] {
+        x.send(json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "slow", "arguments": {"steps": 6}, "_meta": {"progressToken": "p"}}}));
+    }
+    // b cancels its request after the first progress.
+    let first = b.recv(10);
+    assert_eq!(first["method"], "notifications/progress", "{first}");
+    assert_eq!(first["params"]["progressToken"], "p");
+    b.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7, "reason": "user"}}));
+    let (done, progress) = a.response(json!(7), 10);
+    assert_eq!(text_of(&done), "done 6");
+    assert_eq!(progress.len(), 6, "a saw {progress:?}");
+    assert!(progress.iter().all(|p| p["params"]["progressToken"] == "p"));
+    assert!(wait_for(Duration::from_secs(5), || {
+        std::fs::read_to_string(dir.path().join("cancel.log")).is_ok_and(|s| s.lines().count() == 1)
+    }));
+    // b gets no answer for the cancelled request.
+    while let Ok(m) = b.lines.recv_timeout(Duration::from_millis(500)) {
+        assert!(
+            m.get("id").is_none(),
+            "b got an answer to a cancelled request: {m}"
+        );
+    }
+}
+
+#[test]
+fn server_to_client_requests_go_to_one_agent_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::with_config(&slow_config(dir.path(), ""));
+    let mut a = Agent::connect(&sb, "slow");
+    a.answer_roots = false;
+    a.initialize();
+    a.send(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ask_roots", "arguments": {}}}));
+    let req = a.recv(10);
+    assert_eq!(req["method"], "roots/list", "{req}");
+    a.send(json!({"jsonrpc": "2.0", "id": req["id"].clone(), "result": {"roots": [{"uri": "file:///a", "name": "a"}]}}));
+    let (r, _) = a.response(json!(1), 10);
+    assert!(text_of(&r).contains("file:///a"), "{r}");
+}
+
+#[test]
+fn garbage_a_killed_agent_and_a_killed_server_leave_the_others_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::with_config(&slow_config(dir.path(), "restart = \"always\"\n"));
+    let mut good = Agent::connect(&sb, "slow");
+    let mut bad = Agent::connect(&sb, "slow");
+    good.initialize();
+    bad.initialize();
+    // Garbage: not JSON, a batch, an object without method or id.
+    bad.send_raw("this is not json");
+    assert_eq!(bad.recv(10)["error"]["code"], -32700);
+    bad.send_raw(r#"[{"jsonrpc":"2.0","id":5,"method":"tools/list"}]"#);
+    let e = bad.recv(10);
+    assert_eq!(e["id"], 5, "{e}");
+    assert!(e.get("error").is_some());
+    // A killed agent with a request in flight: the server hears the cancellation.
+    bad.send(json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "slow", "arguments": {"steps": 40}}}));
+    std::thread::sleep(Duration::from_millis(200));
+    drop(bad);
+    assert!(
+        wait_for(Duration::from_secs(5), || std::fs::read_to_string(
+            dir.path().join("cancel.log")
+        )
+        .is_ok_and(|s| !s.is_empty())),
+        "no cancel upstream"
+    );
+    good.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}));
+    let (who, _) = good.response(json!(2), 10);
+    let pid: i32 = text_of(&who).parse().unwrap();
+    // The server is killed mid-request: the pending request gets an error, the daemon restarts the
+    // server and re-initializes it, and the agent goes on without a new handshake.
+    good.send(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "slow", "arguments": {"steps": 100}}}));
+    std::thread::sleep(Duration::from_millis(200));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let (err, _) = good.response(json!(3), 10);
+    assert!(err.get("error").is_some(), "{err}");
+    let restarted = wait_for(Duration::from_secs(10), || {
+        let s = sb.server_status("slow").unwrap();
+        s["state"] == "running" && s["pid"] != pid
+    });
+    assert!(restarted);
+    good.send(json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}));
+    let (who2, _) = good.response(json!(4), 15);
+    assert_ne!(text_of(&who2), pid.to_string());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("init.log"))
+            .unwrap()
+            .lines()
+            .count(),
+        2,
+        "re-initialized once"
+    );
+}
+
+#[test]
+fn unshared_servers_get_one_process_per_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::with_config(&slow_config(dir.path(), "share = false\n"));
+    let mut a = Agent::connect(&sb, "slow");
+    let mut b = Agent::connect(&sb, "slow");
+    a.initialize();
+    b.initialize();
+    let who = |x: &mut Agent, id: i64| -> i32 {
+        x.send(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}));
+        text_of(&x.response(json!(id), 10).0)
+            .parse::<i32>()
+            .unwrap()
+    };
+    let (pa, pb) = (who(&mut a, 2), who(&mut b, 2));
+    assert_ne!(pa, pb);
+    drop(a);
+    assert!(
+        wait_for(Duration::from_secs(5), || gone(pa)),
+        "a private server outlived its connection"
+    );
+    assert!(!gone(pb));
+}
+
+#[test]
+fn connect_to_an_unknown_server_is_a_clear_error() {
+    let sb = Sandbox::new();
+    let out = sb
+        .mcpd()
+        .args(["connect", "nope"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no server named \"nope\""),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = Command::new("true");
+}
