@@ -476,7 +476,12 @@ struct Stdio2 {
 
 impl Stdio2 {
     fn spawn(mut cmd: Command) -> Stdio2 {
-        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let stdin = child.stdin.take().unwrap();
         let out = std::io::BufReader::new(child.stdout.take().unwrap());
         Stdio2 { child, stdin, out }
@@ -484,12 +489,16 @@ impl Stdio2 {
 
     fn call(&mut self, id: u64, method: &str, params: serde_json::Value) -> serde_json::Value {
         use std::io::{BufRead, Write};
-        let msg = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let msg =
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         writeln!(self.stdin, "{msg}").unwrap();
         self.stdin.flush().unwrap();
         loop {
             let mut line = String::new();
-            assert!(self.out.read_line(&mut line).unwrap() > 0, "the server closed its stdout");
+            assert!(
+                self.out.read_line(&mut line).unwrap() > 0,
+                "the server closed its stdout"
+            );
             let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
             if v["id"] == id && v.get("method").is_none() {
                 return v;
@@ -500,7 +509,12 @@ impl Stdio2 {
     fn init(&mut self) {
         use std::io::Write;
         self.call(0, "initialize", serde_json::json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}));
-        writeln!(self.stdin, "{}", serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).unwrap();
+        writeln!(
+            self.stdin,
+            "{}",
+            serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        )
+        .unwrap();
     }
 }
 
@@ -511,12 +525,6 @@ impl Drop for Stdio2 {
     }
 }
 
-/// Total RSS of `pid` and its descendants.
-fn tree_rss(pid: i32) -> u64 {
-    let snap = mcpd::procs::Snapshot::take().unwrap();
-    snap.tree_rss(pid)
-}
-
 fn bench_connect() {
     let Some(cache) = npm_cache() else {
         println!("(connect benchmark skipped: the npm registry could not be reached)\n");
@@ -525,14 +533,31 @@ fn bench_connect() {
     let served = tempfile::tempdir().unwrap();
     let direct_cmd = || {
         let mut c = Command::new("npm");
-        c.args(["exec", "--offline", "--", "@modelcontextprotocol/server-filesystem"]).arg(served.path()).current_dir(&cache);
+        c.args([
+            "exec",
+            "--offline",
+            "--",
+            "@modelcontextprotocol/server-filesystem",
+        ])
+        .arg(served.path())
+        .current_dir(&cache);
         c
     };
-    println!("## Shared server: N agents on the filesystem server, directly vs through `mcpd connect`\n");
-    println!("Each agent starts the server as agents do (`npm exec` -> sh -> node) and completes `initialize`");
-    println!("and one `tools/list`; through mcpd, the daemon runs the same `npm exec` tree once and each agent runs");
-    println!("a bridge. RSS summed over every process involved (through mcpd: daemon + server tree + bridges).\n");
-    println!("| agents | direct: processes | direct RSS | through mcpd: processes | through mcpd RSS | ratio |");
+    println!(
+        "## Shared server: N agents on the filesystem server, directly vs through `mcpd connect`\n"
+    );
+    println!(
+        "Each agent starts the server as agents do (`npm exec` -> sh -> node) and completes `initialize`"
+    );
+    println!(
+        "and one `tools/list`; through mcpd, the daemon runs the same `npm exec` tree once and each agent runs"
+    );
+    println!(
+        "a bridge. RSS summed over every process involved (through mcpd: daemon + server tree + bridges).\n"
+    );
+    println!(
+        "| agents | direct: processes | direct RSS | through mcpd: processes | through mcpd RSS | ratio |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|");
     for n in [1usize, 3, 5] {
         let mut direct: Vec<Stdio2> = (0..n).map(|_| Stdio2::spawn(direct_cmd())).collect();
@@ -542,8 +567,18 @@ fn bench_connect() {
         }
         std::thread::sleep(Duration::from_millis(500));
         let snap = mcpd::procs::Snapshot::take().unwrap();
-        let d_pids: Vec<i32> = direct.iter().flat_map(|a| { let p = a.child.id() as i32; std::iter::once(p).chain(snap.descendants(p)) }).collect();
-        let d_rss: u64 = d_pids.iter().filter_map(|p| snap.get(*p)).map(|p| p.rss_bytes).sum();
+        let d_pids: Vec<i32> = direct
+            .iter()
+            .flat_map(|a| {
+                let p = a.child.id() as i32;
+                std::iter::once(p).chain(snap.descendants(p))
+            })
+            .collect();
+        let d_rss: u64 = d_pids
+            .iter()
+            .filter_map(|p| snap.get(*p))
+            .map(|p| p.rss_bytes)
+            .sum();
         drop(direct);
 
         let sb = Sandbox::new(&format!(
@@ -565,9 +600,15 @@ fn bench_connect() {
         std::thread::sleep(Duration::from_millis(500));
         let snap = mcpd::procs::Snapshot::take().unwrap();
         let daemon = daemon_pid(&sb);
-        let mut s_pids: Vec<i32> = std::iter::once(daemon).chain(snap.descendants(daemon)).collect();
+        let mut s_pids: Vec<i32> = std::iter::once(daemon)
+            .chain(snap.descendants(daemon))
+            .collect();
         s_pids.extend(shared.iter().map(|a| a.child.id() as i32));
-        let s_rss: u64 = s_pids.iter().filter_map(|p| snap.get(*p)).map(|p| p.rss_bytes).sum();
+        let s_rss: u64 = s_pids
+            .iter()
+            .filter_map(|p| snap.get(*p))
+            .map(|p| p.rss_bytes)
+            .sum();
         println!(
             "| {n} | {} | {} | {} | {} | {:.1}x less |",
             d_pids.len(),
@@ -577,11 +618,17 @@ fn bench_connect() {
             d_rss as f64 / s_rss as f64
         );
         drop(shared);
-        sb.mcpd().args(["daemon", "stop"]).stdout(Stdio::null()).status().unwrap();
+        sb.mcpd()
+            .args(["daemon", "stop"])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
     }
     println!();
 
-    println!("## Added latency per request through the bridge (`tools/list`, 300 sequential requests)\n");
+    println!(
+        "## Added latency per request through the bridge (`tools/list`, 300 sequential requests)\n"
+    );
     println!("| path | median (ms) | p99 (ms) |");
     println!("|---|---:|---:|");
     let bin = cache.join("node_modules/.bin/mcp-server-filesystem");
@@ -602,7 +649,10 @@ fn bench_connect() {
         Stdio2::spawn(c)
     };
     bridged.init();
-    for (label, client) in [("direct stdio", &mut direct), ("through mcpd connect", &mut bridged)] {
+    for (label, client) in [
+        ("direct stdio", &mut direct),
+        ("through mcpd connect", &mut bridged),
+    ] {
         for i in 0..30 {
             client.call(1000 + i, "tools/list", serde_json::json!({}));
         }
@@ -616,7 +666,11 @@ fn bench_connect() {
         println!("| {label} | {m:.2} | {p99:.2} |");
     }
     drop(bridged);
-    sb.mcpd().args(["daemon", "stop"]).stdout(Stdio::null()).status().unwrap();
+    sb.mcpd()
+        .args(["daemon", "stop"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     println!();
 }
 

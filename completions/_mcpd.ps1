@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Stdio bridge to a daemon-held server: put this in an agent''s MCP config instead of the server')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented default config (every option, its default, what it does)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import stdio MCP servers from the configs agents already have into the mcpd config')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -432,6 +433,25 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mcpd;import' {
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Write this scope into every imported server (default: leave it out, i.e. global)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Print the TOML that would be added; change nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the TOML that would be added; change nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace servers whose names are already in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcpd;config' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
@@ -520,6 +540,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Stdio bridge to a daemon-held server: put this in an agent''s MCP config instead of the server')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented default config (every option, its default, what it does)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import stdio MCP servers from the configs agents already have into the mcpd config')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -595,6 +616,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;help;init' {
+            break
+        }
+        'mcpd;help;import' {
             break
         }
         'mcpd;help;config' {

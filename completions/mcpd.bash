@@ -37,6 +37,9 @@ _mcpd() {
             mcpd,hook)
                 cmd="mcpd__subcmd__hook"
                 ;;
+            mcpd,import)
+                cmd="mcpd__subcmd__import"
+                ;;
             mcpd,init)
                 cmd="mcpd__subcmd__init"
                 ;;
@@ -129,6 +132,9 @@ _mcpd() {
                 ;;
             mcpd__subcmd__help,hook)
                 cmd="mcpd__subcmd__help__subcmd__hook"
+                ;;
+            mcpd__subcmd__help,import)
+                cmd="mcpd__subcmd__help__subcmd__import"
                 ;;
             mcpd__subcmd__help,init)
                 cmd="mcpd__subcmd__help__subcmd__init"
@@ -230,7 +236,7 @@ _mcpd() {
 
     case "${cmd}" in
         mcpd)
-            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart connect hook init config completions help"
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart connect hook init import config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,7 +700,7 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help)
-            opts="status ps clean tm tui daemon start stop restart connect hook init config completions help"
+            opts="status ps clean tm tui daemon start stop restart connect hook init import config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -948,6 +954,20 @@ _mcpd() {
         mcpd__subcmd__help__subcmd__hook__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1314,6 +1334,36 @@ _mcpd() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__import)
+            opts="-n -v -q -h -V --dry-run --scope --force --json --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -W "global session" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand connect 'Stdio bridge to a daemon-held server: put this in an agent''s MCP config instead of the server'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand init 'Write a commented default config (every option, its default, what it does)'
+            cand import 'Import stdio MCP servers from the configs agents already have into the mcpd config'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -394,6 +395,24 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpd;import'= {
+            cand --scope 'Write this scope into every imported server (default: leave it out, i.e. global)'
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -n 'Print the TOML that would be added; change nothing'
+            cand --dry-run 'Print the TOML that would be added; change nothing'
+            cand --force 'Replace servers whose names are already in the config'
+            cand --json 'Print the result as JSON'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;config'= {
             cand --config 'Config file to read instead of the default'
             cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
@@ -474,6 +493,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand connect 'Stdio bridge to a daemon-held server: put this in an agent''s MCP config instead of the server'
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand init 'Write a commented default config (every option, its default, what it does)'
+            cand import 'Import stdio MCP servers from the configs agents already have into the mcpd config'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -528,6 +548,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;hook;session-renamed'= {
         }
         &'mcpd;help;init'= {
+        }
+        &'mcpd;help;import'= {
         }
         &'mcpd;help;config'= {
             cand check 'Validate the config file: errors name the file, line and key'

@@ -129,6 +129,17 @@ pub enum Command {
         #[arg(long)]
         stdout: bool,
     },
+    /// Import stdio MCP servers from the configs agents already have into the mcpd config.
+    ///
+    /// SOURCE is a file (its format is detected from the content) or one of claude, claude-desktop,
+    /// cursor, vscode, codex; without it, every one found. The config's comments and layout are
+    /// kept. Remote (http, sse) servers are listed, not imported; names already in the config are
+    /// reported, not replaced, unless --force. Then it prints the agent config that runs
+    /// `mcpd connect NAME` instead of each server.
+    #[command(
+        after_help = "Examples:\n  mcpd import --dry-run\n  mcpd import claude\n  mcpd import .vscode/mcp.json --scope session\n  mcpd import codex --force --json"
+    )]
+    Import(ImportArgs),
     /// Check or locate the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -233,6 +244,25 @@ pub enum HookCommand {
         /// The session's new name.
         name: String,
     },
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ImportArgs {
+    /// A config file, or one of: claude, claude-desktop, cursor, vscode, codex (default: all found).
+    #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
+    pub source: Option<String>,
+    /// Print the TOML that would be added; change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Write this scope into every imported server (default: leave it out, i.e. global).
+    #[arg(long, value_name = "SCOPE", value_parser = ["global", "session"])]
+    pub scope: Option<String>,
+    /// Replace servers whose names are already in the config.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

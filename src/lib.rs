@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod generate;
 pub mod health;
+pub mod import;
 pub mod matcher;
 pub mod names;
 pub mod output;

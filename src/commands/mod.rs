@@ -6,6 +6,7 @@ pub mod config;
 pub mod connect;
 pub mod daemon;
 pub mod hook;
+pub mod import;
 pub mod ps;
 pub mod server;
 pub mod status;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Connect(a)) => connect::run(&g, a),
         Some(Command::Hook(h)) => hook::run(&g, h),
         Some(Command::Config(c)) => config::run(&g, c),
+        Some(Command::Import(a)) => import::run(env(&g)?, &a),
         Some(Command::Init { force, stdout }) => config::init(&g, force, stdout),
         Some(Command::Completions { shell }) => completions::run(shell),
     }

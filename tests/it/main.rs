@@ -4,6 +4,7 @@ mod cli;
 mod connect;
 mod daemon;
 mod foundation;
+mod import;
 mod stop;
 mod support;
 mod tmux;

@@ -1,0 +1,244 @@
+//! Reading agents' config files: the text of one file -> the servers it declares, as [`Found`]
+//! values. JSON files (Claude Code, Claude Desktop, Cursor, VS Code) and Codex's TOML share one
+//! entry reader; the file's format is given by the caller for known locations and detected from the
+//! content for a path the user names.
+
+use serde_json::{Map, Value};
+
+use super::stdio::stdio;
+use super::{Found, Kind, path_segment, sanitize_name};
+
+/// The kinds of file `mcpd import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// `~/.claude.json`: top-level `mcpServers` and per-project `projects["/abs"].mcpServers`.
+    ClaudeCode,
+    /// A JSON file with a top-level `mcpServers`: `.mcp.json`, Claude Desktop, Cursor.
+    McpServers,
+    /// VS Code: `.vscode/mcp.json` (`servers`, each with a `type`) or settings (`mcp.servers`).
+    VsCode,
+    /// `~/.codex/config.toml`: `[mcp_servers.NAME]` tables.
+    Codex,
+}
+
+/// A source file that cannot be read as an MCP config; always names the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Broken JSON, located by line and column.
+    #[error("{file}:{line}:{column}: not valid JSON: {message}")]
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Broken TOML, located by line and column.
+    #[error("{file}:{line}:{column}: not valid TOML: {message}")]
+    Toml {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Well-formed, but with none of the sections an MCP config has.
+    #[error(
+        "{file}: not an MCP config this knows: expected JSON with `mcpServers`, `servers` or \
+         `projects`, or TOML with [mcp_servers]"
+    )]
+    Unknown { file: String },
+    /// A section of the wrong type, e.g. `mcpServers` holding a list.
+    #[error("{file}: `{key}` must be {expected}")]
+    Shape {
+        file: String,
+        key: String,
+        expected: &'static str,
+    },
+}
+
+/// Reads the servers declared in `text`, the content of `file` (as shown to the user). `hint`
+/// is the format of a known location; `None` detects it from the content. `project_dir` is the
+/// directory a project file (`.mcp.json`, `.vscode/mcp.json`) belongs to: servers without a
+/// `cwd` get it, since that is where the agent ran them.
+pub fn parse_source(
+    text: &str,
+    file: &str,
+    hint: Option<Format>,
+    project_dir: Option<&str>,
+) -> Result<(Format, Vec<Found>), ParseError> {
+    let toml = match hint {
+        Some(f) => f == Format::Codex,
+        None => !(file.ends_with(".json") || text.trim_start().starts_with('{')),
+    };
+    let root = if toml {
+        parse_toml(text, file)?
+    } else {
+        parse_json(text, file)?
+    };
+    let Some(root) = root.as_object() else {
+        return Err(shape(file, "the top level", "an object"));
+    };
+    let format = match hint {
+        Some(f) => f,
+        None if toml && root.contains_key("mcp_servers") => Format::Codex,
+        None if toml => return Err(ParseError::Unknown { file: file.into() }),
+        None if root.contains_key("servers") || has_settings_servers(root) => Format::VsCode,
+        None if root.contains_key("projects") => Format::ClaudeCode,
+        None if root.contains_key("mcpServers") => Format::McpServers,
+        None => return Err(ParseError::Unknown { file: file.into() }),
+    };
+    let mut out = Vec::new();
+    let r = Reader { file, format };
+    match format {
+        Format::Codex => r.section(root, "mcp_servers", "mcp_servers", None, &mut out)?,
+        Format::McpServers => r.section(root, "mcpServers", "mcpServers", project_dir, &mut out)?,
+        Format::VsCode if has_settings_servers(root) => {
+            if let Some(mcp) = root.get("mcp").and_then(Value::as_object) {
+                r.section(mcp, "servers", "mcp.servers", project_dir, &mut out)?;
+            }
+        }
+        Format::VsCode => r.section(root, "servers", "servers", project_dir, &mut out)?,
+        Format::ClaudeCode => {
+            r.section(root, "mcpServers", "mcpServers", None, &mut out)?;
+            match root.get("projects") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(projects)) => {
+                    for (dir, project) in projects {
+                        let prefix = format!("projects{}", path_segment(dir));
+                        let Some(project) = project.as_object() else {
+                            return Err(shape(file, &prefix, "an object"));
+                        };
+                        let prefix = format!("{prefix}.mcpServers");
+                        r.section(project, "mcpServers", &prefix, Some(dir), &mut out)?;
+                    }
+                }
+                Some(_) => return Err(shape(file, "projects", "an object")),
+            }
+        }
+    }
+    Ok((format, out))
+}
+
+/// VS Code's user settings: `{"mcp": {"servers": {...}}}`.
+fn has_settings_servers(root: &Map<String, Value>) -> bool {
+    root.get("mcp")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.contains_key("servers"))
+}
+
+fn shape(file: &str, key: &str, expected: &'static str) -> ParseError {
+    ParseError::Shape {
+        file: file.into(),
+        key: key.into(),
+        expected,
+    }
+}
+
+fn parse_json(text: &str, file: &str) -> Result<Value, ParseError> {
+    serde_json::from_str(&super::jsonc::strip(text)).map_err(|e| {
+        let full = e.to_string();
+        let place = format!(" at line {} column {}", e.line(), e.column());
+        ParseError::Json {
+            file: file.into(),
+            line: e.line(),
+            column: e.column(),
+            message: full.strip_suffix(&place).unwrap_or(&full).to_owned(),
+        }
+    })
+}
+
+fn parse_toml(text: &str, file: &str) -> Result<Value, ParseError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start).min(text.len());
+        let before = &text[..text.floor_char_boundary(at)];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ParseError::Toml {
+            file: file.into(),
+            line,
+            column,
+            message: e.message().trim().to_owned(),
+        }
+    })?;
+    serde_json::to_value(table).map_err(|e| ParseError::Toml {
+        file: file.into(),
+        line: 1,
+        column: 1,
+        message: e.to_string(),
+    })
+}
+
+struct Reader<'a> {
+    file: &'a str,
+    format: Format,
+}
+
+impl Reader<'_> {
+    /// Reads `parent[key]`, a map of server name -> settings, shown as `prefix.NAME`.
+    fn section(
+        &self,
+        parent: &Map<String, Value>,
+        key: &str,
+        prefix: &str,
+        project_dir: Option<&str>,
+        out: &mut Vec<Found>,
+    ) -> Result<(), ParseError> {
+        let servers = match parent.get(key) {
+            None | Some(Value::Null) => return Ok(()),
+            Some(Value::Object(servers)) => servers,
+            Some(_) => return Err(shape(self.file, prefix, "an object of servers by name")),
+        };
+        for (raw, settings) in servers {
+            let (name, renamed) = sanitize_name(raw);
+            let mut notes: Vec<String> = renamed.into_iter().collect();
+            let kind = match settings.as_object() {
+                Some(obj) => kind_of(obj, project_dir, &mut notes),
+                None => unusable("its settings are not an object"),
+            };
+            out.push(Found {
+                name,
+                origin: format!("{}: {prefix}{}", self.file, path_segment(raw)),
+                kind,
+                notes,
+                format: self.format,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn unusable(reason: &str) -> Kind {
+    Kind::Unusable {
+        reason: reason.to_owned(),
+    }
+}
+
+/// One server's settings -> what it is. Unknown keys (timeouts, tool lists) are ignored.
+fn kind_of(obj: &Map<String, Value>, project_dir: Option<&str>, notes: &mut Vec<String>) -> Kind {
+    if obj.get("enabled") == Some(&Value::Bool(false))
+        || obj.get("disabled") == Some(&Value::Bool(true))
+    {
+        return unusable("disabled in the source");
+    }
+    let url = obj.get("url").and_then(Value::as_str);
+    let transport = match obj.get("type") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t.as_str()),
+        Some(_) => return unusable("`type` is not a string"),
+    };
+    let remote = |url: &str, transport: &str| Kind::Remote {
+        url: url.to_owned(),
+        transport: transport.to_owned(),
+    };
+    match (transport, url) {
+        (Some("stdio"), _) => stdio(obj, project_dir, notes),
+        // Cursor and Codex leave `type` out: a `url` alone means a remote server.
+        (None, Some(url)) if !obj.contains_key("command") => {
+            let sse = url.trim_end_matches('/').ends_with("/sse");
+            remote(url, if sse { "sse" } else { "http" })
+        }
+        (None, _) => stdio(obj, project_dir, notes),
+        (Some(t), Some(url)) => remote(url, t),
+        (Some(t), None) => unusable(&format!("unknown `type` {t:?} and no `url`")),
+    }
+}

@@ -1,0 +1,232 @@
+//! Merging into an existing config: comments kept, clashes, force, validation.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use toml_edit::DocumentMut;
+
+use super::formats::Format;
+use super::merge::{IMPORT_MARK, MergeOptions, Merged, merge};
+use super::{Found, Kind};
+use crate::config::{Config, Scope};
+
+fn server(name: &str, command: &str, args: &[&str]) -> Found {
+    Found {
+        name: name.into(),
+        origin: format!("~/.claude.json: mcpServers.{name}"),
+        kind: Kind::Stdio {
+            command: command.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: BTreeMap::new(),
+            cwd: None,
+        },
+        notes: Vec::new(),
+        format: Format::ClaudeCode,
+    }
+}
+
+fn run(existing: &str, found: &[Found], opts: MergeOptions) -> Merged {
+    let doc: DocumentMut = existing.parse().unwrap();
+    let m = merge(doc, found, &opts).unwrap();
+    // Whatever a merge produces must be a valid mcpd config.
+    Config::parse(&m.text, Path::new("/c.toml")).unwrap_or_else(|e| panic!("{e}\n{}", m.text));
+    m
+}
+
+const EXISTING: &str = r#"# My mcpd config.
+[daemon]
+sweep_interval = "30s"   # keep this comment
+
+# the filesystem server I use everywhere
+[servers.fs]
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-filesystem", "~"]
+
+# end of file comment
+"#;
+
+#[test]
+fn adding_keeps_comments_and_layout() {
+    let mut gh = server(
+        "github",
+        "npx",
+        &["-y", "@modelcontextprotocol/server-github"],
+    );
+    if let Kind::Stdio { env, cwd, .. } = &mut gh.kind {
+        env.insert("GITHUB_TOKEN".into(), "${GITHUB_TOKEN:-x}".into());
+        *cwd = Some("/home/u/api".into());
+    }
+    let m = run(EXISTING, &[gh], MergeOptions::default());
+    assert!(
+        m.text.starts_with(EXISTING),
+        "existing text changed:\n{}",
+        m.text
+    );
+    let added = &m.text[EXISTING.len()..];
+    assert_eq!(
+        added,
+        format!(
+            "\n{IMPORT_MARK}~/.claude.json: mcpServers.github\n[servers.github]\ncommand = \"npx\"\n\
+             args = [\"-y\", \"@modelcontextprotocol/server-github\"]\n\
+             env = {{ GITHUB_TOKEN = \"${{GITHUB_TOKEN:-x}}\" }}\ncwd = \"/home/u/api\"\n"
+        )
+    );
+    assert_eq!(m.report.added, ["github"]);
+    assert!(m.added_toml.starts_with(IMPORT_MARK), "{}", m.added_toml);
+    let cfg = Config::parse(&m.text, Path::new("/c.toml")).unwrap();
+    assert_eq!(
+        cfg.servers["github"].env["GITHUB_TOKEN"],
+        "${GITHUB_TOKEN:-x}"
+    );
+}
+
+#[test]
+fn new_tables_go_after_later_sections() {
+    let existing = "[servers.a]\ncommand = \"a\"\n\n[daemon]\nstop_grace = \"3s\"\n";
+    let m = run(existing, &[server("b", "b", &[])], MergeOptions::default());
+    assert!(m.text.starts_with(existing), "{}", m.text);
+    assert!(
+        m.text.ends_with("[servers.b]\ncommand = \"b\"\n"),
+        "{}",
+        m.text
+    );
+}
+
+#[test]
+fn an_all_comment_file_keeps_its_comments_first() {
+    let existing = "# mcpd configuration.\n# [daemon]\n# stop_grace = \"3s\"\n";
+    let m = run(existing, &[server("a", "a", &[])], MergeOptions::default());
+    assert!(m.text.starts_with(existing), "{}", m.text);
+    assert!(
+        m.text.ends_with("[servers.a]\ncommand = \"a\"\n"),
+        "{}",
+        m.text
+    );
+}
+
+#[test]
+fn an_empty_config_gets_servers_without_a_bare_servers_header() {
+    let m = run("", &[server("a", "a", &["x"])], MergeOptions::default());
+    assert!(!m.text.contains("[servers]\n"), "{}", m.text);
+    assert!(
+        m.text
+            .contains("[servers.a]\ncommand = \"a\"\nargs = [\"x\"]\n")
+    );
+    assert_eq!(m.added_toml, m.text.trim_start());
+}
+
+#[test]
+fn a_clash_is_reported_and_left_alone() {
+    let m = run(
+        EXISTING,
+        &[server("fs", "other", &[])],
+        MergeOptions::default(),
+    );
+    assert_eq!(m.text, EXISTING);
+    assert_eq!(m.report.clashes, ["fs"]);
+    assert!(m.report.added.is_empty() && m.added_toml.is_empty());
+}
+
+#[test]
+fn force_replaces_in_place_and_keeps_the_users_comment() {
+    let opts = MergeOptions {
+        force: true,
+        scope: None,
+    };
+    let m = run(EXISTING, &[server("fs", "uvx", &["fs-mcp"])], opts);
+    assert_eq!(m.report.added, ["fs"]);
+    assert_eq!(m.report.replaced, ["fs"]);
+    assert!(m.report.clashes.is_empty());
+    let want = format!(
+        "# the filesystem server I use everywhere\n{IMPORT_MARK}~/.claude.json: mcpServers.fs\n\
+         [servers.fs]\ncommand = \"uvx\"\nargs = [\"fs-mcp\"]\n\n# end of file comment\n"
+    );
+    assert!(m.text.ends_with(&want), "{}", m.text);
+    assert!(
+        m.text
+            .contains("sweep_interval = \"30s\"   # keep this comment")
+    );
+    assert!(!m.text.contains("server-filesystem"), "{}", m.text);
+    // Forcing the same import again does not pile up origin comments.
+    let again = run(&m.text, &[server("fs", "uvx", &["fs-mcp"])], opts);
+    assert_eq!(again.text, m.text);
+}
+
+#[test]
+fn scope_is_written_when_asked() {
+    let opts = MergeOptions {
+        scope: Some(Scope::Session),
+        force: false,
+    };
+    let m = run("", &[server("a", "a", &[])], opts);
+    let cfg = Config::parse(&m.text, Path::new("/c.toml")).unwrap();
+    assert_eq!(cfg.servers["a"].scope, Scope::Session);
+}
+
+#[test]
+fn remote_unusable_and_duplicate_servers_are_reported() {
+    let mut remote = server("docs", "", &[]);
+    remote.kind = Kind::Remote {
+        url: "https://x/mcp".into(),
+        transport: "sse".into(),
+    };
+    let mut bad = server("bad", "", &[]);
+    bad.kind = Kind::Unusable {
+        reason: "no `command`".into(),
+    };
+    let mut same = server("a", "a", &[]);
+    same.origin = "/p/.mcp.json: mcpServers.a".into();
+    let mut other = server("a", "z", &[]);
+    other.origin = "/q/.mcp.json: mcpServers.a".into();
+    let found = [server("a", "a", &[]), remote, bad, same, other];
+    let m = run("", &found, MergeOptions::default());
+    assert_eq!(m.report.added, ["a"]);
+    assert_eq!(m.report.remote.len(), 1);
+    assert_eq!(m.report.remote[0].name, "docs");
+    assert!(m.report.remote[0].reason.contains("sse https://x/mcp"));
+    let reasons: Vec<&str> = m.report.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert!(
+        reasons[0].starts_with("no `command` (in ~/.claude.json"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("same server as ~/.claude.json"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("read first, from ~/.claude.json"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].ends_with("(in /q/.mcp.json: mcpServers.a)"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn notes_of_added_servers_are_reported_by_name() {
+    let mut f = server("my-server", "x", &[]);
+    f.notes.push("renamed from \"my server\"".into());
+    let m = run("", &[f], MergeOptions::default());
+    assert_eq!(m.report.notes, ["my-server: renamed from \"my server\""]);
+}
+
+#[test]
+fn odd_strings_and_env_names_are_quoted_validly() {
+    let mut f = server("q", "C:\\tools\\srv \"x\"", &["a'b", "line\nbreak"]);
+    if let Kind::Stdio { env, .. } = &mut f.kind {
+        env.insert("my.var".into(), "1".into());
+    }
+    let m = run("", &[f], MergeOptions::default());
+    let cfg = Config::parse(&m.text, Path::new("/c.toml")).unwrap();
+    assert_eq!(cfg.servers["q"].command, "C:\\tools\\srv \"x\"");
+    assert_eq!(cfg.servers["q"].args[1], "line\nbreak");
+    assert_eq!(cfg.servers["q"].env["my.var"], "1");
+}
+
+#[test]
+fn inline_servers_cannot_be_merged_into() {
+    let doc: DocumentMut = "servers = { a = { command = \"a\" } }\n".parse().unwrap();
+    let e = merge(doc, &[server("b", "b", &[])], &MergeOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("inline table"), "{e}");
+}
