@@ -26,6 +26,43 @@ pub struct Spawned {
     pub stderr: std::process::ChildStderr,
 }
 
+/// Expands `${VAR}` and `${VAR:-default}` (the syntax agents' configs use, kept as written by
+/// `mcpd import`) from `lookup`; an unset `${VAR}` becomes empty. `$$` and a lone `$` stay as they are.
+pub fn expand_vars(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let inner = &after[..end];
+        let (name, default) = match inner.split_once(":-") {
+            Some((n, d)) => (n, Some(d)),
+            None => (inner, None),
+        };
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            match (lookup(name).filter(|v| !v.is_empty()), default) {
+                (Some(v), _) => out.push_str(&v),
+                (None, Some(d)) => out.push_str(d),
+                (None, None) => {}
+            }
+        } else {
+            out.push_str(&rest[i..i + 2 + end + 1]);
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 /// `~` and `~/...` to the home directory.
 pub fn expand_tilde(p: &str) -> PathBuf {
     let home = std::env::var_os("HOME").map(PathBuf::from);
@@ -73,18 +110,19 @@ pub fn spawn(spec: SpawnSpec, registry: &Registry) -> anyhow::Result<Spawned> {
         "read -r _ <&3 || exit 125; exec 3<&-; exec \"$@\"",
         "mcpd-launch",
     ]);
-    cmd.arg(&cfg.command)
-        .args(cfg.args.iter().map(|a| expand_tilde(a)));
+    let x = |s: &str| expand_vars(s, &env_lookup);
+    cmd.arg(x(&cfg.command))
+        .args(cfg.args.iter().map(|a| expand_tilde(&x(a))));
     cmd.env_remove("TMUX")
         .env_remove("TMUX_PANE")
-        .envs(&cfg.env)
+        .envs(cfg.env.iter().map(|(k, v)| (k, x(v))))
         .env("MCPD_OWNER", owner.to_string())
         .env("MCPD_STATE", state_tag)
         .env("MCPD_SERVER", name);
     let cwd = cfg
         .cwd
         .as_deref()
-        .map(expand_tilde)
+        .map(|c| expand_tilde(&x(c)))
         .or_else(|| default_cwd.map(Path::to_path_buf));
     if let Some(dir) = &cwd {
         if !dir.is_dir() {
@@ -150,4 +188,28 @@ pub fn spawn(spec: SpawnSpec, registry: &Registry) -> anyhow::Result<Spawned> {
         stdout,
         stderr,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_like_agents_configs() {
+        let env = |n: &str| match n {
+            "HOME" => Some("/home/u".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        assert_eq!(expand_vars("${HOME}/x", &env), "/home/u/x");
+        assert_eq!(expand_vars("${NOPE:-fallback}", &env), "fallback");
+        assert_eq!(expand_vars("${EMPTY:-d}", &env), "d");
+        assert_eq!(expand_vars("a${NOPE}b", &env), "ab");
+        assert_eq!(
+            expand_vars("$HOME ${bad name} ${unclosed", &env),
+            "$HOME ${bad name} ${unclosed"
+        );
+        assert_eq!(expand_vars("${HOME:-x}${HOME}", &env), "/home/u/home/u");
+        assert_eq!(expand_tilde("plain"), PathBuf::from("plain"));
+    }
 }

@@ -84,7 +84,7 @@ fn read(
         .chain(&cwd);
     if written.into_iter().any(|s| s.contains("${")) {
         notes.push(
-            "`${...}` kept as written: mcpd does not expand variables in command, args, env or cwd"
+            "`${...}` kept as written: the daemon expands it from its own environment when it starts the server"
                 .into(),
         );
     }
