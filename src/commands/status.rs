@@ -134,7 +134,7 @@ pub fn render(r: &Report, style: Style) -> String {
             .collect();
         out.push_str(&table(
             &[
-                "SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS", "RESTARTS", "TREND",
+                "SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS", "RESTARTS", "CLIENTS", "TREND",
             ],
             &rows,
         ));

@@ -665,7 +665,11 @@ impl Sup {
         for name in names {
             let key = Key::new(&name, Some(session.to_string()));
             // One set per session: an instance that exists (even stopped by the user) is left alone.
-            if self.instances.contains_key(&key) {
+            if let Some(i) = self.instances.get(&key) {
+                out.push(match i.pid {
+                    Some(p) => format!("{} is already running (pid {p})", key.label()),
+                    None => format!("{} is {}", key.label(), i.state.word()),
+                });
                 continue;
             }
             match self.start(&key, dir.clone().filter(|d| d.is_dir()), id) {

@@ -75,8 +75,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             Cell::from(rss),
         ]);
         if medium {
-            // Clients and trend need the daemon's bridges and history: unknown until it exists.
-            cells.extend([Cell::from("-"), Cell::from("-")]);
+            // From the daemon: connected `mcpd connect` clients and the RSS trend of its history.
+            let clients = if s.clients == 0 {
+                "-".to_string()
+            } else {
+                s.clients.to_string()
+            };
+            let trend = match s.trend_mb_per_hour {
+                Some(t) if s.leak => Span::styled(
+                    format!("{t:+.0}MB/h LEAK"),
+                    theme.level(crate::health::Level::Critical),
+                ),
+                Some(t) => Span::raw(format!("{t:+.1}MB/h")),
+                None => Span::raw("-"),
+            };
+            cells.extend([Cell::from(clients), Cell::from(trend)]);
         }
         Row::new(cells)
     });
