@@ -176,6 +176,7 @@ fn setsid_tree(script: &str) -> (Child, StopTarget) {
                 start_ticks: start,
             },
             pgid: Some(pid),
+            leader_exited: false,
         },
     )
 }
@@ -378,7 +379,7 @@ fn rss_and_cpu(pid: i32) -> (u64, u64) {
 }
 
 fn daemon_pid(sb: &Sandbox) -> i32 {
-    std::fs::read_to_string(sb.dir.path().join("run/mcpd.lock"))
+    std::fs::read_to_string(sb.dir.path().join("state/daemon.lock"))
         .unwrap()
         .trim()
         .parse()

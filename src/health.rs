@@ -110,7 +110,7 @@ pub struct ServerRow {
 }
 
 /// The daemon, when it runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DaemonInfo {
     pub running: bool,
     pub pid: Option<i32>,
@@ -250,14 +250,7 @@ pub fn report(inp: &ReportInputs) -> Report {
         servers,
         recommendations: rec,
         warnings: Vec::new(),
-        daemon: DaemonInfo {
-            running: false,
-            pid: None,
-            version: None,
-            uptime_seconds: None,
-            sweeps: 0,
-            last_sweep_ms: 0,
-        },
+        daemon: DaemonInfo::default(),
         rss_history: Vec::new(),
     }
 }

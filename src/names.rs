@@ -18,6 +18,10 @@ pub enum NameError {
         "session name {0:?} contains `#`, which tmux would expand as a format (`#{{...}}`, `#(...)`); pick another name"
     )]
     Hash(String),
+    #[error(
+        "session name {0:?} starts with `~`, which a shell would expand to a home directory in mcpd's tmux hook; pick another name"
+    )]
+    Tilde(String),
     #[error("session name {0:?} contains a control character; pick another name")]
     Control(String),
     #[error("session name is {0} bytes long; the limit is 200")]
@@ -49,6 +53,9 @@ pub fn validate(name: &str) -> Result<(), NameError> {
     }
     if let Some(c) = name.chars().next().filter(|c| matches!(c, '$' | '@' | '%')) {
         return Err(NameError::IdPrefix(name.to_string(), c));
+    }
+    if name.starts_with('~') {
+        return Err(NameError::Tilde(name.to_string()));
     }
     if name.contains('#') {
         return Err(NameError::Hash(name.to_string()));
@@ -102,6 +109,8 @@ mod tests {
         );
         assert!(matches!(normalize("a#(id)"), Err(NameError::Hash(_))));
         assert!(matches!(normalize("a\u{7}b"), Err(NameError::Control(_))));
+        assert!(matches!(normalize("~root"), Err(NameError::Tilde(_))));
+        assert!(normalize("a~b").is_ok());
         assert!(matches!(
             normalize(&"x".repeat(300)),
             Err(NameError::TooLong(300))

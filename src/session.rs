@@ -18,6 +18,19 @@ pub struct ClosedSession {
     pub id: Option<u32>,
     /// The tmux server it lived on, when known.
     pub server_pid: Option<i32>,
+    /// That server's socket: records and tags of a same-named session on another server are left alone.
+    pub socket: Option<String>,
+}
+
+impl ClosedSession {
+    /// True when `r` belongs to this session (same name, and same tmux server when both are known).
+    fn owns(&self, r: &Record, owner: &Owner) -> bool {
+        &r.owner == owner
+            && match (&r.tmux_socket, &self.socket) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
 }
 
 /// Pure: the trees to stop for a closed session.
@@ -32,18 +45,19 @@ pub fn targets(
     let owner = Owner::Session(closed.name.clone());
     let mut out: Vec<StopTarget> = Vec::new();
     let mut seen: HashSet<Identity> = HashSet::new();
-    for r in records.iter().filter(|r| r.owner == owner) {
+    for r in records.iter().filter(|r| closed.owns(r, &owner)) {
         if seen.insert(r.identity()) {
             out.push(StopTarget {
                 identity: r.identity(),
                 pgid: Some(r.pgid),
+                leader_exited: false,
             });
         }
     }
     let id = closed.id.or_else(|| {
         records
             .iter()
-            .filter(|r| r.owner == owner)
+            .filter(|r| closed.owns(r, &owner))
             .find_map(|r| r.session_id)
     });
     if let Some(id) = id {
@@ -56,7 +70,9 @@ pub fn targets(
                     .as_ref()
                     .and_then(|e| e.tmux.as_ref())
                     .is_some_and(|t| {
-                        t.session_id == id && closed.server_pid.is_none_or(|s| s == t.server_pid)
+                        t.session_id == id
+                            && closed.server_pid.is_none_or(|s| s == t.server_pid)
+                            && closed.socket.as_deref().is_none_or(|s| s == t.socket)
                     })
             })
             .filter(|p| on_close == OnClose::All || matcher.is_mcp(p))
@@ -67,6 +83,7 @@ pub fn targets(
                 out.push(StopTarget {
                     identity: Identity::of(p),
                     pgid: None,
+                    leader_exited: false,
                 });
             }
         }
@@ -98,9 +115,15 @@ pub fn close(
         uid,
     );
     let outcome = stop_trees(&targets, &StopOptions::with_grace(config.daemon.stop_grace))?;
-    let survivors: HashSet<i32> = outcome.survivors().map(|s| s.pid).collect();
+    // Only the records this close was about, and whose processes are gone now: a record written
+    // meanwhile (the session reopened under the same name) stays.
+    let about: HashSet<Identity> = records
+        .iter()
+        .filter(|r| closed.owns(r, &owner))
+        .map(Record::identity)
+        .collect();
     registry.update(&owner, |recs| {
-        recs.retain(|r| survivors.contains(&r.pid) && r.identity().is_alive())
+        recs.retain(|r| !about.contains(&r.identity()) || r.identity().is_alive())
     })?;
     Ok(outcome)
 }
@@ -164,6 +187,7 @@ mod tests {
             name: "s".into(),
             id: None,
             server_pid: Some(5),
+            socket: Some("/s".into()),
         };
         let pids = |on| {
             targets(&snap, std::slice::from_ref(&rec), &closed, &m, on, 1000)

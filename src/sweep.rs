@@ -44,8 +44,6 @@ pub enum OrphanWhy {
     Reparented { to_pid: i32, to_name: String },
     /// It belongs to a tmux session that no longer exists.
     SessionGone { session: String },
-    /// The tmux server it was started under is gone.
-    TmuxServerGone { server_pid: i32 },
 }
 
 impl std::fmt::Display for OrphanWhy {
@@ -55,9 +53,6 @@ impl std::fmt::Display for OrphanWhy {
                 write!(f, "reparented to {to_name} (pid {to_pid})")
             }
             OrphanWhy::SessionGone { session } => write!(f, "its tmux session {session:?} is gone"),
-            OrphanWhy::TmuxServerGone { server_pid } => {
-                write!(f, "its tmux server (pid {server_pid}) is gone")
-            }
         }
     }
 }
@@ -86,6 +81,17 @@ enum Lineage {
     Orphan { to_pid: i32, to_name: String },
 }
 
+/// `MCPD_OWNER`, unless the process also carries `TMUX`: then it runs in a tmux pane (a spawned server
+/// that started a tmux server passes its tags on to every pane), and the pane's processes are the
+/// user's.
+fn mcpd_owner(p: &ProcInfo) -> Option<&str> {
+    let e = p.env.as_ref()?;
+    if e.tmux.is_some() {
+        return None;
+    }
+    e.mcpd_owner.as_deref()
+}
+
 fn is_user_manager(p: &ProcInfo) -> bool {
     (p.comm == "systemd" && p.pid != 1) || p.comm == "launchd"
 }
@@ -101,12 +107,7 @@ impl Ctx<'_> {
         if let Some(r) = self.live_records.get(&p.pid) {
             return Some((r.owner.clone(), Some(r.origin)));
         }
-        if let Some(o) = p
-            .env
-            .as_ref()
-            .and_then(|e| e.mcpd_owner.as_deref())
-            .and_then(|o| Owner::parse(o).ok())
-        {
+        if let Some(o) = mcpd_owner(p).and_then(|o| Owner::parse(o).ok()) {
             return Some((o, None));
         }
         for a in self.inp.snapshot.ancestors(p.pid) {
@@ -134,28 +135,42 @@ impl Ctx<'_> {
                     .get(&pid)
                     .is_some_and(|r| r.origin == Origin::Spawned)
             })
-            || p.env
-                .as_ref()
-                .and_then(|e| e.mcpd_owner.as_deref())
-                .is_some_and(|o| o.starts_with("global:"))
+            || mcpd_owner(p).is_some_and(|o| o.starts_with("global:"))
     }
 
     fn lineage(&self, p: &ProcInfo) -> Lineage {
         let snap = self.inp.snapshot;
+        let mut below = p;
         for a in snap.ancestors(p.pid) {
             let Some(ap) = snap.get(a) else {
                 return Lineage::Owned;
             };
+            let service = || {
+                below
+                    .env
+                    .as_ref()
+                    .and_then(|e| e.unit.as_deref())
+                    .is_some_and(|u| u.ends_with(".service"))
+            };
             if a == 1 {
+                // Under systemd as PID 1, a `.service` unit was started as a service, not orphaned.
+                if ap.comm == "systemd" && service() {
+                    return Lineage::Owned;
+                }
                 return Lineage::Orphan {
                     to_pid: 1,
                     to_name: ap.comm.clone(),
                 };
             }
             if self.inp.matcher.is_launcher(ap) || self.inp.matcher.is_mcp(ap) {
+                below = ap;
                 continue;
             }
             if is_user_manager(ap) {
+                // Started as a user service (its own `.service` unit), not merely adopted.
+                if service() {
+                    return Lineage::Owned;
+                }
                 return Lineage::Orphan {
                     to_pid: a,
                     to_name: ap.comm.clone(),
@@ -193,26 +208,9 @@ impl Ctx<'_> {
             }
             return None;
         }
-        let tag = p.env.as_ref().and_then(|e| e.tmux.as_ref())?;
-        // Only tags of the server we talk to are judged: another socket is another server, whose
-        // sessions this view knows nothing about.
-        if tag.socket != view.socket_path {
-            return None;
-        }
-        let server_alive =
-            self.inp.snapshot.get(tag.server_pid).is_some_and(|s| {
-                crate::procs::guard::is_tmux_server(s) || s.comm.starts_with("tmux")
-            });
-        if !server_alive {
-            return Some(OrphanWhy::TmuxServerGone {
-                server_pid: tag.server_pid,
-            });
-        }
-        if tag.server_pid == view.server_pid && view.session_by_id(tag.session_id).is_none() {
-            return Some(OrphanWhy::SessionGone {
-                session: format!("${}", tag.session_id),
-            });
-        }
+        // A `TMUX` tag alone is not judged here: an editor started in a pane outlives its session,
+        // and what it starts later inherits the stale tag. Tags decide only when the session closes
+        // (`session::targets`); after that, lineage does.
         None
     }
 }
@@ -245,7 +243,7 @@ pub fn classify(inp: &Inputs) -> Vec<Classified> {
         })
         .filter(|p| {
             ctx.live_records.contains_key(&p.pid)
-                || p.env.as_ref().is_some_and(|e| e.mcpd_owner.is_some())
+                || mcpd_owner(p).is_some()
                 || inp.matcher.is_mcp(p)
         })
         .collect();
@@ -365,6 +363,7 @@ pub fn plan(inp: &Inputs, classified: &[Classified]) -> Plan {
             target: StopTarget {
                 identity: id,
                 pgid: pgid_of.get(&id).copied(),
+                leader_exited: false,
             },
             pid: *pid,
             command: p.command(),

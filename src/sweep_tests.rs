@@ -308,48 +308,74 @@ fn session_records_are_not_judged_without_tmux() {
 }
 
 #[test]
-fn tmux_tag_of_a_dead_server_or_closed_session_means_orphan() {
+fn stale_tmux_tags_alone_do_not_make_orphans_lineage_decides() {
+    // An editor started in a pane outlived its session and tmux server; what it runs carries stale
+    // TMUX tags. Its servers are owned by the live editor; the live session's tag names its owner.
     let mut t = base();
-    let mut tree = npx_tree(60, 100, 400);
-    tree[0].env = Some(EnvTags {
-        tmux: Some(TmuxTag {
-            socket: "/tmp/s".into(),
-            server_pid: 999,
-            session_id: 0,
-        }),
-        ..Default::default()
-    });
-    tree[1].env = Some(EnvTags {
-        tmux: Some(TmuxTag {
-            socket: "/tmp/s".into(),
-            server_pid: 50,
-            session_id: 7,
-        }),
-        ..Default::default()
-    });
-    tree[2].env = Some(EnvTags {
-        tmux: Some(TmuxTag {
-            socket: "/tmp/s".into(),
-            server_pid: 50,
-            session_id: 0,
-        }),
-        ..Default::default()
-    });
+    t.push(proc(80, 1, 900, &["/usr/share/code/code"]));
+    let mut tree = npx_tree(80, 100, 400);
+    let tag = |server_pid, session_id| {
+        Some(EnvTags {
+            tmux: Some(TmuxTag {
+                socket: "/tmp/s".into(),
+                server_pid,
+                session_id,
+            }),
+            ..Default::default()
+        })
+    };
+    tree[0].env = tag(999, 0);
+    tree[1].env = tag(50, 7);
+    tree[2].env = tag(50, 0);
     t.extend(tree);
     let v = view(50, &[(0, "work")]);
-    let (c, _) = run(t, &[], Some(&v));
-    assert_eq!(
-        get(&c, 100).orphan,
-        Some(OrphanWhy::TmuxServerGone { server_pid: 999 })
-    );
-    assert_eq!(
-        get(&c, 101).orphan,
-        Some(OrphanWhy::SessionGone {
-            session: "$7".into()
-        })
-    );
+    let (c, plan) = run(t, &[], Some(&v));
+    assert!(c.iter().all(|c| c.orphan.is_none()), "{c:?}");
     assert_eq!(get(&c, 102).owner, Some(Owner::Session("work".into())));
-    assert!(get(&c, 102).orphan.is_none());
+    assert!(plan.stop.is_empty());
+}
+
+#[test]
+fn systemd_services_are_not_orphans_but_what_systemd_adopted_is() {
+    let mut t = base();
+    t.push(proc(20, 1, 9000, &["/lib/systemd/systemd", "--user"]));
+    t.last_mut().unwrap().comm = "systemd".into();
+    let mut svc = proc(300, 20, 900, &["node", "/opt/mcp-server-sse/index.js"]);
+    svc.env = Some(EnvTags {
+        unit: Some("mcp-sse.service".into()),
+        ..Default::default()
+    });
+    let mut stray = proc(301, 20, 900, &["node", "/opt/mcp-server-x/index.js"]);
+    stray.env = Some(EnvTags {
+        unit: Some("vte-spawn-1234.scope".into()),
+        ..Default::default()
+    });
+    t.extend([svc, stray]);
+    let (c, _) = run(t, &[], None);
+    assert!(get(&c, 300).orphan.is_none());
+    assert!(get(&c, 301).orphan.is_some());
+}
+
+#[test]
+fn mcpd_tags_inherited_by_tmux_panes_are_not_ownership() {
+    let mut t = base();
+    let mut p = proc(600, 1, 400, &["node", "mcp-server-y"]);
+    p.env = Some(EnvTags {
+        mcpd_owner: Some("global:fs".into()),
+        tmux: Some(TmuxTag {
+            socket: "/tmp/other".into(),
+            server_pid: 4242,
+            session_id: 0,
+        }),
+        ..Default::default()
+    });
+    t.push(p);
+    let (c, _) = run(t, &[], None);
+    assert_eq!(get(&c, 600).owner, None);
+    assert!(
+        get(&c, 600).orphan.is_some(),
+        "judged by lineage like any other process"
+    );
 }
 
 #[test]

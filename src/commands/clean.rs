@@ -150,6 +150,7 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
                             name: name.clone(),
                             id: Some(id),
                             server_pid,
+                            socket: Some(w.tmux.socket_path()),
                         },
                     )?;
                     stopped.extend(out.stopped.clone());

@@ -25,10 +25,33 @@ pub fn ping(paths: &Paths) -> Option<(i32, String, u64)> {
     }
 }
 
+/// The pid of a daemon that holds the lock (it runs, though it may be too busy to answer now).
+fn lock_holder(paths: &Paths) -> Option<i32> {
+    let path = crate::daemon::lock_path(paths);
+    let f = std::fs::OpenOptions::new().read(true).open(&path).ok()?;
+    match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockSharedNonblock) {
+        Ok(_) => None,
+        Err(_) => std::fs::read_to_string(&path).ok()?.trim().parse().ok(),
+    }
+}
+
 /// Starts the daemon in the background unless it runs; returns its pid.
 pub fn ensure_running(g: &GlobalArgs, paths: &Paths) -> anyhow::Result<i32> {
     if let Some((pid, ..)) = ping(paths) {
         return Ok(pid);
+    }
+    if let Some(pid) = lock_holder(paths) {
+        // Running but busy (stopping a server takes up to stop_grace): wait for it.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some((pid, ..)) = ping(paths) {
+                return Ok(pid);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        anyhow::bail!(
+            "the daemon (pid {pid}) holds its lock but has not answered for 30 s; see its log"
+        );
     }
     let state = paths.ensure_state_dir()?;
     let log_path = state.join("daemon.log");

@@ -171,6 +171,7 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                     name: name.clone(),
                     id,
                     server_pid,
+                    socket: Some(env.tmux.socket_path()),
                 };
                 let out = session::close(&registry, &env.config, &closed)?;
                 let survivors = out.survivors().count();
@@ -198,16 +199,15 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
             let registry = env.registry()?;
             let (records, _) = registry.load_all();
             let to = Owner::Session(name);
-            let mut olds: Vec<Owner> = records
-                .iter()
+            // Session ids restart at $0 on every tmux server: only this server's records move.
+            let socket = env.tmux.socket_path();
+            let moving: Vec<crate::state::Record> = records
+                .into_iter()
                 .filter(|r| r.session_id == Some(id) && r.owner != to)
-                .map(|r| r.owner.clone())
+                .filter(|r| r.tmux_socket.as_deref().is_none_or(|s| s == socket))
                 .collect();
-            olds.dedup();
-            for from in olds {
-                for w in registry.rename_owner(&from, &to)? {
-                    eprintln!("warning: {w}");
-                }
+            for w in registry.move_records(&moving, &to)? {
+                eprintln!("warning: {w}");
             }
             Ok(0)
         }

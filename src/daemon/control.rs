@@ -133,7 +133,9 @@ async fn handle(
             cid,
             session,
         }) => {
-            reply(&mut wr, &Response::Ok { message }).await?;
+            // Even if the answer cannot be written, join and leave through the mux: a private
+            // (`share = false`) instance is stopped when its one client leaves.
+            let _ = reply(&mut wr, &Response::Ok { message }).await;
             super::mux::serve_client(rd, wr, cid, session, mux).await;
             Ok(())
         }

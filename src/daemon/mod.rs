@@ -26,9 +26,11 @@ use nix::fcntl::{Flock, FlockArg};
 use crate::paths::Paths;
 use crate::world::Env;
 
-/// The daemon's lock: held for its lifetime; the file names its pid.
+/// The daemon's lock: held for its lifetime; the file names its pid. It lives in the state directory,
+/// not the runtime one: one daemon per state directory, even when the runtime directory changes
+/// (logind removes `/run/user/UID` at the last logout; cron and `su` have no `XDG_RUNTIME_DIR`).
 pub fn lock_path(paths: &Paths) -> std::path::PathBuf {
-    paths.runtime_dir.join("mcpd.lock")
+    paths.state_dir.join("daemon.lock")
 }
 
 fn acquire_lock(paths: &Paths) -> anyhow::Result<Flock<File>> {

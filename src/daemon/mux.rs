@@ -49,7 +49,10 @@ pub enum MuxMsg {
 /// A handle on one instance's multiplexer.
 #[derive(Clone)]
 pub struct MuxHandle {
+    /// Client traffic (bounded: a flood waits here, it does not grow memory).
     pub tx: mpsc::Sender<MuxMsg>,
+    /// The supervisor's `Attach`/`Detach`, which must never be lost behind client traffic.
+    pub ctl: mpsc::UnboundedSender<MuxMsg>,
     /// Connected clients.
     pub clients: Arc<AtomicU32>,
     /// The tmux sessions of the connected clients (None: outside tmux).
@@ -97,14 +100,16 @@ impl MuxHandle {
 /// leaves.
 pub fn spawn(label: String, on_empty: impl Fn() + Send + Sync + 'static) -> MuxHandle {
     let (tx, rx) = mpsc::channel(1024);
+    let (ctl, ctl_rx) = mpsc::unbounded_channel();
     let handle = MuxHandle {
         tx,
+        ctl,
         clients: Arc::new(AtomicU32::new(0)),
         sessions: Arc::new(Mutex::new(HashMap::new())),
         changed: Arc::new(std::sync::Mutex::new(Instant::now())),
     };
     let h = handle.clone();
-    tokio::spawn(async move { run(label, rx, h, on_empty).await });
+    tokio::spawn(async move { run(label, rx, ctl_rx, h, on_empty).await });
     handle
 }
 
@@ -146,7 +151,13 @@ pub async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
-async fn run(label: String, mut rx: mpsc::Receiver<MuxMsg>, h: MuxHandle, on_empty: impl Fn()) {
+async fn run(
+    label: String,
+    mut rx: mpsc::Receiver<MuxMsg>,
+    mut ctl_rx: mpsc::UnboundedReceiver<MuxMsg>,
+    h: MuxHandle,
+    on_empty: impl Fn(),
+) {
     let mut router = Router::new();
     let mut clients: HashMap<ClientId, mpsc::Sender<String>> = HashMap::new();
     let mut stdin_tx: Option<mpsc::Sender<String>> = None;
@@ -156,6 +167,25 @@ async fn run(label: String, mut rx: mpsc::Receiver<MuxMsg>, h: MuxHandle, on_emp
     let mut server_attached = false;
     loop {
         let outs = tokio::select! {
+            // The supervisor first: a client flood must not delay a new server's stdio.
+            biased;
+            msg = ctl_rx.recv() => {
+                let Some(msg) = msg else { break };
+                match msg {
+                    MuxMsg::Attach { stdin, stdout } => {
+                        generation += 1;
+                        stdin_tx = attach(stdin, stdout, generation, gen_tx.clone(), &label);
+                        let was = server_attached;
+                        server_attached = true;
+                        if was { Vec::new() } else { router.server_up() }
+                    }
+                    MuxMsg::Detach => {
+                        stdin_tx = None;
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                }
+            }
             msg = rx.recv() => {
                 let Some(msg) = msg else { break };
                 match msg {
@@ -167,6 +197,8 @@ async fn run(label: String, mut rx: mpsc::Receiver<MuxMsg>, h: MuxHandle, on_emp
                         router.client_joined(cid, Instant::now());
                         Vec::new()
                     }
+                    // A client already dropped (it stopped reading) is not let back in by its lines.
+                    MuxMsg::FromClient { cid, .. } | MuxMsg::Oversized { cid } if !clients.contains_key(&cid) => Vec::new(),
                     MuxMsg::FromClient { cid, line } => router.from_client(cid, &line, Instant::now()),
                     MuxMsg::Oversized { cid } => router.oversized_from_client(cid),
                     MuxMsg::ClientLeft { cid } => leave(&mut router, &mut clients, &h, cid, &on_empty).await,

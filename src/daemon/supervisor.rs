@@ -271,7 +271,7 @@ impl Sup {
                         let _ = tx.send(Event::MuxEmpty(k.clone()));
                     })
                 });
-                let _ = mux.tx.try_send(super::mux::MuxMsg::Attach {
+                let _ = mux.ctl.send(super::mux::MuxMsg::Attach {
                     stdin: s.stdin,
                     stdout: s.stdout,
                 });
@@ -294,7 +294,7 @@ impl Sup {
         };
         inst.stopping = true;
         if let Some(m) = &inst.mux {
-            let _ = m.tx.try_send(super::mux::MuxMsg::Detach);
+            let _ = m.ctl.send(super::mux::MuxMsg::Detach);
         }
         let was = inst.state;
         inst.state = State::Stopped;
@@ -306,9 +306,12 @@ impl Sup {
             pid,
             start_ticks: inst.start_ticks,
         };
+        // Our own child's pid cannot be reused before we reap it, so its group is still its own.
+        let own_child = inst.attached;
         let mut targets = vec![StopTarget {
             identity: id,
             pgid: Some(pid),
+            leader_exited: own_child,
         }];
         let (tag, server, owner) = (
             self.state_tag.clone(),
@@ -348,7 +351,7 @@ impl Sup {
         // Close every stdin first, so cooperative servers start exiting together.
         for inst in self.instances.values() {
             if let Some(m) = &inst.mux {
-                let _ = m.tx.try_send(super::mux::MuxMsg::Detach);
+                let _ = m.ctl.send(super::mux::MuxMsg::Detach);
             }
         }
         for k in keys {
@@ -370,12 +373,12 @@ impl Sup {
         let exits = self.reaper.reap(|p| pids.contains(&p));
         for (pid, status) in exits {
             let (success, desc) = describe(&status);
-            self.on_exit(pid, success, desc).await;
+            self.on_exit(pid, success, desc, true).await;
         }
     }
 
     /// A running instance's process ended (reaped, or found gone by a sweep).
-    async fn on_exit(&mut self, pid: i32, success: bool, desc: String) {
+    async fn on_exit(&mut self, pid: i32, success: bool, desc: String, just_reaped: bool) {
         let Some(key) = self
             .instances
             .iter()
@@ -405,9 +408,11 @@ impl Sup {
             key.owner().to_string(),
         );
         let keep: Vec<i32> = self.instances.values().filter_map(|i| i.pid).collect();
+        // Just reaped: the members left in its group are its own.
         let mut targets = vec![StopTarget {
             identity: id,
             pgid: Some(pid),
+            leader_exited: just_reaped,
         }];
         targets.extend(
             tokio::task::spawn_blocking(move || tagged(&tag, &keep, Some((&owner, &server))))
@@ -415,10 +420,21 @@ impl Sup {
                 .unwrap_or_default(),
         );
         self.stop_targets(targets).await;
+        // A session server whose session has closed (its hook stopped it) is not restarted.
+        let session_gone = match &key.session {
+            Some(s) => self
+                .env
+                .tmux
+                .view()
+                .ok()
+                .map(|v| v.is_none_or(|v| v.session(s).is_none()))
+                .unwrap_or(false),
+            None => false,
+        };
         let Some(inst) = self.instances.get_mut(&key) else {
             return;
         };
-        if inst.stopping || policy.is_none() {
+        if inst.stopping || policy.is_none() || session_gone {
             inst.state = State::Stopped;
             return;
         }
@@ -500,6 +516,7 @@ impl Sup {
                 .filter_map(|i| i.pid.map(|p| (i.key.clone(), p, i.start_ticks)))
                 .collect(),
             state_tag: self.state_tag.clone(),
+            keys: self.instances.keys().cloned().collect(),
         };
         let tx = self.events.clone();
         tokio::task::spawn_blocking(move || {
@@ -517,8 +534,13 @@ impl Sup {
         }
         // Re-adopted servers are not our children: a sweep is how their exit is seen.
         for pid in &r.gone {
-            self.on_exit(*pid, false, "gone (not our child: status unknown)".into())
-                .await;
+            self.on_exit(
+                *pid,
+                false,
+                "gone (not our child: status unknown)".into(),
+                false,
+            )
+            .await;
         }
         let now_secs = crate::procs::snapshot::now_epoch() as u64;
         if let Some(sessions) = &r.sessions {
@@ -527,7 +549,9 @@ impl Sup {
             let gone: Vec<Key> = self
                 .instances
                 .keys()
-                .filter(|k| k.session.as_deref().is_some_and(|s| !live.contains(s)))
+                .filter(|k| {
+                    r.judged.contains(k) && k.session.as_deref().is_some_and(|s| !live.contains(s))
+                })
                 .cloned()
                 .collect();
             for k in gone {
@@ -886,7 +910,7 @@ impl Sup {
 }
 
 /// Processes of ours tagged by this daemon (`MCPD_STATE`), optionally only those of one owner and
-/// server, except the pids in `keep` and their descendants.
+/// server, except the pids in `keep` and their descendants, and except anything running under tmux.
 fn tagged(state_tag: &str, keep: &[i32], only: Option<(&str, &str)>) -> Vec<StopTarget> {
     let Ok(mut snap) = Snapshot::take() else {
         return Vec::new();
@@ -903,7 +927,15 @@ fn tagged(state_tag: &str, keep: &[i32], only: Option<(&str, &str)>) -> Vec<Stop
         .filter(|p| !kept.contains(&p.pid) && p.pid != std::process::id() as i32)
         .filter(|p| {
             let Some(e) = &p.env else { return false };
-            e.mcpd_state.as_deref() == Some(state_tag)
+            // A server that started a tmux server passes its tags on to every pane: those panes (they
+            // carry TMUX, or descend from a tmux server) are the user's, not the server's.
+            let in_tmux = e.tmux.is_some()
+                || snap
+                    .ancestors(p.pid)
+                    .iter()
+                    .any(|a| snap.get(*a).is_some_and(crate::procs::guard::is_tmux));
+            !in_tmux
+                && e.mcpd_state.as_deref() == Some(state_tag)
                 && only.is_none_or(|(owner, server)| {
                     e.mcpd_owner.as_deref() == Some(owner)
                         && e.mcpd_server.as_deref() == Some(server)
@@ -912,6 +944,7 @@ fn tagged(state_tag: &str, keep: &[i32], only: Option<(&str, &str)>) -> Vec<Stop
         .map(|p| StopTarget {
             identity: Identity::of(p),
             pgid: None,
+            leader_exited: false,
         })
         .collect();
     out.sort_by_key(|t| t.identity.pid);

@@ -23,6 +23,9 @@ pub struct TickInput {
     pub instances: Vec<(Key, i32, u64)>,
     /// `MCPD_STATE` of this daemon.
     pub state_tag: String,
+    /// Every instance that existed when the sweep began: only these are judged by its session list
+    /// (an instance opened during the sweep is newer than the list).
+    pub keys: Vec<Key>,
 }
 
 /// What a sweep found and did.
@@ -39,11 +42,16 @@ pub struct TickResult {
     pub adopted: usize,
     pub sample: Option<Sample>,
     pub errors: Vec<String>,
+    /// The instances this sweep may judge (see [`TickInput::keys`]).
+    pub judged: Vec<Key>,
 }
 
 pub fn tick(input: TickInput) -> TickResult {
     let t0 = Instant::now();
-    let mut out = TickResult::default();
+    let mut out = TickResult {
+        judged: input.keys.clone(),
+        ..TickResult::default()
+    };
     let mut snap = match Snapshot::take() {
         Ok(s) => s,
         Err(e) => {

@@ -13,6 +13,10 @@ pub struct EnvTags {
     pub mcpd_state: Option<String>,
     /// `MCPD_SERVER`: the configured server a spawned process belongs to.
     pub mcpd_server: Option<String>,
+    /// The systemd unit the process runs in (from /proc/PID/cgroup), read only for children of a
+    /// systemd (PID 1 or a user manager): a `.service` there was started as a service, not orphaned
+    /// into it.
+    pub unit: Option<String>,
 }
 
 /// A parsed `TMUX` value: which tmux server and session a process was born in.
@@ -43,6 +47,19 @@ impl EnvTags {
     pub fn read(pid: i32) -> Option<EnvTags> {
         let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
         Some(Self::parse(&raw))
+    }
+
+    /// The last component of a process's cgroup path (`foo.service`, `app-x.scope`).
+    pub fn read_unit(pid: i32) -> Option<String> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let path = text
+            .lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .or_else(|| text.lines().next()?.rsplit(':').next())?;
+        path.rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
     }
 
     /// Parses a NUL-separated environment block.

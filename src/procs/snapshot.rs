@@ -149,9 +149,23 @@ impl Snapshot {
     /// Loads the environment tags of the processes `want` selects (reading /proc/PID/environ is only
     /// possible for our own processes, and costs a read each, so callers pick).
     pub fn load_env_tags(&mut self, want: impl Fn(&ProcInfo) -> bool) {
+        let under_manager: std::collections::HashSet<i32> = self
+            .procs
+            .values()
+            .filter(|p| {
+                self.procs
+                    .get(&p.ppid)
+                    .is_some_and(|pp| pp.comm == "systemd")
+            })
+            .map(|p| p.pid)
+            .collect();
         for p in self.procs.values_mut() {
             if p.env.is_none() && want(p) {
-                p.env = Some(EnvTags::read(p.pid).unwrap_or_default());
+                let mut tags = EnvTags::read(p.pid).unwrap_or_default();
+                if under_manager.contains(&p.pid) {
+                    tags.unit = EnvTags::read_unit(p.pid);
+                }
+                p.env = Some(tags);
             }
         }
     }

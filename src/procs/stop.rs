@@ -23,6 +23,10 @@ pub struct StopTarget {
     /// The process group recorded for it. The whole group is stopped only when the target leads it
     /// (`pgid == pid`): an adopted process shares its agent's group, which must survive.
     pub pgid: Option<i32>,
+    /// The caller saw this target exit a moment ago (the daemon reaping its server): the members left
+    /// in its group are still its own, though the leader is gone. Without this, a group whose leader
+    /// is already gone is never touched: its number may belong to an unrelated group by now.
+    pub leader_exited: bool,
 }
 
 /// How to stop.
@@ -282,10 +286,12 @@ pub fn stop_trees(targets: &[StopTarget], opts: &StopOptions) -> Result<StopOutc
             }
         }
     }
-    // Targets that are gone may still have left members in the group they led.
+    // A leader the caller just saw exit may have left members in the group it led.
     for t in targets {
-        let leader_gone = snap.get(t.identity.pid).is_none();
-        if leader_gone && t.pgid == Some(t.identity.pid) {
+        let leader_gone = snap
+            .get(t.identity.pid)
+            .is_none_or(|p| p.start_ticks != t.identity.start_ticks || p.is_zombie());
+        if leader_gone && t.leader_exited && t.pgid == Some(t.identity.pid) {
             s.groups.push(OwnedGroup {
                 pgid: t.identity.pid,
                 leader_start: t.identity.start_ticks,

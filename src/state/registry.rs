@@ -43,6 +43,16 @@ impl std::fmt::Display for StateWarning {
     }
 }
 
+/// What reading a record file found.
+enum ReadOutcome {
+    Missing,
+    Good(OwnerFile),
+    /// It does not parse (or is of another version): moved aside, under the lock.
+    Corrupt(String),
+    /// It could not be read (permissions, too many open files): left alone.
+    Unreadable(String),
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OwnerFile {
@@ -105,41 +115,68 @@ impl Registry {
         self.dir.join(owner.file_name())
     }
 
-    /// Reads one file. `Ok(None)` when it does not exist; `Err(message)` when it does not parse.
-    fn read_file(path: &Path) -> Result<Option<OwnerFile>, String> {
+    /// Reads one file.
+    fn read_file(path: &Path) -> ReadOutcome {
         let text = match fs::read(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot read: {e}")),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return ReadOutcome::Missing,
+            // Not the file's fault (EMFILE, EACCES...): never a reason to move it aside.
+            Err(e) => return ReadOutcome::Unreadable(format!("cannot read: {e}")),
         };
-        let file: OwnerFile =
-            serde_json::from_slice(&text).map_err(|e| format!("not a valid record file ({e})"))?;
+        let file: OwnerFile = match serde_json::from_slice(&text) {
+            Ok(f) => f,
+            Err(e) => return ReadOutcome::Corrupt(format!("not a valid record file ({e})")),
+        };
         if file.version != VERSION {
-            return Err(format!(
+            return ReadOutcome::Corrupt(format!(
                 "record file version {} (this mcpd reads version {VERSION})",
                 file.version
             ));
         }
-        Ok(Some(file))
+        ReadOutcome::Good(file)
     }
 
-    /// Moves a bad file aside as `NAME.corrupt` (or `NAME.corrupt.N`), under the lock, and says so.
-    fn quarantine(&self, path: &Path, why: String) -> StateWarning {
-        let _lock = self.lock();
+    /// Moves a corrupt file aside as `NAME.corrupt` (or `NAME.corrupt.N`). The caller holds the lock.
+    fn move_aside(path: &Path) -> io::Result<PathBuf> {
         let mut dest = path.with_extension("json.corrupt");
         let mut n = 1;
         while dest.exists() {
             dest = path.with_extension(format!("json.corrupt.{n}"));
             n += 1;
         }
-        let moved = fs::rename(path, &dest);
-        StateWarning {
+        fs::rename(path, &dest)?;
+        Ok(dest)
+    }
+
+    /// Takes the lock, reads the file again (a writer may have replaced it since), and moves it aside
+    /// only if it is still corrupt. Says what happened.
+    fn quarantine(&self, path: &Path) -> Option<StateWarning> {
+        let _lock = match self.lock() {
+            Ok(l) => l,
+            Err(e) => {
+                return Some(StateWarning {
+                    path: path.to_path_buf(),
+                    message: format!("unreadable, and {e}"),
+                });
+            }
+        };
+        let why = match Self::read_file(path) {
+            ReadOutcome::Corrupt(why) => why,
+            ReadOutcome::Unreadable(why) => {
+                return Some(StateWarning {
+                    path: path.to_path_buf(),
+                    message: why,
+                });
+            }
+            ReadOutcome::Good(_) | ReadOutcome::Missing => return None,
+        };
+        Some(StateWarning {
             path: path.to_path_buf(),
-            message: match moved {
-                Ok(()) => format!("{why}; moved aside to {}", dest.display()),
+            message: match Self::move_aside(path) {
+                Ok(dest) => format!("{why}; moved aside to {}", dest.display()),
                 Err(e) => format!("{why}; could not move it aside: {e}"),
             },
-        }
+        })
     }
 
     /// Every record of every owner, plus warnings for files that could not be read.
@@ -167,9 +204,12 @@ impl Registry {
         paths.sort();
         for path in paths {
             match Self::read_file(&path) {
-                Ok(Some(f)) => records.extend(f.records.into_iter().filter(|r| r.owner == f.owner)),
-                Ok(None) => {}
-                Err(why) => warnings.push(self.quarantine(&path, why)),
+                ReadOutcome::Good(f) => {
+                    records.extend(f.records.into_iter().filter(|r| r.owner == f.owner))
+                }
+                ReadOutcome::Missing => {}
+                ReadOutcome::Unreadable(message) => warnings.push(StateWarning { path, message }),
+                ReadOutcome::Corrupt(_) => warnings.extend(self.quarantine(&path)),
             }
         }
         (records, warnings)
@@ -179,9 +219,14 @@ impl Registry {
     pub fn load(&self, owner: &Owner) -> (Vec<Record>, Vec<StateWarning>) {
         let path = self.path_of(owner);
         match Self::read_file(&path) {
-            Ok(Some(f)) => (f.records, Vec::new()),
-            Ok(None) => (Vec::new(), Vec::new()),
-            Err(why) => (Vec::new(), vec![self.quarantine(&path, why)]),
+            ReadOutcome::Good(f) => (f.records, Vec::new()),
+            ReadOutcome::Missing => (Vec::new(), Vec::new()),
+            ReadOutcome::Unreadable(message) => (Vec::new(), vec![StateWarning { path, message }]),
+            ReadOutcome::Corrupt(_) => match self.quarantine(&path) {
+                Some(w) => (Vec::new(), vec![w]),
+                // Replaced by a good file meanwhile: read that.
+                None => self.load(owner),
+            },
         }
     }
 
@@ -199,16 +244,33 @@ impl Registry {
         let path = self.path_of(owner);
         let mut warnings = Vec::new();
         let mut records = match Self::read_file(&path) {
-            Ok(Some(file)) => file.records,
-            Ok(None) => Vec::new(),
-            Err(why) => {
-                drop(lock);
-                warnings.push(self.quarantine(&path, why));
-                return self.update(owner, f).map(|(r, mut w)| {
-                    warnings.append(&mut w);
-                    (r, warnings)
+            ReadOutcome::Good(file) => file.records,
+            ReadOutcome::Missing => Vec::new(),
+            // A file we cannot read might hold good records: change nothing.
+            ReadOutcome::Unreadable(why) => {
+                return Err(StateError::Io {
+                    op: "read",
+                    path,
+                    source: io::Error::other(why),
                 });
             }
+            // We hold the lock: move it aside and start the owner afresh.
+            ReadOutcome::Corrupt(why) => match Self::move_aside(&path) {
+                Ok(dest) => {
+                    warnings.push(StateWarning {
+                        path: path.clone(),
+                        message: format!("{why}; moved aside to {}", dest.display()),
+                    });
+                    Vec::new()
+                }
+                Err(source) => {
+                    return Err(StateError::Io {
+                        op: "move aside corrupt",
+                        path,
+                        source,
+                    });
+                }
+            },
         };
         f(&mut records);
         records.retain(|r| &r.owner == owner);
@@ -292,6 +354,34 @@ impl Registry {
     /// Drops every record of `owner`.
     pub fn remove_owner(&self, owner: &Owner) -> Result<Vec<StateWarning>, StateError> {
         self.update(owner, Vec::clear).map(|(_, w)| w)
+    }
+
+    /// Moves these records to owner `to` (a renamed tmux session): written under `to` first, then
+    /// removed from their old owners, so a crash in between leaves a duplicate, never a loss.
+    pub fn move_records(
+        &self,
+        records: &[Record],
+        to: &Owner,
+    ) -> Result<Vec<StateWarning>, StateError> {
+        let moved: Vec<Record> = records
+            .iter()
+            .map(|r| Record {
+                owner: to.clone(),
+                ..r.clone()
+            })
+            .collect();
+        let mut warnings = self.add(moved)?;
+        let mut by_owner: BTreeMap<Owner, Vec<Identity>> = BTreeMap::new();
+        for r in records.iter().filter(|r| &r.owner != to) {
+            by_owner
+                .entry(r.owner.clone())
+                .or_default()
+                .push(r.identity());
+        }
+        for (owner, ids) in by_owner {
+            warnings.extend(self.remove(&owner, &ids)?);
+        }
+        Ok(warnings)
     }
 
     /// Moves `from`'s records to `to` (a renamed tmux session), merging with what `to` has.

@@ -69,6 +69,7 @@ impl App {
                 start_ticks: r.start_time,
             },
             pgid: d.pgid_of(index),
+            leader_exited: false,
         };
         self.mode = Mode::Confirm(Pending::Stop {
             target,

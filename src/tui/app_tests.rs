@@ -180,7 +180,8 @@ fn stop_asks_then_stops_exactly_the_recorded_identity() {
                 pid: 10,
                 start_ticks: 1010
             },
-            pgid: Some(10)
+            pgid: Some(10),
+            leader_exited: false
         }
     );
     assert_eq!((*descendants, *rss_bytes), (1, 63_000_000));

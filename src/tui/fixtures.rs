@@ -38,14 +38,7 @@ pub fn report(processes: u64, rss: u64, detached: u64, orphans: u64) -> Report {
         servers: Vec::new(),
         recommendations: Vec::new(),
         warnings: Vec::new(),
-        daemon: crate::health::DaemonInfo {
-            running: false,
-            pid: None,
-            version: None,
-            uptime_seconds: None,
-            sweeps: 0,
-            last_sweep_ms: 0,
-        },
+        daemon: crate::health::DaemonInfo::default(),
         rss_history: Vec::new(),
     }
 }
@@ -219,6 +212,7 @@ pub fn critical() -> Data {
                     start_ticks: r.start_time,
                 },
                 pgid: None,
+                leader_exited: false,
             },
             pid: r.pid,
             command: r.command.clone(),

@@ -59,7 +59,7 @@ fn sigkilled_daemon_is_replaced_and_readopts_its_server_exactly_once() {
         wait_for(Duration::from_secs(5), || named(&tag).is_empty()),
         "daemon stop left the server"
     );
-    assert!(!sb.runtime.join("mcpd.sock").exists() && !sb.runtime.join("mcpd.lock").exists());
+    assert!(!sb.runtime.join("mcpd.sock").exists() && !sb.state.join("daemon.lock").exists());
 }
 
 #[test]
@@ -336,6 +336,13 @@ fn one_sweep_after_kill_server_stops_what_the_sessions_owned() {
         sb.track(p);
     }
     sb.ok(&["daemon", "start"]);
+    // One sweep while the sessions live: it adopts what runs in their panes.
+    let first = raw(&sb, b"{\"version\":1,\"request\":{\"type\":\"sweep\"}}\n");
+    assert!(first.contains("sweep done"), "{first}");
+    let (recs, _) = mcpd::state::Registry::open(&sb.state.join("records"))
+        .unwrap()
+        .load_all();
+    assert_eq!(recs.len(), 2, "adopted: {recs:?}");
     sb.ok(&["hook", "uninstall"]);
     sb.tmux_ok(&["kill-server"]);
     std::thread::sleep(Duration::from_millis(300));

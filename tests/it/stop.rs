@@ -80,24 +80,54 @@ fn term_ignoring_member_is_killed_after_the_grace_though_its_leader_exits_at_onc
 }
 
 #[test]
-fn members_of_a_group_whose_leader_already_exited_are_still_stopped() {
+fn a_group_whose_leader_just_exited_is_stopped_but_a_stale_record_never_reaches_a_group() {
+    use mcpd::procs::{Identity, StopOptions, StopTarget, stop_trees};
     let sb = Sandbox::new();
     let tag = format!("left-behind-{}", sb.marker);
-    let mut leader = setsid_bash(
-        &sb,
-        &format!("(trap '' TERM; exec -a {tag} sleep 100000) & sleep 0.5"),
-    );
-    assert!(wait_for(Duration::from_secs(5), || !named(&tag).is_empty()));
-    let lpid = leader.id() as i32;
-    let lstart = current_start_ticks(lpid).unwrap();
-    leader.wait().unwrap(); // the leader is gone; its member lives on, reparented, in the same group
-    let member = named(&tag)[0];
-    sb.track(member);
+    let spawn = || {
+        let mut leader = setsid_bash(
+            &sb,
+            &format!("(trap '' TERM; exec -a {tag} sleep 100000) & sleep 0.5"),
+        );
+        assert!(wait_for(Duration::from_secs(5), || named(&tag).len() == 1));
+        let lpid = leader.id() as i32;
+        let lstart = current_start_ticks(lpid).unwrap();
+        leader.wait().unwrap(); // the leader is gone; its member lives on, reparented, in its group
+        let member = named(&tag)[0];
+        sb.track(member);
+        (lpid, lstart, member)
+    };
+
+    // A record whose leader is long gone: its group number may be someone else's by now, so the
+    // session close must not touch the group (the member here stands in for an unrelated daemon).
+    let (lpid, lstart, member) = spawn();
     write_records(&sb, "session:gone-leader", &[(lpid, lstart, lpid)]);
     sb.ok(&["hook", "session-closed", "--foreground", "gone-leader"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!gone(member), "a stale record's group was signalled");
+    assert!(
+        !sb.state.join("records/session-gone-leader.json").exists(),
+        "the stale record stayed"
+    );
+
+    // The daemon's case: it has just reaped its server, so what is left in the group is the
+    // server's own, and is stopped although the leader has exited.
+    let target = StopTarget {
+        identity: Identity {
+            pid: lpid,
+            start_ticks: lstart,
+        },
+        pgid: Some(lpid),
+        leader_exited: true,
+    };
+    let opts = StopOptions {
+        grace: Duration::from_millis(300),
+        ..StopOptions::default()
+    };
+    let out = stop_trees(&[target], &opts).unwrap();
     assert!(
         wait_for(Duration::from_secs(3), || gone(member)),
-        "the group member survived"
+        "the group member survived: {out:?}"
     );
 }
 
@@ -219,6 +249,7 @@ fn stop_trees_in_process_reports_endings() {
             start_ticks: current_start_ticks(lpid).unwrap(),
         },
         pgid: Some(lpid),
+        leader_exited: false,
     };
     let opts = StopOptions {
         grace: Duration::from_millis(300),

@@ -160,7 +160,7 @@ impl Sandbox {
 
     /// The pid in this sandbox's daemon lock file, when that process runs.
     pub fn daemon_pid(&self) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(self.runtime.join("mcpd.lock"))
+        let pid: i32 = std::fs::read_to_string(self.state.join("daemon.lock"))
             .ok()?
             .trim()
             .parse()
