@@ -342,6 +342,14 @@ impl App {
     }
 
     fn set_data(&mut self, d: Data) {
+        // The daemon's history reaches back further than this dashboard has been open: when it
+        // runs, the sparkline is drawn from it (plus the sample just taken).
+        if !d.report.rss_history.is_empty() {
+            self.history = History::default();
+            for (t, rss) in &d.report.rss_history {
+                self.history.push(*t as f64, *rss);
+            }
+        }
         self.history.push(d.taken_at, d.report.rss_bytes.value);
         self.refresh_error = None;
         let keys = self.selection_keys();

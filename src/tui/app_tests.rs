@@ -392,3 +392,18 @@ fn no_data_and_tiny_screens_do_not_panic() {
     app.handle(Action::Bottom);
     assert!(app.exit.is_none());
 }
+
+#[test]
+fn the_daemons_history_feeds_the_sparkline() {
+    let mut data = fixtures::normal();
+    data.report.rss_history = (0..50)
+        .map(|i| (1_000 + i * 30, 100_000_000 + i * 1_000_000))
+        .collect();
+    data.taken_at = 5_000.0;
+    let app = app_with(data);
+    assert_eq!(app.history.len(), 51);
+    assert_eq!(
+        app.history.latest(),
+        Some(app.data.as_ref().unwrap().report.rss_bytes.value)
+    );
+}

@@ -1,5 +1,5 @@
-//! The dashboard's own memory of total MCP RSS: one sample per refresh, in a bounded ring, for the
-//! sparkline. Nothing is read from disk: the history starts when the dashboard does.
+//! Total MCP RSS over time for the sparkline, in a bounded ring: the daemon's history when it runs
+//! (see `App::set_data`), else the dashboard's own samples, one per refresh, from when it started.
 
 use std::collections::VecDeque;
 

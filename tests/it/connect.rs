@@ -403,3 +403,29 @@ fn connect_to_an_unknown_server_is_a_clear_error() {
     );
     let _ = Command::new("true");
 }
+
+#[test]
+fn an_idle_server_is_stopped_and_the_next_connect_starts_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::with_config(
+        &slow_config(dir.path(), "idle_timeout = \"2s\"\n")
+            .replace("sweep_interval = \"2s\"", "sweep_interval = \"1s\""),
+    );
+    let mut a = Agent::connect(&sb, "slow");
+    a.initialize();
+    a.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}));
+    let first: i32 = text_of(&a.response(json!(2), 10).0).parse().unwrap();
+    // Connected: never idle, however long.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!gone(first), "stopped while a client was connected");
+    drop(a);
+    assert!(
+        wait_for(Duration::from_secs(10), || gone(first)),
+        "not stopped after idle_timeout"
+    );
+    let mut b = Agent::connect(&sb, "slow");
+    b.initialize();
+    b.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}));
+    let second: i32 = text_of(&b.response(json!(2), 10).0).parse().unwrap();
+    assert_ne!(first, second);
+}

@@ -355,3 +355,35 @@ fn one_sweep_after_kill_server_stops_what_the_sessions_owned() {
         "left after a sweep: {answer}"
     );
 }
+
+#[test]
+fn session_servers_of_long_detached_sessions_are_stopped_and_the_session_kept() {
+    let probe = Sandbox::new();
+    let tag = format!("mcp-server-ttl-{}", probe.marker);
+    drop(probe);
+    let sb = Sandbox::with_config(&format!(
+        "[daemon]\nsweep_interval = \"1s\"\nstop_grace = \"1s\"\nsweep_orphans = false\n\n[sessions]\ndetached_ttl = \"2s\"\n\n\
+         [servers.notes]\nscope = \"session\"\ncommand = \"bash\"\nargs = [\"-c\", \"exec -a {tag} sleep 100000\"]\n"
+    ));
+    sb.tmux_started();
+    sb.ok(&["tm", "-d", "idle"]);
+    assert!(
+        wait_for(Duration::from_secs(10), || named(&tag).len() == 1),
+        "session server did not start"
+    );
+    let pid = named(&tag)[0];
+    sb.track(pid);
+    assert!(
+        wait_for(Duration::from_secs(15), || gone(pid)),
+        "session server of a detached session kept running"
+    );
+    let s = sb.server_status("notes").unwrap();
+    assert_eq!(s["state"], "stopped", "{s}");
+    assert!(s["last_exit"].as_str().unwrap().contains("detached"), "{s}");
+    assert_eq!(
+        sb.tmux_ok(&["list-sessions", "-F", "#{session_name}"])
+            .trim(),
+        "idle",
+        "the session itself must stay"
+    );
+}
