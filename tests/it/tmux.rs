@@ -457,3 +457,45 @@ fn clean_detached_closes_idle_detached_sessions_only_with_consent() {
         "what the session owned survived"
     );
 }
+
+#[test]
+fn on_close_all_stops_every_process_of_the_session_not_only_mcp_ones() {
+    for (on_close, agent_survives) in [("mcp", true), ("all", false)] {
+        let sb = Sandbox::with_config(&format!(
+            "[daemon]\nstop_grace = \"1s\"\n[sessions]\non_close = \"{on_close}\"\n"
+        ));
+        sb.tmux_started();
+        sb.ok(&["tm", "-d", "keep"]);
+        sb.ok(&["tm", "-d", "work"]);
+        let (agent, server) = (
+            format!("agent-{on_close}-{}", sb.marker),
+            format!("mcp-server-{on_close}-{}", sb.marker),
+        );
+        for tag in [&agent, &server] {
+            sb.tmux_ok(&[
+                "new-window",
+                "-d",
+                "-t",
+                "=work:",
+                &format!("bash -c 'trap \"\" HUP; exec -a {tag} sleep 100000'"),
+            ]);
+        }
+        assert!(wait_for(Duration::from_secs(5), || named(&agent).len()
+            == 1
+            && named(&server).len() == 1));
+        let (a, s) = (named(&agent)[0], named(&server)[0]);
+        sb.track(a);
+        sb.track(s);
+        sb.tmux_ok(&["kill-session", "-t", "=work"]);
+        assert!(
+            wait_for(Duration::from_secs(5), || gone(s)),
+            "{on_close}: the MCP server survived"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            !gone(a),
+            agent_survives,
+            "on_close = {on_close}: the agent's fate is wrong"
+        );
+    }
+}
