@@ -82,6 +82,22 @@ pub fn panel_block(app: &App, panel: Panel, title: String) -> Block<'static> {
 }
 
 /// The table state for a panel: its scroll offset, and its selection when it has the focus.
+/// A panel with nothing to list: a dim sentence in its block.
+pub fn empty_panel(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'static>,
+    text: String,
+    theme: Theme,
+) {
+    frame.render_widget(
+        Paragraph::new(Span::styled(text, theme.dim()))
+            .wrap(Wrap { trim: true })
+            .block(block),
+        area,
+    );
+}
+
 pub fn table_state(app: &App, panel: Panel) -> TableState {
     let c = app.cursor(panel);
     let selected = (app.focus == panel && app.len(panel) > 0).then_some(c.selected);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Row, Table};
 
 use crate::health::Report;
 use crate::tui::app::{App, Panel};
@@ -57,13 +57,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             format!("No process matches \"{}\".", clean(&app.filter))
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(text, theme.dim()))
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .block(block),
-            area,
-        );
-        return;
+        return super::empty_panel(frame, area, block, text, theme);
     }
     let owner_w: u16 = if area.width >= 120 { 20 } else { 14 };
     // Borders, the fixed columns and the spaces between them.

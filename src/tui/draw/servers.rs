@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Row, Table};
 
 use crate::tui::app::{App, Panel};
 use crate::units::human_bytes;
@@ -37,13 +37,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             format!("No server matches \"{}\".", clean(&app.filter))
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(text, theme.dim()))
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .block(block),
-            area,
-        );
-        return;
+        return super::empty_panel(frame, area, block, text, theme);
     }
     let inner = area.width.saturating_sub(2);
     let (medium, wide) = (inner >= MEDIUM, inner >= WIDE);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Row, Table};
 
 use crate::tui::app::{App, Panel};
 use crate::units::{human_bytes, human_duration};
@@ -33,13 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             format!("No session matches \"{}\".", clean(&app.filter))
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(text, theme.dim()))
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .block(block),
-            area,
-        );
-        return;
+        return super::empty_panel(frame, area, block, text, theme);
     }
     let rows = app.sessions.iter().map(|&i| {
         let s = &r.sessions[i];
