@@ -1,7 +1,6 @@
 //! `mcpd clean`: adopt what agents started in live sessions, then stop orphaned MCP trees and drop stale
 //! records; with `--detached`, first close detached sessions idle longer than `--older-than`.
 
-use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
@@ -11,7 +10,6 @@ use crate::cli::CleanArgs;
 use crate::output::{Style, truncate};
 use crate::procs::{self, StopOptions, StopOutcome, stop_trees};
 use crate::session::{self, ClosedSession};
-use crate::state::{Owner, Record};
 use crate::sweep::{self, Plan};
 use crate::units::{human_bytes, human_duration, parse_duration};
 use crate::world::{Env, World};
@@ -286,21 +284,11 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
 /// Drops every record whose process is gone (or whose pid was recycled), and the records of sessions
 /// that no longer exist once their processes are gone. Returns how many were dropped.
 fn drop_stale(w: &World) -> anyhow::Result<usize> {
-    let mut by_owner: BTreeMap<&Owner, Vec<&Record>> = BTreeMap::new();
-    for r in &w.records {
-        by_owner.entry(&r.owner).or_default().push(r);
-    }
-    let mut dropped = 0;
-    for owner in by_owner.keys() {
-        let (_, warns) = w.registry.update(owner, |recs| {
-            let before = recs.len();
-            let mut seen = HashSet::new();
-            recs.retain(|r| r.identity().is_alive() && seen.insert(r.identity()));
-            dropped += before - recs.len();
-        })?;
-        for warn in warns {
-            eprintln!("warning: {warn}");
-        }
+    let (dropped, warns) = w
+        .registry
+        .drop_gone(w.records.iter().map(|r| (&r.owner, r.identity())))?;
+    for warn in warns {
+        eprintln!("warning: {warn}");
     }
     Ok(dropped)
 }

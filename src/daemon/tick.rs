@@ -9,7 +9,7 @@ use super::history::Sample;
 use super::instance::Key;
 use crate::config::Config;
 use crate::matcher::Matcher;
-use crate::procs::{self, Identity, Snapshot, StopOptions, StopTarget, stop_trees};
+use crate::procs::{self, Snapshot, StopOptions, StopTarget, stop_trees};
 use crate::state::Registry;
 use crate::sweep;
 use crate::tmux::{SessionInfo, Tmux};
@@ -135,19 +135,12 @@ pub fn tick(input: TickInput) -> TickResult {
         }
     }
     // Records whose process is gone (never those of running instances).
-    let mut by_owner: HashMap<_, Vec<Identity>> = HashMap::new();
-    for r in &records {
-        if !ours.contains(&r.pid) && !r.identity().is_alive() {
-            by_owner
-                .entry(r.owner.clone())
-                .or_default()
-                .push(r.identity());
-        }
-    }
-    for (owner, ids) in by_owner {
-        if let Err(e) = input.registry.remove(&owner, &ids) {
-            out.errors.push(e.to_string());
-        }
+    let candidates = records
+        .iter()
+        .filter(|r| !ours.contains(&r.pid))
+        .map(|r| (&r.owner, r.identity()));
+    if let Err(e) = input.registry.drop_gone(candidates) {
+        out.errors.push(e.to_string());
     }
 
     let mut per_server = Vec::new();

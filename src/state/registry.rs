@@ -351,6 +351,31 @@ impl Registry {
         .map(|(_, w)| w)
     }
 
+    /// Drops the records among `candidates` whose process is gone now (checked here, at the time of
+    /// the drop: a process that is alive keeps its record). Returns how many were dropped.
+    pub fn drop_gone<'a>(
+        &self,
+        candidates: impl IntoIterator<Item = (&'a Owner, Identity)>,
+    ) -> Result<(usize, Vec<StateWarning>), StateError> {
+        let mut by_owner: BTreeMap<&Owner, Vec<Identity>> = BTreeMap::new();
+        for (owner, id) in candidates {
+            if !id.is_alive() {
+                by_owner.entry(owner).or_default().push(id);
+            }
+        }
+        let mut dropped = 0;
+        let mut warnings = Vec::new();
+        for (owner, ids) in by_owner {
+            let (_, mut w) = self.update(owner, |recs| {
+                let before = recs.len();
+                recs.retain(|r| !ids.contains(&r.identity()));
+                dropped += before - recs.len();
+            })?;
+            warnings.append(&mut w);
+        }
+        Ok((dropped, warnings))
+    }
+
     /// Drops every record of `owner`.
     pub fn remove_owner(&self, owner: &Owner) -> Result<Vec<StateWarning>, StateError> {
         self.update(owner, Vec::clear).map(|(_, w)| w)

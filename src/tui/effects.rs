@@ -2,7 +2,6 @@
 //! waits up to the grace and the kill wait), and their result comes back as [`Action::Done`]. The
 //! summaries are pure, so the words the user reads are tested.
 
-use std::collections::BTreeMap;
 use std::sync::mpsc::Sender;
 
 use crate::procs::stop::Ending;
@@ -112,28 +111,10 @@ pub fn spawn_stop(
 /// Removes the records in `drops` whose process is gone now (a live one stays recorded: its owner
 /// changed its mind, or the stop failed). Returns how many were removed and the first problem.
 fn drop_records(registry: &Registry, drops: &[(Owner, Identity)]) -> (usize, Option<String>) {
-    let mut by_owner: BTreeMap<&Owner, Vec<Identity>> = BTreeMap::new();
-    for (owner, id) in drops {
-        if !id.is_alive() {
-            by_owner.entry(owner).or_default().push(*id);
-        }
+    match registry.drop_gone(drops.iter().map(|(o, id)| (o, *id))) {
+        Ok((n, warnings)) => (n, warnings.first().map(ToString::to_string)),
+        Err(e) => (0, Some(e.to_string())),
     }
-    let mut n = 0;
-    let mut problem = None;
-    for (owner, ids) in by_owner {
-        match registry.remove(owner, &ids) {
-            Ok(warnings) => {
-                n += ids.len();
-                if let Some(w) = warnings.first() {
-                    problem.get_or_insert_with(|| w.to_string());
-                }
-            }
-            Err(e) => {
-                problem.get_or_insert_with(|| e.to_string());
-            }
-        }
-    }
-    (n, problem)
 }
 
 #[cfg(test)]
