@@ -429,3 +429,21 @@ fn an_idle_server_is_stopped_and_the_next_connect_starts_it_again() {
     let second: i32 = text_of(&b.response(json!(2), 10).0).parse().unwrap();
     assert_ne!(first, second);
 }
+
+#[test]
+fn a_bridge_in_a_tmux_pane_is_counted_for_its_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::with_config(&slow_config(dir.path(), ""));
+    sb.tmux_started();
+    sb.ok(&["tm", "-d", "work"]);
+    let cmd = format!("sleep 100000 | {} connect slow", env!("CARGO_BIN_EXE_mcpd"));
+    sb.tmux_ok(&["new-window", "-d", "-t", "=work:", &cmd]);
+    let counted = wait_for(Duration::from_secs(15), || {
+        sb.server_status("slow")
+            .is_some_and(|s| s["clients"] == 1 && s["client_sessions"] == json!(["work"]))
+    });
+    assert!(counted, "{:?}", sb.server_status("slow"));
+    let ps = sb.ok(&["ps"]);
+    assert!(ps.contains("[slow: 1 client(s) from work]"), "{ps}");
+    sb.track_marked();
+}
