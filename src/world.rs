@@ -119,6 +119,10 @@ impl World {
         r.warnings.extend(self.warnings.iter().cloned());
         if let Some(d) = crate::daemon::client::status(&self.paths) {
             crate::health::merge_daemon(&mut r, d);
+        } else if let Some(pid) = crate::daemon::client::lock_holder(&self.paths) {
+            // Running, but busy (stopping a server): its servers are shown from the records.
+            r.daemon.running = true;
+            r.daemon.pid = Some(pid);
         }
         r
     }

@@ -25,22 +25,12 @@ pub fn ping(paths: &Paths) -> Option<(i32, String, u64)> {
     }
 }
 
-/// The pid of a daemon that holds the lock (it runs, though it may be too busy to answer now).
-fn lock_holder(paths: &Paths) -> Option<i32> {
-    let path = crate::daemon::lock_path(paths);
-    let f = std::fs::OpenOptions::new().read(true).open(&path).ok()?;
-    match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockSharedNonblock) {
-        Ok(_) => None,
-        Err(_) => std::fs::read_to_string(&path).ok()?.trim().parse().ok(),
-    }
-}
-
 /// Starts the daemon in the background unless it runs; returns its pid.
 pub fn ensure_running(g: &GlobalArgs, paths: &Paths) -> anyhow::Result<i32> {
     if let Some((pid, ..)) = ping(paths) {
         return Ok(pid);
     }
-    if let Some(pid) = lock_holder(paths) {
+    if let Some(pid) = client::lock_holder(paths) {
         // Running but busy (stopping a server takes up to stop_grace): wait for it.
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -155,6 +145,19 @@ pub fn run(g: &GlobalArgs, d: DaemonCommand) -> anyhow::Result<i32> {
                         "running: pid {pid}, up {}, version {version}",
                         human_duration(Duration::from_secs(uptime))
                     );
+                }
+                Ok(0)
+            }
+            None if client::lock_holder(&env.paths).is_some() => {
+                // It holds its lock but is busy (stopping a server takes up to stop_grace).
+                let pid = client::lock_holder(&env.paths).unwrap_or(0);
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"running": true, "pid": pid, "busy": true})
+                    );
+                } else {
+                    println!("running: pid {pid} (busy: not answering right now)");
                 }
                 Ok(0)
             }

@@ -157,6 +157,9 @@ pub fn render(r: &Report, style: Style) -> String {
                 r.daemon.sweeps,
                 r.daemon.last_sweep_ms
             ),
+            (Some(pid), None) => {
+                format!("\ndaemon: running (pid {pid}; busy, not answering right now)\n")
+            }
             _ => "\ndaemon: not running (`mcpd daemon start` supervises configured servers)\n"
                 .to_string(),
         }),

@@ -68,6 +68,16 @@ pub fn request(
     request_at(&socket_path(paths), req, timeout)
 }
 
+/// The pid of a daemon that holds its lock: it runs, though it may be too busy to answer right now.
+pub fn lock_holder(paths: &Paths) -> Option<i32> {
+    let path = super::lock_path(paths);
+    let f = std::fs::OpenOptions::new().read(true).open(&path).ok()?;
+    match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockSharedNonblock) {
+        Ok(_) => None,
+        Err(_) => std::fs::read_to_string(&path).ok()?.trim().parse().ok(),
+    }
+}
+
 /// The daemon's status, or None when it is not running (or does not answer sensibly).
 pub fn status(paths: &Paths) -> Option<super::protocol::DaemonStatus> {
     match request(paths, &Request::Status, Duration::from_secs(3)) {
