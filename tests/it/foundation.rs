@@ -22,10 +22,10 @@ fn spawn_owned_decoy(sb: &Sandbox) -> std::process::Child {
 
 /// A non-MCP process reparented to PID 1.
 fn spawn_plain_orphan(sb: &Sandbox) -> i32 {
-    let out = Command::new("sh")
+    let out = Command::new("bash")
         .arg("-c")
         .arg(format!(
-            "(sleep 100000; : {}) >/dev/null 2>&1 & echo $!",
+            "(exec -a plain-orphan-{} sleep 100000) >/dev/null 2>&1 & echo $!",
             sb.marker
         ))
         .output()

@@ -115,10 +115,15 @@ impl Sandbox {
         }
     }
 
-    /// Tracks every current process whose command line contains the marker.
+    /// Tracks every current process whose command line contains the marker, and their descendants
+    /// (a `sleep` under a marked subshell carries no marker of its own).
     pub fn track_marked(&self) {
+        let snap = Snapshot::take().unwrap();
         for p in marked(&self.marker) {
             self.track(p);
+            for d in snap.descendants(p) {
+                self.track(d);
+            }
         }
     }
 
