@@ -27,6 +27,17 @@ pub enum TmuxError {
     Io(std::io::Error),
 }
 
+impl From<std::io::Error> for TmuxError {
+    /// Running tmux failed: not installed, or something else.
+    fn from(e: std::io::Error) -> TmuxError {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            TmuxError::Missing
+        } else {
+            TmuxError::Io(e)
+        }
+    }
+}
+
 /// One session on the server.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SessionInfo {
@@ -147,13 +158,7 @@ impl Tmux {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output()
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    TmuxError::Missing
-                } else {
-                    TmuxError::Io(e)
-                }
-            })?;
+            .map_err(TmuxError::from)?;
         if out.status.success() {
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
@@ -179,13 +184,7 @@ impl Tmux {
             .arg("-V")
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    TmuxError::Missing
-                } else {
-                    TmuxError::Io(e)
-                }
-            })?;
+            .map_err(TmuxError::from)?;
         let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
         match parse_version(&v) {
             Some(found) if found >= MIN_VERSION => Ok(v),

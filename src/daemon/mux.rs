@@ -19,7 +19,7 @@ pub const MAX_LINE: usize = 16 << 20;
 /// Lines queued for one client before it counts as stuck and is dropped.
 const CLIENT_QUEUE: usize = 4096;
 
-/// What the task is told.
+/// What a client connection tells the task.
 pub enum MuxMsg {
     /// A client connected; `tx` carries lines to it.
     ClientJoined {
@@ -37,6 +37,10 @@ pub enum MuxMsg {
     ClientLeft {
         cid: ClientId,
     },
+}
+
+/// What the supervisor tells the task (on its own channel, never behind client traffic).
+pub enum ServerMsg {
     /// A (new) server process: its stdin and stdout.
     Attach {
         stdin: std::process::ChildStdin,
@@ -52,7 +56,7 @@ pub struct MuxHandle {
     /// Client traffic (bounded: a flood waits here, it does not grow memory).
     pub tx: mpsc::Sender<MuxMsg>,
     /// The supervisor's `Attach`/`Detach`, which must never be lost behind client traffic.
-    pub ctl: mpsc::UnboundedSender<MuxMsg>,
+    pub ctl: mpsc::UnboundedSender<ServerMsg>,
     /// Connected clients.
     pub clients: Arc<AtomicU32>,
     /// The tmux sessions of the connected clients (None: outside tmux).
@@ -154,7 +158,7 @@ pub async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
 async fn run(
     label: String,
     mut rx: mpsc::Receiver<MuxMsg>,
-    mut ctl_rx: mpsc::UnboundedReceiver<MuxMsg>,
+    mut ctl_rx: mpsc::UnboundedReceiver<ServerMsg>,
     h: MuxHandle,
     on_empty: impl Fn(),
 ) {
@@ -172,18 +176,17 @@ async fn run(
             msg = ctl_rx.recv() => {
                 let Some(msg) = msg else { break };
                 match msg {
-                    MuxMsg::Attach { stdin, stdout } => {
+                    ServerMsg::Attach { stdin, stdout } => {
                         generation += 1;
                         stdin_tx = attach(stdin, stdout, generation, gen_tx.clone(), &label);
                         let was = server_attached;
                         server_attached = true;
                         if was { Vec::new() } else { router.server_up() }
                     }
-                    MuxMsg::Detach => {
+                    ServerMsg::Detach => {
                         stdin_tx = None;
                         Vec::new()
                     }
-                    _ => Vec::new(),
                 }
             }
             msg = rx.recv() => {
@@ -202,17 +205,6 @@ async fn run(
                     MuxMsg::FromClient { cid, line } => router.from_client(cid, &line, Instant::now()),
                     MuxMsg::Oversized { cid } => router.oversized_from_client(cid),
                     MuxMsg::ClientLeft { cid } => leave(&mut router, &mut clients, &h, cid, &on_empty).await,
-                    MuxMsg::Attach { stdin, stdout } => {
-                        generation += 1;
-                        stdin_tx = attach(stdin, stdout, generation, gen_tx.clone(), &label);
-                        let was = server_attached;
-                        server_attached = true;
-                        if was { Vec::new() } else { router.server_up() }
-                    }
-                    MuxMsg::Detach => {
-                        stdin_tx = None;
-                        Vec::new()
-                    }
                 }
             }
             Some((g, line)) = gen_rx.recv() => {

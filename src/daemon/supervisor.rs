@@ -271,7 +271,7 @@ impl Sup {
                         let _ = tx.send(Event::MuxEmpty(k.clone()));
                     })
                 });
-                let _ = mux.ctl.send(super::mux::MuxMsg::Attach {
+                let _ = mux.ctl.send(super::mux::ServerMsg::Attach {
                     stdin: s.stdin,
                     stdout: s.stdout,
                 });
@@ -294,7 +294,7 @@ impl Sup {
         };
         inst.stopping = true;
         if let Some(m) = &inst.mux {
-            let _ = m.ctl.send(super::mux::MuxMsg::Detach);
+            let _ = m.ctl.send(super::mux::ServerMsg::Detach);
         }
         let was = inst.state;
         inst.state = State::Stopped;
@@ -351,7 +351,7 @@ impl Sup {
         // Close every stdin first, so cooperative servers start exiting together.
         for inst in self.instances.values() {
             if let Some(m) = &inst.mux {
-                let _ = m.ctl.send(super::mux::MuxMsg::Detach);
+                let _ = m.ctl.send(super::mux::ServerMsg::Detach);
             }
         }
         for k in keys {

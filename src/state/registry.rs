@@ -408,21 +408,6 @@ impl Registry {
         }
         Ok(warnings)
     }
-
-    /// Moves `from`'s records to `to` (a renamed tmux session), merging with what `to` has.
-    pub fn rename_owner(&self, from: &Owner, to: &Owner) -> Result<Vec<StateWarning>, StateError> {
-        let (moved, mut warnings) = self.load(from);
-        let moved: Vec<Record> = moved
-            .into_iter()
-            .map(|r| Record {
-                owner: to.clone(),
-                ..r
-            })
-            .collect();
-        warnings.extend(self.add(moved)?);
-        warnings.extend(self.remove_owner(from)?);
-        Ok(warnings)
-    }
 }
 
 fn sync_dir(dir: &Path) {
@@ -510,7 +495,8 @@ mod tests {
         let a = Owner::Session("a".into());
         let b = Owner::Session("b".into());
         reg.add(vec![rec(1, &a)]).unwrap();
-        reg.rename_owner(&a, &b).unwrap();
+        let (moving, _) = reg.load(&a);
+        reg.move_records(&moving, &b).unwrap();
         assert!(reg.load(&a).0.is_empty());
         assert_eq!(reg.load(&b).0[0].owner, b);
     }
