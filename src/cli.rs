@@ -72,6 +72,12 @@ pub enum Command {
         after_help = "Examples:\n  mcpd ps\n  mcpd ps --orphans\n  mcpd ps --session my_project --json"
     )]
     Ps(PsArgs),
+    /// The journal of every process mcpd stopped on its own (sweeps, clean, session closes), with
+    /// the reason, newest last.
+    #[command(
+        after_help = "Examples:\n  mcpd events\n  mcpd events -n 10 --json | jq '.[].reason'"
+    )]
+    Events(EventsArgs),
     /// Stop orphaned MCP process trees and drop stale records.
     ///
     /// An orphan is an MCP-like process whose launcher chain ends at PID 1 or a user service manager,
@@ -178,6 +184,24 @@ pub struct PsArgs {
     /// Only processes whose command line contains TEXT.
     #[arg(long = "match", value_name = "TEXT")]
     pub matching: Option<String>,
+    /// Print the evidence behind one process's classification: the program name that made it
+    /// MCP-like, each ancestor and why it was passed over or decided, its stdio peers, its session.
+    #[arg(long, value_name = "PID", conflicts_with_all = ["orphans", "session", "matching", "dump"])]
+    pub explain: Option<i32>,
+    /// Save what mcpd saw (processes with their tags, stdio peers, tmux sessions and panes, records)
+    /// as JSON to FILE, for a bug report or a replay test.
+    #[arg(long, value_name = "FILE")]
+    pub dump: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Print a JSON list.
+    #[arg(long)]
+    pub json: bool,
+    /// How many of the newest events to show.
+    #[arg(long, short = 'n', default_value_t = 50, value_name = "N")]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args)]

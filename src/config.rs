@@ -22,24 +22,41 @@ use toml::de::{DeInteger, DeTable, DeValue};
 
 use crate::units::{format_duration_config, human_bytes, parse_duration, parse_size};
 
-/// Command-line substrings that make a process MCP-like (see DESIGN.md, "Orphans, by parent
-/// lineage"). `[match] patterns` adds to these; it cannot remove them.
+/// Patterns of program names that make a process MCP-like (see DESIGN.md, "Ownership, from
+/// evidence"): matched against the program a process runs (executable, script, module, launched
+/// package), never its other arguments. A glob (`*`) matches the whole name, a plain word any name
+/// containing it, several words the executable and its first arguments. `[match] patterns` adds to
+/// these, `replace = true` drops them, `exclude` names programs that never count.
 pub const DEFAULT_PATTERNS: &[&str] = &[
-    "@modelcontextprotocol/",
-    "mcp-server",
-    "mcp_server",
+    "@modelcontextprotocol/*",
+    "mcp-*",
+    "mcp_*",
+    "*-mcp",
+    "*_mcp",
+    "*-mcp-server",
+    "@*/mcp",
+    "@*mcp*/*",
     "serena",
     "sequential-thinking",
     "graphiti",
-    "mcp-proxy",
-    "mcp serve",
+    "claude mcp serve",
 ];
 
-/// Programs that only launch the real server; the orphan walk passes over them when looking for
-/// the ancestor that decides ownership. `[match] launchers` adds to these.
+/// The launchers mcpd recognises by shape (documentation: the shapes are built in). The orphan walk
+/// passes over them; `[match] launchers` adds program names that only launch what follows them.
 pub const DEFAULT_LAUNCHERS: &[&str] = &[
-    "npm", "npx", "npm exec", "pnpm", "yarn", "sh", "bash", "dash", "zsh", "node", "nodejs", "uv",
-    "uvx", "python", "python3", "pipx", "bun", "bunx", "deno", "env", "tsx",
+    "npx",
+    "npm exec",
+    "uvx",
+    "uv tool run",
+    "bunx",
+    "bun x",
+    "pnpm dlx",
+    "yarn dlx",
+    "pipx run",
+    "sh -c CMD (running the child)",
+    "env",
+    "node .../npx-cli.js",
 ];
 
 /// The whole configuration. `Config::default()` is the built-in defaults.
@@ -128,11 +145,15 @@ impl Default for Thresholds {
 }
 
 /// `[match]`: the user's additions only (empty by default); see [`Config::all_patterns`] and
-/// [`Config::all_launchers`] for the effective lists.
+/// `launchers` for the extra launcher programs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MatchConfig {
-    /// Extra command-line substrings that make a process MCP-like.
+    /// Extra program-name patterns that make a process MCP-like.
     pub patterns: Vec<String>,
+    /// `replace = true`: `patterns` replaces the built-in patterns instead of adding to them.
+    pub replace: bool,
+    /// Program-name patterns that never make a process MCP-like (wins over `patterns`).
+    pub exclude: Vec<String>,
     /// Extra launcher programs.
     pub launchers: Vec<String>,
 }
@@ -357,14 +378,12 @@ impl Config {
         Ok(config)
     }
 
-    /// The effective MCP-like patterns: the built-in ones, then the user's new ones.
+    /// The effective MCP-like patterns: the built-in ones (unless replaced), then the user's new ones.
     pub fn all_patterns(&self) -> Vec<String> {
+        if self.matching.replace {
+            return merge(&[], &self.matching.patterns);
+        }
         merge(DEFAULT_PATTERNS, &self.matching.patterns)
-    }
-
-    /// The effective launchers: the built-in ones, then the user's new ones.
-    pub fn all_launchers(&self) -> Vec<String> {
-        merge(DEFAULT_LAUNCHERS, &self.matching.launchers)
     }
 }
 
@@ -507,7 +526,7 @@ const DAEMON_KEYS: &[&str] = &[
 ];
 const THRESHOLD_KEYS: &[&str] = &["processes", "rss", "detached_sessions", "orphans"];
 const WARN_CRIT_KEYS: &[&str] = &["warn", "crit"];
-const MATCH_KEYS: &[&str] = &["patterns", "launchers"];
+const MATCH_KEYS: &[&str] = &["patterns", "replace", "exclude", "launchers"];
 const SESSION_KEYS: &[&str] = &["on_close", "detached_ttl"];
 const SERVER_KEYS: &[&str] = &[
     "scope",
@@ -810,7 +829,12 @@ impl Walker<'_> {
         for entry in self.entries(self.table(section)?, &section.key) {
             let list = match entry.name {
                 "patterns" => &mut out.patterns,
+                "exclude" => &mut out.exclude,
                 "launchers" => &mut out.launchers,
+                "replace" => {
+                    out.replace = self.boolean(&entry)?;
+                    continue;
+                }
                 _ => return Err(self.unknown_key(&entry, MATCH_KEYS)),
             };
             let items = self.string_list(&entry)?;
@@ -1036,11 +1060,19 @@ const DEFAULT_CONFIG_TEMPLATE: &str = r#"# mcpd configuration.
 # orphans = { warn = 1, crit = 4 }
 
 # [match]
-# Extra command-line substrings that make a process MCP-like. Added to the built-in list:
+# Patterns of program names that make a process MCP-like. Only the program counts (its executable,
+# the script or module an interpreter runs, the package a launcher runs), never other arguments:
+# `vim mcp-server-notes.md` is not MCP-like. `*` is a wildcard over the whole name; a plain word
+# matches any name containing it; several words match the executable and its first arguments.
+# Added to the built-in list:
 #   {patterns}
 # patterns = []
-# Extra launcher programs, passed over when looking for the process that really owns a server.
-# Added to the built-in list:
+# Drop the built-in patterns and use only `patterns`.
+# replace = false
+# Programs never treated as MCP-like, even when a pattern matches them.
+# exclude = []
+# Extra launcher programs (optionally with a sub-command, "rye run"), passed over when looking for
+# the process that really owns a server. Built in, by shape:
 #   {launchers}
 # launchers = []
 
@@ -1648,11 +1680,15 @@ share = false
         assert_eq!(patterns.len(), DEFAULT_PATTERNS.len() + 1);
         assert_eq!(patterns[..DEFAULT_PATTERNS.len()], *DEFAULT_PATTERNS);
         assert_eq!(patterns.last().map(String::as_str), Some("my-mcp"));
-        let launchers = c.all_launchers();
-        assert_eq!(launchers.len(), DEFAULT_LAUNCHERS.len() + 1);
-        assert!(launchers.iter().any(|l| l == "npm exec"));
-        assert_eq!(launchers.last().map(String::as_str), Some("rye"));
+        assert_eq!(c.matching.launchers, ["rye"]);
         assert_eq!(Config::default().all_patterns(), DEFAULT_PATTERNS);
+        let c = parse_ok(
+            "[match]\npatterns = [\"mine\"]\nreplace = true\nexclude = [\"serena-notes\"]\n",
+        );
+        assert_eq!(c.all_patterns(), ["mine"]);
+        assert_eq!(c.matching.exclude, ["serena-notes"]);
+        let e = parse_err("[match]\nreplace = \"yes\"\n");
+        assert!(e.to_string().contains("match.replace"), "{e}");
     }
 
     #[test]
@@ -1746,7 +1782,7 @@ share = false
             Config::default()
         );
         assert!(
-            text.contains("\"@modelcontextprotocol/\", \"mcp-server\""),
+            text.contains("\"@modelcontextprotocol/*\", \"mcp-*\""),
             "{text}"
         );
         assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");

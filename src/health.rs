@@ -403,6 +403,9 @@ mod tests {
                     to_name: "init".into(),
                 }),
                 young: false,
+                client: None,
+                unverified: false,
+                evidence: Default::default(),
             })
             .collect()
     }
@@ -462,6 +465,7 @@ mod tests {
     fn detached_sessions_count() {
         let v = TmuxView {
             server_pid: 5,
+            panes: vec![],
             socket_path: String::new(),
             sessions: (0..4)
                 .map(|i| SessionInfo {

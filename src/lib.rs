@@ -10,6 +10,8 @@ pub mod daemon;
 pub mod generate;
 pub mod health;
 pub mod import;
+pub mod journal;
+pub mod judge;
 pub mod matcher;
 pub mod names;
 pub mod output;

@@ -1,14 +1,20 @@
 //! Closing a session's processes: what `mcpd hook session-closed` runs, and what `clean --detached`
-//! does after `kill-session`. The session's records, plus every process of ours whose `TMUX` tag names
-//! the session (tags survive reparenting and `setsid`), are stopped with the identity-safe stop; then
-//! the records whose processes are gone are dropped.
+//! does after `kill-session`. The session's records, every process of ours whose `TMUX` tag names the
+//! session (tags survive reparenting and `setsid`) and runs outside every pane now, and its servers'
+//! `MCPD_OWNER` escapees are stopped with the identity-safe stop, except those with a live client
+//! outside that set (DESIGN.md, "Ownership, from evidence"); then the records whose processes are
+//! gone are dropped.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::config::{Config, OnClose};
 use crate::matcher::Matcher;
-use crate::procs::{self, Identity, Snapshot, StopOptions, StopOutcome, StopTarget, stop_trees};
+use crate::procs::peers::{self, StdioView};
+use crate::procs::{
+    self, Identity, ProcInfo, Snapshot, StopOptions, StopOutcome, StopTarget, stop_trees,
+};
 use crate::state::{Owner, Record, Registry};
+use crate::tmux::TmuxView;
 
 /// Which session closed.
 #[derive(Clone, Debug)]
@@ -33,25 +39,43 @@ impl ClosedSession {
     }
 }
 
-/// Pure: the trees to stop for a closed session.
-pub fn targets(
+/// What decides which processes a close considers.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    pub matcher: &'a Matcher,
+    pub on_close: OnClose,
+    pub my_uid: u32,
+    /// This mcpd's `MCPD_STATE`: escapees tagged by another mcpd are left alone.
+    pub state_tag: Option<&'a str>,
+}
+
+/// Pure: the candidates for a closed session: its records, processes tagged (`TMUX`) with its id
+/// that run outside every pane tree now, and its servers' `MCPD_OWNER` escapees; never a process that
+/// runs under a pane of a live session now (move-window moved it there). `view` is the tmux server
+/// after the close (empty when it is gone).
+pub fn candidates(
     snap: &Snapshot,
     records: &[Record],
     closed: &ClosedSession,
-    matcher: &Matcher,
-    on_close: OnClose,
-    my_uid: u32,
-) -> Vec<StopTarget> {
+    rules: &Rules,
+    view: Option<&TmuxView>,
+) -> Vec<i32> {
+    let Rules {
+        matcher,
+        on_close,
+        my_uid,
+        state_tag,
+    } = *rules;
     let owner = Owner::Session(closed.name.clone());
-    let mut out: Vec<StopTarget> = Vec::new();
-    let mut seen: HashSet<Identity> = HashSet::new();
+    let in_pane = crate::sweep::owner::pane_index(snap, view);
+    let live = |pid: i32| {
+        snap.get(pid)
+            .filter(|p| p.uid == my_uid && !p.is_zombie() && !in_pane.contains_key(&pid))
+    };
+    let mut out: Vec<i32> = Vec::new();
     for r in records.iter().filter(|r| closed.owns(r, &owner)) {
-        if seen.insert(r.identity()) {
-            out.push(StopTarget {
-                identity: r.identity(),
-                pgid: Some(r.pgid),
-                leader_exited: false,
-            });
+        if live(r.pid).is_some_and(|p| p.start_ticks == r.start_ticks) {
+            out.push(r.pid);
         }
     }
     let id = closed.id.or_else(|| {
@@ -60,42 +84,77 @@ pub fn targets(
             .filter(|r| closed.owns(r, &owner))
             .find_map(|r| r.session_id)
     });
-    if let Some(id) = id {
-        let mut tagged: Vec<&crate::procs::ProcInfo> = snap
-            .procs
-            .values()
-            .filter(|p| p.uid == my_uid && !p.is_zombie())
-            .filter(|p| {
-                p.env
-                    .as_ref()
-                    .and_then(|e| e.tmux.as_ref())
-                    .is_some_and(|t| {
-                        t.session_id == id
-                            && closed.server_pid.is_none_or(|s| s == t.server_pid)
-                            && closed.socket.as_deref().is_none_or(|s| s == t.socket)
-                    })
-            })
-            .filter(|p| on_close == OnClose::All || matcher.is_mcp(p))
-            .collect();
-        tagged.sort_by_key(|p| p.pid);
-        for p in tagged {
-            if seen.insert(Identity::of(p)) {
-                out.push(StopTarget {
-                    identity: Identity::of(p),
-                    pgid: None,
-                    leader_exited: false,
-                });
-            }
+    let mine = |p: &ProcInfo| {
+        p.env
+            .as_ref()
+            .and_then(|e| e.mcpd_state.as_deref())
+            .is_none_or(|s| state_tag.is_none_or(|t| t == s))
+    };
+    let mut tagged: Vec<i32> = snap
+        .procs
+        .values()
+        .filter(|p| live(p.pid).is_some() && mine(p))
+        .filter(|p| {
+            let Some(e) = p.env.as_ref() else {
+                return false;
+            };
+            let by_tag = id.is_some_and(|id| {
+                e.tmux.as_ref().is_some_and(|t| {
+                    t.session_id == id
+                        && closed.server_pid.is_none_or(|s| s == t.server_pid)
+                        && closed.socket.as_deref().is_none_or(|s| s == t.socket)
+                })
+            });
+            let by_owner =
+                crate::sweep::owner::mcpd_owner(p) == Some(&format!("session:{}", closed.name));
+            (by_tag && (on_close == OnClose::All || matcher.is_mcp(p))) || by_owner
+        })
+        .map(|p| p.pid)
+        .collect();
+    tagged.sort_unstable();
+    for pid in tagged {
+        if !out.contains(&pid) {
+            out.push(pid);
         }
     }
     out
 }
 
-/// Stops everything `closed` owned and drops its records (keeping those of survivors).
+/// Pure: the trees to stop: the candidates less those with a live client outside the set (a
+/// detached editor's server, a server another session's agent talks to).
+pub fn targets(
+    snap: &Snapshot,
+    records: &[Record],
+    candidates: &[i32],
+    stdio: &HashMap<i32, StdioView>,
+    view: Option<&TmuxView>,
+) -> (Vec<StopTarget>, HashMap<i32, crate::sweep::Client>) {
+    let protected = crate::sweep::clients::protect(snap, candidates, stdio, view);
+    let pgid: HashMap<Identity, i32> = records.iter().map(|r| (r.identity(), r.pgid)).collect();
+    let mut seen: HashSet<Identity> = HashSet::new();
+    let mut out = Vec::new();
+    for pid in candidates.iter().filter(|p| !protected.contains_key(p)) {
+        let Some(p) = snap.get(*pid) else { continue };
+        let identity = Identity::of(p);
+        if seen.insert(identity) {
+            out.push(StopTarget {
+                identity,
+                pgid: pgid.get(&identity).copied(),
+                leader_exited: false,
+            });
+        }
+    }
+    (out, protected)
+}
+
+/// Stops everything `closed` owned and drops its records (keeping those of survivors and of
+/// processes that live on with a live client).
 pub fn close(
     registry: &Registry,
     config: &Config,
     closed: &ClosedSession,
+    tmux: &crate::tmux::Tmux,
+    state_tag: &str,
 ) -> anyhow::Result<StopOutcome> {
     let owner = Owner::Session(closed.name.clone());
     let (records, warnings) = registry.load(&owner);
@@ -105,16 +164,33 @@ pub fn close(
     let mut snap = Snapshot::take()?;
     let uid = procs::my_uid();
     snap.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
+    // Membership now: tmux's panes after the close (none when the server is gone).
+    let view = tmux.view_or_empty().ok();
     let matcher = Matcher::from_config(config);
-    let targets = targets(
-        &snap,
-        &records,
-        closed,
-        &matcher,
-        config.sessions.on_close,
-        uid,
-    );
+    let rules = Rules {
+        matcher: &matcher,
+        on_close: config.sessions.on_close,
+        my_uid: uid,
+        state_tag: Some(state_tag),
+    };
+    let candidates = candidates(&snap, &records, closed, &rules, view.as_ref());
+    let stdio = if candidates.is_empty() {
+        HashMap::new()
+    } else {
+        peers::stdio_peers(&candidates, &peers::scan_pids(&snap, uid))
+    };
+    let (targets, protected) = targets(&snap, &records, &candidates, &stdio, view.as_ref());
+    for (pid, why) in &protected {
+        tracing::info!("session {}: not stopping {pid}: {why}", closed.name);
+    }
     let outcome = stop_trees(&targets, &StopOptions::with_grace(config.daemon.stop_grace))?;
+    crate::journal::record_stops(
+        registry.dir().parent().unwrap_or(registry.dir()),
+        "session-close",
+        &outcome,
+        &HashMap::new(),
+        &format!("no live client; its tmux session {:?} closed", closed.name),
+    );
     // Only the records this close was about, and whose processes are gone now: a record written
     // meanwhile (the session reopened under the same name) stays.
     let about: HashSet<Identity> = records
@@ -181,6 +257,7 @@ mod tests {
             recorded_at: 0,
             session_id: Some(3),
             tmux_socket: None,
+            tmux_server_pid: None,
         };
         let m = Matcher::from_config(&Config::default());
         let closed = ClosedSession {
@@ -189,13 +266,86 @@ mod tests {
             server_pid: Some(5),
             socket: Some("/s".into()),
         };
-        let pids = |on| {
-            targets(&snap, std::slice::from_ref(&rec), &closed, &m, on, 1000)
-                .iter()
-                .map(|t| t.identity.pid)
-                .collect::<Vec<_>>()
+        let recs = std::slice::from_ref(&rec);
+        let rules = |on_close| Rules {
+            matcher: &m,
+            on_close,
+            my_uid: 1000,
+            state_tag: None,
         };
-        assert_eq!(pids(OnClose::Mcp), vec![14, 10]);
-        assert_eq!(pids(OnClose::All), vec![14, 10, 11]);
+        let pids = |on, view: Option<&TmuxView>| candidates(&snap, recs, &closed, &rules(on), view);
+        assert_eq!(pids(OnClose::Mcp, None), vec![14, 10]);
+        assert_eq!(pids(OnClose::All, None), vec![14, 10, 11]);
+        // After move-window, 10 and 11 run under a pane of another session: theirs now.
+        let moved = TmuxView {
+            server_pid: 5,
+            socket_path: "/s".into(),
+            sessions: vec![],
+            panes: vec![crate::tmux::Pane {
+                pid: 11,
+                session_id: 4,
+                ..Default::default()
+            }],
+        };
+        let mut snap2 = snap.clone();
+        snap2.procs.get_mut(&10).unwrap().ppid = 11;
+        let snap2 = Snapshot::from_procs(snap2.procs.into_values().collect(), 100, 0, 0.0);
+        assert_eq!(
+            candidates(&snap2, recs, &closed, &rules(OnClose::All), Some(&moved)),
+            vec![14]
+        );
+        // A live client outside the set protects; a client inside it does not.
+        let all = pids(OnClose::All, None);
+        let view = |pid: i32, client: i32| StdioView {
+            pid,
+            stdin: crate::procs::peers::Endpoint::Pipe { inode: 1 },
+            stdout: crate::procs::peers::Endpoint::DevNull,
+            stdin_clients: vec![crate::procs::peers::Holder {
+                pid: client,
+                fd: 3,
+                mode: crate::procs::peers::Access::Write,
+            }],
+            stdout_clients: vec![],
+        };
+        let mut quiet = view(11, 0);
+        quiet.stdin = crate::procs::peers::Endpoint::DevNull;
+        quiet.stdin_clients.clear();
+        let stdio: HashMap<i32, StdioView> = [(10, view(10, 11)), (11, quiet), (14, view(14, 12))]
+            .into_iter()
+            .collect();
+        let (t, protected) = targets(&snap, recs, &all, &stdio, None);
+        let stopped: Vec<i32> = t.iter().map(|t| t.identity.pid).collect();
+        assert_eq!(stopped, vec![10, 11], "{protected:?}");
+        assert!(
+            protected[&14]
+                .to_string()
+                .starts_with("has a live client: 12")
+        );
+    }
+
+    #[test]
+    fn a_session_servers_escapees_are_found_by_their_owner_tag() {
+        let mut esc = p(20, &["node", "helper.js"], None);
+        esc.env.as_mut().unwrap().mcpd_owner = Some("session:s".into());
+        esc.env.as_mut().unwrap().mcpd_state = Some("/state".into());
+        let mut foreign = p(21, &["node", "helper.js"], None);
+        foreign.env.as_mut().unwrap().mcpd_owner = Some("session:s".into());
+        foreign.env.as_mut().unwrap().mcpd_state = Some("/other".into());
+        let snap = Snapshot::from_procs(vec![esc, foreign], 100, 0, 0.0);
+        let closed = ClosedSession {
+            name: "s".into(),
+            id: Some(1),
+            server_pid: None,
+            socket: None,
+        };
+        let m = Matcher::from_config(&Config::default());
+        let rules = Rules {
+            matcher: &m,
+            on_close: OnClose::Mcp,
+            my_uid: 1000,
+            state_tag: Some("/state"),
+        };
+        let c = candidates(&snap, &[], &closed, &rules, None);
+        assert_eq!(c, vec![20]);
     }
 }

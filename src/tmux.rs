@@ -39,7 +39,7 @@ impl From<std::io::Error> for TmuxError {
 }
 
 /// One session on the server.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionInfo {
     /// The number of the session id (`$3` -> 3).
     pub id: u32,
@@ -54,11 +54,14 @@ pub struct SessionInfo {
 }
 
 /// A server's sessions at one moment: the plain value the pure modules decide on.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TmuxView {
     pub server_pid: i32,
     pub socket_path: String,
     pub sessions: Vec<SessionInfo>,
+    /// Every pane's process, with its session and tty: tmux's truth about membership now.
+    #[serde(default)]
+    pub panes: Vec<Pane>,
 }
 
 impl TmuxView {
@@ -69,14 +72,22 @@ impl TmuxView {
     pub fn session_by_id(&self, id: u32) -> Option<&SessionInfo> {
         self.sessions.iter().find(|s| s.id == id)
     }
+
+    /// True when `tty` is a current pane's terminal.
+    pub fn is_pane_tty(&self, tty: &str) -> bool {
+        self.panes.iter().any(|p| !p.tty.is_empty() && p.tty == tty)
+    }
 }
 
 /// A pane's process and the session it belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Pane {
     pub pid: i32,
     pub session_id: u32,
     pub session_name: String,
+    /// The pane's terminal (`/dev/pts/3`).
+    #[serde(default)]
+    pub tty: String,
 }
 
 /// A handle on one tmux server.
@@ -198,7 +209,17 @@ impl Tmux {
     pub fn view(&self) -> Result<Option<TmuxView>, TmuxError> {
         // The name cannot hold a raw tab (tmux escapes it); the path, last, may.
         let fmt = "#{session_id}\t#{session_attached}\t#{session_activity}\t#{session_created}\t#{pid}\t#{socket_path}\t#{session_name}\t#{session_path}";
-        let out = match self.run(&["list-sessions", "-F", fmt]) {
+        // One run for both lists: the panes are read at the same moment as the sessions.
+        let out = match self.run(&[
+            "list-sessions",
+            "-F",
+            fmt,
+            ";",
+            "list-panes",
+            "-a",
+            "-F",
+            PANE_FORMAT,
+        ]) {
             Ok(o) => o,
             Err(TmuxError::NoServer { .. }) => return Ok(None),
             Err(e) => return Err(e),
@@ -208,27 +229,11 @@ impl Tmux {
 
     /// Every pane's process with its session.
     pub fn panes(&self) -> Result<Vec<Pane>, TmuxError> {
-        let out = match self.run(&[
-            "list-panes",
-            "-a",
-            "-F",
-            "#{pane_pid}\t#{session_id}\t#{session_name}",
-        ]) {
-            Ok(o) => o,
-            Err(TmuxError::NoServer { .. }) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        Ok(out
-            .lines()
-            .filter_map(|l| {
-                let mut f = l.splitn(3, '\t');
-                Some(Pane {
-                    pid: f.next()?.parse().ok()?,
-                    session_id: f.next()?.trim_start_matches('$').parse().ok()?,
-                    session_name: f.next()?.to_string(),
-                })
-            })
-            .collect())
+        match self.run(&["list-panes", "-a", "-F", PANE_FORMAT]) {
+            Ok(o) => Ok(o.lines().filter_map(parse_pane).collect()),
+            Err(TmuxError::NoServer { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     /// True when a session with exactly this name exists.
@@ -240,6 +245,19 @@ impl Tmux {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Pane lines start with a marker so that one run can list sessions and panes.
+const PANE_FORMAT: &str = "P\t#{pane_pid}\t#{session_id}\t#{pane_tty}\t#{session_name}";
+
+fn parse_pane(line: &str) -> Option<Pane> {
+    let mut f = line.strip_prefix("P\t")?.splitn(4, '\t');
+    Some(Pane {
+        pid: f.next()?.parse().ok()?,
+        session_id: f.next()?.trim_start_matches('$').parse().ok()?,
+        tty: f.next()?.to_string(),
+        session_name: f.next()?.to_string(),
+    })
 }
 
 /// An exact session target: `=NAME` (no prefix or pattern matching).
@@ -265,6 +283,10 @@ fn parse_version(v: &str) -> Option<(u32, u32)> {
 pub fn parse_sessions(out: &str, socket: Option<&Path>) -> TmuxView {
     let mut view = TmuxView::default();
     for line in out.lines() {
+        if line.starts_with("P\t") {
+            view.panes.extend(parse_pane(line));
+            continue;
+        }
         let mut f = line.splitn(8, '\t');
         let (Some(id), Some(att), Some(act), Some(created), Some(pid), Some(sock), Some(name)) = (
             f.next(),
@@ -320,5 +342,17 @@ mod tests {
         assert_eq!(v.sessions[1].name, "a b");
         assert_eq!(v.sessions[1].path, "/x\ty");
         assert_eq!(v.session_by_id(0).unwrap().attached, 1);
+        let v = parse_sessions(&format!("{out}P\t77\t$2\t/dev/pts/4\tx\ty\nP\tbad\n"), None);
+        assert_eq!(v.sessions.len(), 2);
+        assert_eq!(
+            v.panes,
+            [Pane {
+                pid: 77,
+                session_id: 2,
+                session_name: "x\ty".into(),
+                tty: "/dev/pts/4".into()
+            }]
+        );
+        assert!(v.is_pane_tty("/dev/pts/4") && !v.is_pane_tty("/dev/pts/5"));
     }
 }

@@ -23,6 +23,8 @@ pub struct World {
     pub tmux: Tmux,
     pub matcher: Matcher,
     pub classified: Vec<Classified>,
+    /// The stdio evidence read for orphan candidates (empty when there were none).
+    pub stdio: std::collections::HashMap<i32, crate::procs::peers::StdioView>,
     /// Non-fatal problems (corrupt state files, tmux errors), for the user to see.
     pub warnings: Vec<String>,
     /// `MCPD_STATE` as this mcpd's daemon sets it: the state directory.
@@ -83,12 +85,20 @@ impl World {
             tmux: env.tmux,
             matcher,
             classified: Vec::new(),
+            stdio: Default::default(),
             warnings,
             state_tag: String::new(),
         };
         w.state_tag = w.paths.state_dir.display().to_string();
-        w.classified = sweep::classify(&w.inputs());
+        w.reclassify();
         Ok(w)
+    }
+
+    /// Classifies again (after adoptions changed the records), reading stdio evidence as needed.
+    pub fn reclassify(&mut self) {
+        let (classified, stdio) = crate::judge::classify(&self.inputs());
+        self.classified = classified;
+        self.stdio = stdio;
     }
 
     pub fn inputs(&self) -> Inputs<'_> {
@@ -100,6 +110,7 @@ impl World {
             my_uid: procs::my_uid(),
             orphan_min_age: self.config.daemon.orphan_min_age,
             state_tag: Some(&self.state_tag),
+            stdio: Some(&self.stdio),
         }
     }
 

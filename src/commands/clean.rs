@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cli::CleanArgs;
 use crate::output::{Style, truncate};
-use crate::procs::{self, StopOptions, StopOutcome, stop_trees};
+use crate::procs;
 use crate::session::{self, ClosedSession};
 use crate::sweep::{self, Plan};
 use crate::units::{human_bytes, human_duration, parse_duration};
@@ -28,22 +28,17 @@ struct CleanResult<'a> {
 
 /// Records new adoptions (agent-started servers in live sessions) so that sessions own them.
 fn adopt(w: &mut World) -> anyhow::Result<usize> {
-    let panes = match w.tmux.panes() {
-        Ok(p) => p,
-        Err(_) => return Ok(0),
+    let Some(view) = &w.tmux_view else {
+        return Ok(0);
     };
     let now = w.snapshot.taken_at as u64;
     let new = sweep::adoptions(
         &w.snapshot,
-        &panes,
+        view,
         &w.matcher,
         &w.records,
         procs::my_uid(),
         now,
-        &w.tmux_view
-            .as_ref()
-            .map(|v| v.socket_path.clone())
-            .unwrap_or_default(),
     );
     let n = new.len();
     if n > 0 {
@@ -51,7 +46,7 @@ fn adopt(w: &mut World) -> anyhow::Result<usize> {
             w.warnings.push(warn.to_string());
         }
         w.records.extend(new);
-        w.classified = sweep::classify(&w.inputs());
+        w.reclassify();
     }
     Ok(n)
 }
@@ -90,7 +85,6 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
     // Detached sessions first: what they owned then shows up as session-gone orphans below.
     let mut closed_sessions = Vec::new();
     let mut stopped = Vec::new();
-    let mut outcome_all = StopOutcome::default();
     if a.detached {
         if w.tmux_view.is_none() {
             anyhow::bail!(
@@ -150,6 +144,8 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
                             server_pid,
                             socket: Some(w.tmux.socket_path()),
                         },
+                        &w.tmux,
+                        &w.state_tag,
                     )?;
                     stopped.extend(out.stopped.clone());
                     closed_sessions.push(name);
@@ -195,13 +191,11 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
         return Ok(0);
     }
 
-    if !plan.stop.is_empty() {
-        let targets: Vec<_> = plan.stop.iter().map(|s| s.target.clone()).collect();
-        outcome_all = stop_trees(
-            &targets,
-            &StopOptions::with_grace(w.config.daemon.stop_grace),
-        )?;
+    let moved = super::reconcile::apply_moves(&w.registry, &plan, &w.records);
+    if moved > 0 {
+        tracing::info!("moved {moved} record(s) to the session their process runs in now");
     }
+    let outcome_all = super::reconcile::stop_planned(&w, &plan, "clean")?;
     stopped.extend(outcome_all.stopped.clone());
     let dropped = drop_stale(&w)?;
     let survivors: Vec<i32> = stopped

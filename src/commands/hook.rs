@@ -173,10 +173,14 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                     server_pid,
                     socket: Some(env.tmux.socket_path()),
                 };
-                let out = session::close(&registry, &env.config, &closed)?;
+                let state_tag = env.paths.state_dir.display().to_string();
+                let out = session::close(&registry, &env.config, &closed, &env.tmux, &state_tag)?;
+                // The hook is only a hint (tmux loses some): reconcile every other session that is
+                // gone too, judged by evidence like a sweep.
+                let reconciled = crate::commands::reconcile::reconcile_sessions(env)?;
                 let survivors = out.survivors().count();
                 println!(
-                    "session-closed {name:?}: stopped {} process(es), {} freed, in {} ms{}",
+                    "session-closed {name:?}: stopped {} process(es) (and {reconciled} of other closed sessions), {} freed, in {} ms{}",
                     out.stopped.len() - survivors,
                     crate::units::human_bytes(out.freed_bytes()),
                     out.elapsed_ms,

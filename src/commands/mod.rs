@@ -5,9 +5,12 @@ pub mod completions;
 pub mod config;
 pub mod connect;
 pub mod daemon;
+pub mod events;
+pub mod explain;
 pub mod hook;
 pub mod import;
 pub mod ps;
+pub mod reconcile;
 pub mod server;
 pub mod status;
 pub mod tm;
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Tui) => tui::run_with_color(env(&g)?, style.color),
         Some(Command::Status(a)) => status::run(&g, &a, style),
         Some(Command::Ps(a)) => ps::run(env(&g)?, &a, style),
+        Some(Command::Events(a)) => events::run(env(&g)?, &a, style),
         Some(Command::Clean(a)) => clean::run(env(&g)?, &a, style),
         Some(Command::Tm(a)) => tm::run(&g, &a),
         Some(Command::Daemon(d)) => daemon::run(&g, d),

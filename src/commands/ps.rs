@@ -24,6 +24,11 @@ pub struct PsRow {
     pub age_seconds: u64,
     /// Why it is an orphan, when it is one.
     pub orphan_reason: Option<String>,
+    /// The one-line reason for its classification, whatever it is (`mcpd ps --explain PID` has all
+    /// the evidence).
+    pub reason: String,
+    /// What protects it from being an orphan: a live client, a live terminal, unreadable stdio.
+    pub client: Option<crate::sweep::Client>,
     /// An orphan younger than `orphan_min_age`: clean leaves it alone for now.
     pub young: bool,
     /// `spawned` or `adopted` when mcpd has a record of it.
@@ -92,6 +97,8 @@ pub fn rows(
             orphan: c.orphan.is_some(),
             age_seconds: w.snapshot.age(p).as_secs(),
             orphan_reason: c.orphan.as_ref().map(ToString::to_string),
+            reason: c.reason(),
+            client: c.client.clone(),
             young: c.young,
             recorded: c.recorded.map(|o| format!("{o:?}").to_lowercase()),
             depth,
@@ -116,6 +123,17 @@ pub fn rows(
 
 pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
     let w = World::gather(env)?;
+    if let Some(pid) = a.explain {
+        print!("{}", super::explain::explain(&w, pid)?);
+        return Ok(0);
+    }
+    if let Some(path) = &a.dump {
+        let text = serde_json::to_string_pretty(&super::explain::dump(&w))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        eprintln!("saved what mcpd saw to {}", path.display());
+        return Ok(0);
+    }
     let rows = rows(&w, a.orphans, a.session.as_deref(), a.matching.as_deref());
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -165,6 +165,7 @@ pub fn spawn(spec: SpawnSpec, registry: &Registry) -> anyhow::Result<Spawned> {
         recorded_at: crate::procs::snapshot::now_epoch() as u64,
         session_id,
         tmux_socket,
+        tmux_server_pid: None,
     };
     if let Err(e) = registry.add(vec![record]) {
         // Unrecorded, it must not run: closing the gate makes the launcher exit.

@@ -516,6 +516,7 @@ impl Sup {
                 .filter_map(|i| i.pid.map(|p| (i.key.clone(), p, i.start_ticks)))
                 .collect(),
             state_tag: self.state_tag.clone(),
+            state_dir: self.env.paths.state_dir.clone(),
             keys: self.instances.keys().cloned().collect(),
         };
         let tx = self.events.clone();

@@ -23,6 +23,8 @@ pub struct TickInput {
     pub instances: Vec<(Key, i32, u64)>,
     /// `MCPD_STATE` of this daemon.
     pub state_tag: String,
+    /// The state directory (for the event journal).
+    pub state_dir: std::path::PathBuf,
     /// Every instance that existed when the sweep began: only these are judged by its session list
     /// (an instance opened during the sweep is newer than the list).
     pub keys: Vec<Key>,
@@ -75,22 +77,8 @@ pub fn tick(input: TickInput) -> TickResult {
     out.errors.extend(warnings.iter().map(ToString::to_string));
 
     // Adopt what agents started in live sessions.
-    if view.as_ref().is_some_and(|v| !v.sessions.is_empty())
-        && let Ok(panes) = input.tmux.panes()
-    {
-        let socket = view
-            .as_ref()
-            .map(|v| v.socket_path.clone())
-            .unwrap_or_default();
-        let new = sweep::adoptions(
-            &snap,
-            &panes,
-            &matcher,
-            &records,
-            uid,
-            snap.taken_at as u64,
-            &socket,
-        );
+    if let Some(v) = view.as_ref().filter(|v| !v.sessions.is_empty()) {
+        let new = sweep::adoptions(&snap, v, &matcher, &records, uid, snap.taken_at as u64);
         out.adopted = new.len();
         if !new.is_empty() {
             match input.registry.add(new.clone()) {
@@ -108,23 +96,49 @@ pub fn tick(input: TickInput) -> TickResult {
         my_uid: uid,
         orphan_min_age: input.config.daemon.orphan_min_age,
         state_tag: Some(&input.state_tag),
+        stdio: None,
     };
-    let classified = sweep::classify(&inp);
+    let (classified, stdio) = crate::judge::classify(&inp);
+    let inp = sweep::Inputs {
+        stdio: Some(&stdio),
+        ..inp
+    };
     let plan = sweep::plan(&inp, &classified);
+    crate::commands::reconcile::apply_moves(&input.registry, &plan, &records);
     let ours: HashSet<i32> = input.instances.iter().map(|(_, p, _)| *p).collect();
-    let targets: Vec<StopTarget> = plan
+    let by_pid: HashMap<i32, &sweep::Classified> = classified.iter().map(|c| (c.pid, c)).collect();
+    // What a closed session left behind is always stopped; lineage orphans only with sweep_orphans.
+    let planned: Vec<&sweep::PlannedStop> = plan
         .stop
         .iter()
         .filter(|s| !ours.contains(&s.pid))
-        .map(|s| s.target.clone())
+        .filter(|s| {
+            input.config.daemon.sweep_orphans
+                || by_pid
+                    .get(&s.pid)
+                    .and_then(|c| c.orphan.as_ref())
+                    .is_some_and(|o| o.by_session())
+        })
         .collect();
-    if !targets.is_empty() && input.config.daemon.sweep_orphans {
+    if !planned.is_empty() {
+        let targets: Vec<StopTarget> = planned.iter().map(|s| s.target.clone()).collect();
         match stop_trees(
             &targets,
             &StopOptions::with_grace(input.config.daemon.stop_grace),
         ) {
             Ok(o) => {
                 out.stopped = o.stopped.len();
+                let mut reasons = HashMap::new();
+                for s in &planned {
+                    reasons.insert(s.pid, s.reason.clone());
+                }
+                crate::journal::record_stops(
+                    &input.state_dir,
+                    "sweep",
+                    &o,
+                    &reasons,
+                    "under an orphaned server",
+                );
                 tracing::info!(
                     "sweep stopped {} orphaned process(es), {} freed",
                     o.stopped.len(),

@@ -3,7 +3,7 @@
 //! They can be read from /proc/PID/environ for the user's own processes.
 
 /// The tags mcpd reads from a process's environment.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnvTags {
     pub tmux: Option<TmuxTag>,
     pub tmux_pane: Option<String>,
@@ -20,7 +20,7 @@ pub struct EnvTags {
 }
 
 /// A parsed `TMUX` value: which tmux server and session a process was born in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TmuxTag {
     pub socket: String,
     pub server_pid: i32,

@@ -1,12 +1,13 @@
 //! Everything that reads or acts on the process table: snapshots, process identity, the environment
 //! tags mcpd reads (`TMUX`, `MCPD_OWNER`), the guard list of processes that must never be signalled,
-//! and the identity-safe tree stop.
+//! the identity-safe tree stop, and the stdio peers that prove a live client.
 
 pub mod environ;
 pub mod guard;
 pub mod identity;
 #[cfg(target_os = "linux")]
 mod linux;
+pub mod peers;
 mod portable;
 pub mod snapshot;
 pub mod stop;

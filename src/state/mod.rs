@@ -44,6 +44,9 @@ pub struct Record {
     /// against that server (another server's `list-sessions` says nothing about it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmux_socket: Option<String>,
+    /// The pid of that tmux server when recorded: session ids restart with a new server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmux_server_pid: Option<i32>,
 }
 
 impl Record {

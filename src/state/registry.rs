@@ -434,6 +434,7 @@ mod tests {
             recorded_at: 1,
             session_id: None,
             tmux_socket: None,
+            tmux_server_pid: None,
         }
     }
 

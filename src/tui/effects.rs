@@ -203,6 +203,7 @@ mod tests {
             recorded_at: 0,
             session_id: None,
             tmux_socket: None,
+            tmux_server_pid: None,
         };
         registry.add(vec![rec(me), rec(gone)]).unwrap();
         let (n, problem) = drop_records(&registry, &[(owner.clone(), me), (owner.clone(), gone)]);

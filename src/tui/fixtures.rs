@@ -89,6 +89,8 @@ pub fn proc_row(
         orphan: false,
         age_seconds,
         orphan_reason: None,
+        reason: "owned".into(),
+        client: None,
         young: false,
         recorded: None,
         depth,

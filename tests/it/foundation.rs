@@ -307,6 +307,7 @@ fn twenty_concurrent_writers_lose_nothing() {
                         recorded_at: 0,
                         session_id: None,
                         tmux_socket: None,
+                        tmux_server_pid: None,
                     }])
                     .unwrap();
                 }
@@ -341,6 +342,7 @@ fn twenty_concurrent_mcpd_processes_keep_the_registry_whole() {
                 recorded_at: 0,
                 session_id: Some(s as u32),
                 tmux_socket: None,
+                tmux_server_pid: None,
             })
         })
         .collect();

@@ -27,6 +27,7 @@ fn write_records(sb: &Sandbox, owner: &str, procs: &[(i32, u64, i32)]) {
                 recorded_at: 0,
                 session_id: None,
                 tmux_socket: None,
+                tmux_server_pid: None,
             })
             .collect(),
     )

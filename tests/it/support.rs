@@ -269,6 +269,16 @@ pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// A registry (or its client) that cannot be reached: under `CI=true` the test fails, since a test
+/// that reports ok without running cannot fail; on a developer's machine it is skipped, loudly.
+pub fn unreachable_registry(why: &str) -> Option<PathBuf> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{why} (CI=true: a missing registry is a failure, not a skip)");
+    }
+    eprintln!("SKIP (not under CI): {why}");
+    None
+}
+
 /// The npm folder holding the real MCP servers, installed once per machine (a registry that cannot
 /// be reached means None, and the caller skips with a message).
 pub fn npm_cache() -> Option<PathBuf> {
@@ -295,17 +305,11 @@ pub fn npm_cache() -> Option<PathBuf> {
                 .output();
             match out {
                 Ok(o) if o.status.success() && bin.exists() => Some(dir),
-                Ok(o) => {
-                    eprintln!(
-                        "SKIP: cannot install {FS_SERVER} from the npm registry: {}",
-                        text(&o.stderr)
-                    );
-                    None
-                }
-                Err(e) => {
-                    eprintln!("SKIP: npm is not available ({e})");
-                    None
-                }
+                Ok(o) => unreachable_registry(&format!(
+                    "cannot install {FS_SERVER} from the npm registry: {}",
+                    text(&o.stderr)
+                )),
+                Err(e) => unreachable_registry(&format!("npm is not available ({e})")),
             }
         })
         .clone()

@@ -205,9 +205,43 @@ fn kill_server_loses_hooks_and_clean_reconciles() {
         trees.iter().all(|p| !gone(*p)),
         "something died without mcpd"
     );
+    // The agents ignore SIGHUP and live on: they are live clients, so nothing of theirs is stopped,
+    // and `ps` says why.
     let out = sb.json(&["clean", "--json", "--match", &sb.marker]);
     assert!(
-        wait_for(Duration::from_secs(5), || trees.iter().all(|p| gone(*p))),
+        out["stopped"].as_array().unwrap().is_empty(),
+        "live work was stopped: {out:#}"
+    );
+    assert!(trees.iter().all(|p| !gone(*p)), "live work was stopped");
+    let ps = sb.json(&["ps", "--json", "--match", &sb.marker]);
+    let reasons: Vec<String> = ps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["reason"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("has a live client") && r.contains("agent.py")),
+        "{ps:#}"
+    );
+    // The agents die: now the servers are abandoned, and clean (or their own EOF) ends them.
+    for pid in mcpd::procs::Snapshot::take()
+        .unwrap()
+        .procs
+        .values()
+        .filter(|p| p.command().contains("agent.py") && p.command().contains(&sb.marker))
+        .map(|p| p.pid)
+    {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+    }
+    let mut out = serde_json::Value::Null;
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            out = sb.json(&["clean", "--json", "--match", &sb.marker]);
+            trees.iter().all(|p| gone(*p))
+        }),
         "left after clean: {out:#}"
     );
     // Their records are gone too.

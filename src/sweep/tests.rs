@@ -1,8 +1,11 @@
 //! Synthetic process tables for the pure orphan logic.
 
+use std::collections::HashMap;
+
 use super::*;
 use crate::procs::EnvTags;
 use crate::procs::environ::TmuxTag;
+use crate::procs::peers::{Access, Endpoint, Holder};
 use crate::tmux::SessionInfo;
 
 const ME: u32 = 1000;
@@ -49,12 +52,58 @@ fn run(
     records: &[Record],
     tmux: Option<&TmuxView>,
 ) -> (Vec<Classified>, Plan) {
+    run_with(procs, records, tmux, &[])
+}
+
+/// Stdio evidence: every process's stdin is a pipe whose write end `clients` says who holds
+/// (`(pid, client)`); everyone else's stdin and stdout are /dev/null.
+fn stdio_of(procs: &[ProcInfo], clients: &[(i32, i32)]) -> HashMap<i32, StdioView> {
+    procs
+        .iter()
+        .map(|p| {
+            let holders: Vec<Holder> = clients
+                .iter()
+                .filter(|(pid, _)| *pid == p.pid)
+                .map(|(_, c)| Holder {
+                    pid: *c,
+                    fd: 5,
+                    mode: Access::Write,
+                })
+                .collect();
+            let stdin = if holders.is_empty() {
+                Endpoint::DevNull
+            } else {
+                Endpoint::Pipe {
+                    inode: 1000 + p.pid as u64,
+                }
+            };
+            (
+                p.pid,
+                StdioView {
+                    pid: p.pid,
+                    stdin,
+                    stdout: Endpoint::DevNull,
+                    stdin_clients: holders,
+                    stdout_clients: vec![],
+                },
+            )
+        })
+        .collect()
+}
+
+fn run_with(
+    procs: Vec<ProcInfo>,
+    records: &[Record],
+    tmux: Option<&TmuxView>,
+    clients: &[(i32, i32)],
+) -> (Vec<Classified>, Plan) {
     let mut procs = procs;
     for p in &mut procs {
         if p.comm == "tmux" {
             p.comm = "tmux: server".into();
         }
     }
+    let stdio = stdio_of(&procs, clients);
     let snap = Snapshot::from_procs(procs, HZ, 0, NOW);
     let m = matcher();
     let inp = Inputs {
@@ -65,6 +114,7 @@ fn run(
         my_uid: ME,
         orphan_min_age: Duration::from_secs(60),
         state_tag: Some("/state"),
+        stdio: Some(&stdio),
     };
     let c = classify(&inp);
     let p = plan(&inp, &c);
@@ -256,6 +306,17 @@ fn view(server_pid: i32, sessions: &[(u32, &str)]) -> TmuxView {
                 path: String::new(),
             })
             .collect(),
+        // The base table's shell (60) is the first session's pane.
+        panes: sessions
+            .first()
+            .map(|(id, n)| crate::tmux::Pane {
+                pid: 60,
+                session_id: *id,
+                session_name: n.to_string(),
+                tty: "/dev/pts/0".into(),
+            })
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -271,6 +332,7 @@ fn record(p: &ProcInfo, owner: Owner, origin: Origin) -> Record {
         recorded_at: 0,
         session_id: None,
         tmux_socket: None,
+        tmux_server_pid: None,
     }
 }
 
@@ -283,7 +345,8 @@ fn recorded_session_gone_means_orphan_whatever_the_age_and_records_drop() {
         .map(|p| record(p, Owner::Session("dead".into()), Origin::Adopted))
         .collect();
     t.extend(tree);
-    let v = view(50, &[(0, "work")]);
+    let mut v = view(50, &[(0, "work")]);
+    v.panes.clear(); // 60 was the dead session's pane
     let (c, plan) = run(t, &recs, Some(&v));
     assert!(
         matches!(&get(&c, 102).orphan, Some(OrphanWhy::SessionGone { session }) if session == "dead")
@@ -307,32 +370,170 @@ fn session_records_are_not_judged_without_tmux() {
     assert!(plan.is_empty());
 }
 
+fn stale_tag(server_pid: i32, session_id: u32) -> Option<EnvTags> {
+    Some(EnvTags {
+        tmux: Some(TmuxTag {
+            socket: "/tmp/s".into(),
+            server_pid,
+            session_id,
+        }),
+        ..Default::default()
+    })
+}
+
 #[test]
-fn stale_tmux_tags_alone_do_not_make_orphans_lineage_decides() {
-    // An editor started in a pane outlived its session and tmux server; what it runs carries stale
-    // TMUX tags. Its servers are owned by the live editor; the live session's tag names its owner.
+fn stale_tmux_tags_with_a_live_client_are_protected() {
+    // An editor started with setsid in a pane outlived its session; its server carries the stale
+    // TMUX tag, and the editor holds its stdin: a live client, never an orphan.
     let mut t = base();
     t.push(proc(80, 1, 900, &["/usr/share/code/code"]));
     let mut tree = npx_tree(80, 100, 400);
-    let tag = |server_pid, session_id| {
-        Some(EnvTags {
-            tmux: Some(TmuxTag {
-                socket: "/tmp/s".into(),
-                server_pid,
-                session_id,
-            }),
-            ..Default::default()
-        })
-    };
-    tree[0].env = tag(999, 0);
-    tree[1].env = tag(50, 7);
-    tree[2].env = tag(50, 0);
+    tree[0].env = stale_tag(999, 0);
+    tree[1].env = stale_tag(50, 7);
+    tree[2].env = stale_tag(50, 7);
     t.extend(tree);
     let v = view(50, &[(0, "work")]);
-    let (c, plan) = run(t, &[], Some(&v));
+    let (c, plan) = run_with(t.clone(), &[], Some(&v), &[(100, 80), (101, 80), (102, 80)]);
     assert!(c.iter().all(|c| c.orphan.is_none()), "{c:?}");
-    assert_eq!(get(&c, 102).owner, Some(Owner::Session("work".into())));
+    assert_eq!(
+        get(&c, 102).client,
+        Some(Client::Live {
+            pid: 80,
+            command: "/usr/share/code/code".into()
+        })
+    );
+    assert!(get(&c, 102).reason().starts_with("has a live client: 80"));
     assert!(plan.stop.is_empty());
+    // Without the client, the tags say their sessions are gone.
+    let (c, plan) = run(t, &[], Some(&v));
+    assert!(
+        matches!(get(&c, 102).orphan, Some(OrphanWhy::SessionGone { .. })),
+        "{c:?}"
+    );
+    assert_eq!(plan.stop.iter().map(|s| s.pid).collect::<Vec<_>>(), [100]);
+}
+
+#[test]
+fn detached_agent_under_pid1_keeps_its_server() {
+    // `setsid node claude` whose parent is now PID 1: the agent is a client, not a launcher.
+    let mut t = base();
+    t.push(proc(
+        70,
+        1,
+        500,
+        &[
+            "node",
+            "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js",
+        ],
+    ));
+    t.extend(npx_tree(70, 100, 400));
+    t.push(proc(
+        75,
+        1,
+        500,
+        &["python3", "/srv/agent.py", "--mcp", "mcp-server-x"],
+    ));
+    t.push(proc(120, 75, 400, &["uvx", "mcp-server-time"]));
+    let (c, plan) = run(t.clone(), &[], None);
+    assert!(c.iter().all(|c| c.orphan.is_none()), "{c:?}");
+    assert!(
+        c.iter().all(|c| c.pid != 70 && c.pid != 75),
+        "agents are not MCP-like: {c:?}"
+    );
+    assert!(plan.stop.is_empty());
+    assert_eq!(get(&c, 102).evidence.steps.last().unwrap().pid, 70);
+    // An agent running as PID 1 (a container) is protected by its live stdio.
+    let mut t: Vec<ProcInfo> = vec![proc(1, 0, 9000, &["node", "/app/agent.js"])];
+    t.extend(npx_tree(1, 100, 400));
+    let (c, _) = run_with(t.clone(), &[], None, &[(100, 1), (101, 1), (102, 1)]);
+    assert!(c.iter().all(|c| c.orphan.is_none()), "{c:?}");
+    let (c, _) = run(t, &[], None);
+    assert!(
+        c.iter().all(|c| c.orphan.is_some()),
+        "no client: orphans {c:?}"
+    );
+}
+
+#[test]
+fn a_child_of_the_tmux_server_with_no_pane_has_lost_it() {
+    let mut t = base();
+    t.push(proc(
+        90,
+        50,
+        500,
+        &["sh", "-c", "trap '' HUP; exec mcp-server-x"],
+    ));
+    t.push(proc(91, 50, 500, &["mcp-server-y"]));
+    let v = view(50, &[(0, "work")]);
+    let (c, plan) = run(t.clone(), &[], Some(&v));
+    assert_eq!(
+        get(&c, 91).orphan,
+        Some(OrphanWhy::PaneGone { server_pid: 50 })
+    );
+    assert!(get(&c, 90).orphan.is_some());
+    assert_eq!(plan.stop.len(), 2);
+    // Another tmux server's children (or tmux not asked) are never judged so.
+    let (c, _) = run(t, &[], None);
+    assert!(get(&c, 91).orphan.is_none());
+}
+
+#[test]
+fn records_follow_renames_and_moved_windows_by_id() {
+    let mut t = base();
+    t.push(proc(61, 50, 800, &["-bash"]));
+    t.extend(npx_tree(60, 100, 400));
+    t.extend(npx_tree(61, 200, 400));
+    let mut v = view(50, &[(0, "renamed"), (1, "b")]);
+    v.panes.push(crate::tmux::Pane {
+        pid: 61,
+        session_id: 1,
+        session_name: "b".into(),
+        tty: "/dev/pts/1".into(),
+    });
+    // 100's session was renamed (same id 0); 200's window moved from session $0 to b.
+    let mut r1 = record(&t[4], Owner::Session("old".into()), Origin::Adopted);
+    r1.session_id = Some(0);
+    let mut r2 = record(&t[7], Owner::Session("old".into()), Origin::Adopted);
+    r2.session_id = Some(0);
+    let (c, plan) = run(t, &[r1, r2], Some(&v));
+    assert_eq!(get(&c, 100).owner, Some(Owner::Session("renamed".into())));
+    assert_eq!(get(&c, 200).owner, Some(Owner::Session("b".into())));
+    assert!(c.iter().all(|c| c.orphan.is_none()), "{c:?}");
+    let moves: Vec<(i32, String)> = plan
+        .moves
+        .iter()
+        .map(|m| (m.pid, m.to.to_string()))
+        .collect();
+    assert_eq!(
+        moves,
+        [(100, "session:renamed".into()), (200, "session:b".into())]
+    );
+    assert!(plan.stop.is_empty() && plan.drop.is_empty());
+}
+
+#[test]
+fn orphans_without_stdio_evidence_are_never_stoppable() {
+    let mut t = base();
+    t.extend(npx_tree(1, 100, 400));
+    let snap = Snapshot::from_procs(t, HZ, 0, NOW);
+    let m = matcher();
+    let inp = Inputs {
+        snapshot: &snap,
+        records: &[],
+        tmux: None,
+        matcher: &m,
+        my_uid: ME,
+        orphan_min_age: Duration::from_secs(60),
+        state_tag: None,
+        stdio: None,
+    };
+    let c = classify(&inp);
+    assert!(
+        c.iter()
+            .all(|c| c.orphan.is_some() && c.unverified && !c.stoppable())
+    );
+    assert_eq!(candidates(&c), [100, 101, 102]);
+    assert!(plan(&inp, &c).stop.is_empty());
 }
 
 #[test]
@@ -443,12 +644,8 @@ fn adoption_records_servers_not_the_agent_or_the_shell() {
     t.extend(npx_tree(70, 100, 400));
     t.push(proc(110, 70, 300, &["rg", "foo"]));
     let snap = Snapshot::from_procs(t, HZ, 0, NOW);
-    let panes = vec![crate::tmux::Pane {
-        pid: 60,
-        session_id: 0,
-        session_name: "work".into(),
-    }];
-    let recs = adoptions(&snap, &panes, &matcher(), &[], ME, 5, "/tmp/s");
+    let v = view(50, &[(0, "work")]);
+    let recs = adoptions(&snap, &v, &matcher(), &[], ME, 5);
     let pids: Vec<i32> = recs.iter().map(|r| r.pid).collect();
     assert_eq!(pids, vec![100, 101, 102]);
     assert!(
@@ -456,7 +653,7 @@ fn adoption_records_servers_not_the_agent_or_the_shell() {
             .all(|r| r.owner == Owner::Session("work".into()) && r.session_id == Some(0))
     );
     // Already recorded: nothing new.
-    assert!(adoptions(&snap, &panes, &matcher(), &recs, ME, 5, "/tmp/s").is_empty());
+    assert!(adoptions(&snap, &v, &matcher(), &recs, ME, 5).is_empty());
 }
 
 #[test]
@@ -466,12 +663,9 @@ fn agent_as_pane_leader_is_not_adopted() {
     t.push(proc(70, 50, 500, &["node", "/x/claude-code/cli.js"]));
     t.extend(npx_tree(70, 100, 400));
     let snap = Snapshot::from_procs(t, HZ, 0, NOW);
-    let panes = vec![crate::tmux::Pane {
-        pid: 70,
-        session_id: 1,
-        session_name: "s".into(),
-    }];
-    let pids: Vec<i32> = adoptions(&snap, &panes, &matcher(), &[], ME, 5, "/tmp/s")
+    let mut v = view(50, &[(1, "s")]);
+    v.panes[0].pid = 70;
+    let pids: Vec<i32> = adoptions(&snap, &v, &matcher(), &[], ME, 5)
         .iter()
         .map(|r| r.pid)
         .collect();
