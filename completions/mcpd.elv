@@ -396,7 +396,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;import'= {
-            cand --scope 'Write this scope into every imported server (default: leave it out, i.e. global)'
+            cand --scope 'Write this scope into every imported server (default: leave it out, i.e. global). With `session`, servers run in each session''s folder: no `cwd` is written'
             cand --config 'Config file to read instead of the default'
             cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'

@@ -284,7 +284,7 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand init" -s v -l verbose -d 'More
 complete -c mcpd -n "__fish_mcpd_using_subcommand init" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand init" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand init" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l scope -d 'Write this scope into every imported server (default: leave it out, i.e. global)' -r -f -a "global\t''
+complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l scope -d 'Write this scope into every imported server (default: leave it out, i.e. global). With `session`, servers run in each session\'s folder: no `cwd` is written' -r -f -a "global\t''
 session\t''"
 complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l config -d 'Config file to read instead of the default' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F

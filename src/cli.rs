@@ -132,10 +132,14 @@ pub enum Command {
     /// Import stdio MCP servers from the configs agents already have into the mcpd config.
     ///
     /// SOURCE is a file (its format is detected from the content) or one of claude, claude-desktop,
-    /// cursor, vscode, codex; without it, every one found. The config's comments and layout are
-    /// kept. Remote (http, sse) servers are listed, not imported; names already in the config are
-    /// reported, not replaced, unless --force. Then it prints the agent config that runs
-    /// `mcpd connect NAME` instead of each server.
+    /// cursor, vscode, codex, gemini, opencode, zed, windsurf, cline, roo, kiro, amp, goose,
+    /// continue, copilot; without it (or `all`), every one found. Imported servers get
+    /// `start = "on-connect"`: nothing starts until an agent connects. Each agent's variables are
+    /// resolved as it would (`${userHome}`, `${workspaceFolder}`, `${env:X}`); values only you
+    /// know (`${input:ID}`, secrets) become `${NAME}` with a FILL IN comment. The config's comments
+    /// and layout are kept. Remote (http, sse) servers are listed, not imported; names already in
+    /// the config are reported, not replaced, unless --force. Then `mcpd link` moves the agents
+    /// onto the shared servers.
     #[command(
         after_help = "Examples:\n  mcpd import --dry-run\n  mcpd import claude\n  mcpd import .vscode/mcp.json --scope session\n  mcpd import codex --force --json"
     )]
@@ -248,13 +252,15 @@ pub enum HookCommand {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct ImportArgs {
-    /// A config file, or one of: claude, claude-desktop, cursor, vscode, codex (default: all found).
+    /// A config file, or an agent: claude, claude-desktop, cursor, vscode, codex, gemini, opencode,
+    /// zed, windsurf, cline, roo, kiro, amp, goose, continue, copilot (default: all found).
     #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
     pub source: Option<String>,
     /// Print the TOML that would be added; change nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Write this scope into every imported server (default: leave it out, i.e. global).
+    /// Write this scope into every imported server (default: leave it out, i.e. global). With
+    /// `session`, servers run in each session's folder: no `cwd` is written.
     #[arg(long, value_name = "SCOPE", value_parser = ["global", "session"])]
     pub scope: Option<String>,
     /// Replace servers whose names are already in the config.
