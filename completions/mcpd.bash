@@ -43,6 +43,9 @@ _mcpd() {
             mcpd,init)
                 cmd="mcpd__subcmd__init"
                 ;;
+            mcpd,link)
+                cmd="mcpd__subcmd__link"
+                ;;
             mcpd,ps)
                 cmd="mcpd__subcmd__ps"
                 ;;
@@ -63,6 +66,9 @@ _mcpd() {
                 ;;
             mcpd,tui)
                 cmd="mcpd__subcmd__tui"
+                ;;
+            mcpd,unlink)
+                cmd="mcpd__subcmd__unlink"
                 ;;
             mcpd__subcmd__config,check)
                 cmd="mcpd__subcmd__config__subcmd__check"
@@ -139,6 +145,9 @@ _mcpd() {
             mcpd__subcmd__help,init)
                 cmd="mcpd__subcmd__help__subcmd__init"
                 ;;
+            mcpd__subcmd__help,link)
+                cmd="mcpd__subcmd__help__subcmd__link"
+                ;;
             mcpd__subcmd__help,ps)
                 cmd="mcpd__subcmd__help__subcmd__ps"
                 ;;
@@ -159,6 +168,9 @@ _mcpd() {
                 ;;
             mcpd__subcmd__help,tui)
                 cmd="mcpd__subcmd__help__subcmd__tui"
+                ;;
+            mcpd__subcmd__help,unlink)
+                cmd="mcpd__subcmd__help__subcmd__unlink"
                 ;;
             mcpd__subcmd__help__subcmd__config,check)
                 cmd="mcpd__subcmd__help__subcmd__config__subcmd__check"
@@ -236,7 +248,7 @@ _mcpd() {
 
     case "${cmd}" in
         mcpd)
-            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart connect hook init import config completions help"
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart connect hook init import link unlink config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,7 +712,7 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help)
-            opts="status ps clean tm tui daemon start stop restart connect hook init import config completions help"
+            opts="status ps clean tm tui daemon start stop restart connect hook init import link unlink config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -993,6 +1005,20 @@ _mcpd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpd__subcmd__help__subcmd__link)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpd__subcmd__help__subcmd__ps)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1078,6 +1104,20 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help__subcmd__tui)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__unlink)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1409,6 +1449,32 @@ _mcpd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpd__subcmd__link)
+            opts="-n -v -q -h -V --dry-run --project --force --json --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpd__subcmd__ps)
             opts="-v -q -h -V --json --orphans --session --match --config --tmux-socket --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1595,6 +1661,32 @@ _mcpd() {
             ;;
         mcpd__subcmd__tui)
             opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__unlink)
+            opts="-n -v -q -h -V --dry-run --project --force --json --config --tmux-socket --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

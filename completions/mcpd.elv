@@ -42,6 +42,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand init 'Write a commented default config (every option, its default, what it does)'
             cand import 'Import stdio MCP servers from the configs agents already have into the mcpd config'
+            cand link 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them'
+            cand unlink 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -413,6 +415,42 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpd;link'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -n 'Show the change (a diff); write nothing'
+            cand --dry-run 'Show the change (a diff); write nothing'
+            cand --project 'Also the current project''s files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...)'
+            cand --force 'unlink: restore even a file changed since it was linked'
+            cand --json 'Print the result as JSON'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;unlink'= {
+            cand --config 'Config file to read instead of the default'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -n 'Show the change (a diff); write nothing'
+            cand --dry-run 'Show the change (a diff); write nothing'
+            cand --project 'Also the current project''s files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...)'
+            cand --force 'unlink: restore even a file changed since it was linked'
+            cand --json 'Print the result as JSON'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;config'= {
             cand --config 'Config file to read instead of the default'
             cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
@@ -494,6 +532,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand init 'Write a commented default config (every option, its default, what it does)'
             cand import 'Import stdio MCP servers from the configs agents already have into the mcpd config'
+            cand link 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them'
+            cand unlink 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups'
             cand config 'Check or locate the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -550,6 +590,10 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;init'= {
         }
         &'mcpd;help;import'= {
+        }
+        &'mcpd;help;link'= {
+        }
+        &'mcpd;help;unlink'= {
         }
         &'mcpd;help;config'= {
             cand check 'Validate the config file: errors name the file, line and key'

@@ -144,6 +144,21 @@ pub enum Command {
         after_help = "Examples:\n  mcpd import --dry-run\n  mcpd import claude\n  mcpd import .vscode/mcp.json --scope session\n  mcpd import codex --force --json"
     )]
     Import(ImportArgs),
+    /// Point an agent's stdio servers at `mcpd connect NAME`, so its sessions share them.
+    ///
+    /// Rewrites only each server's command and arguments in the agent's config (formatting,
+    /// comments and other settings kept), for servers in mcpd's config (`mcpd import` first).
+    /// The original is kept beside it as FILE.mcpd-backup; `mcpd unlink` restores it. Project
+    /// files (.mcp.json, .vscode/mcp.json...) are often shared with a team: only with --project.
+    #[command(
+        after_help = "Examples:\n  mcpd import && mcpd link all --dry-run\n  mcpd link claude\n  mcpd link cursor --project --json\n  mcpd unlink all"
+    )]
+    Link(LinkArgs),
+    /// Restore the agent configs `mcpd link` changed, byte for byte, from their backups.
+    ///
+    /// A file edited since it was linked is left alone (those edits would be lost) unless --force.
+    #[command(after_help = "Examples:\n  mcpd unlink claude\n  mcpd unlink all --dry-run")]
+    Unlink(LinkArgs),
     /// Check or locate the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -264,6 +279,26 @@ pub struct ImportArgs {
     #[arg(long, value_name = "SCOPE", value_parser = ["global", "session"])]
     pub scope: Option<String>,
     /// Replace servers whose names are already in the config.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LinkArgs {
+    /// The agent (claude, claude-desktop, cursor, vscode, codex, gemini, opencode, zed, windsurf,
+    /// cline, roo, kiro, amp, goose, continue, copilot) or `all`.
+    #[arg(value_name = "AGENT")]
+    pub agent: String,
+    /// Show the change (a diff); write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Also the current project's files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...).
+    #[arg(long)]
+    pub project: bool,
+    /// unlink: restore even a file changed since it was linked.
     #[arg(long)]
     pub force: bool,
     /// Print the result as JSON.

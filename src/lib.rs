@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod generate;
 pub mod health;
 pub mod import;
+pub mod link;
 pub mod matcher;
 pub mod names;
 pub mod output;

@@ -135,7 +135,7 @@ pub fn run(env: Env, args: &ImportArgs) -> anyhow::Result<i32> {
 const MAX_SOURCE_BYTES: u64 = 16 << 20;
 
 /// Reads one agent config, refusing what is not a regular file or is too big.
-fn read_config(path: &Path) -> std::io::Result<String> {
+pub(crate) fn read_config(path: &Path) -> std::io::Result<String> {
     let meta = fs::metadata(path)?;
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
@@ -151,7 +151,7 @@ fn read_config(path: &Path) -> std::io::Result<String> {
 
 /// Folder candidates (Continue's `.continue/mcpServers/`) become one candidate per config
 /// file in them, sorted; a missing folder is nothing found.
-fn expand_folders(candidates: &[sources::Candidate]) -> Vec<sources::Candidate> {
+pub(crate) fn expand_folders(candidates: &[sources::Candidate]) -> Vec<sources::Candidate> {
     let mut out = Vec::new();
     for c in candidates {
         if !c.folder {
@@ -184,7 +184,7 @@ fn expand_folders(candidates: &[sources::Candidate]) -> Vec<sources::Candidate> 
     out
 }
 
-fn non_empty_env(name: &str) -> Option<PathBuf> {
+pub(crate) fn non_empty_env(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -192,7 +192,7 @@ fn non_empty_env(name: &str) -> Option<PathBuf> {
 
 /// Writes `text` to `path` through a temporary file in the same folder and a rename, so that a
 /// reader sees the old file or the new one. A symlinked config is written where it points.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

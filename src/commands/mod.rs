@@ -7,6 +7,7 @@ pub mod connect;
 pub mod daemon;
 pub mod hook;
 pub mod import;
+pub mod link;
 pub mod ps;
 pub mod server;
 pub mod status;
@@ -50,6 +51,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Hook(h)) => hook::run(&g, h),
         Some(Command::Config(c)) => config::run(&g, c),
         Some(Command::Import(a)) => import::run(env(&g)?, &a),
+        Some(Command::Link(a)) => link::run_link(env(&g)?, &a),
+        Some(Command::Unlink(a)) => link::run_unlink(env(&g)?, &a),
         Some(Command::Init { force, stdout }) => config::init(&g, force, stdout),
         Some(Command::Completions { shell }) => completions::run(shell),
     }

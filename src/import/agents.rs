@@ -52,15 +52,23 @@ pub(super) fn read_agent(
     out: &mut Vec<Found>,
 ) -> Result<bool, ParseError> {
     match r.format {
-        Format::Zed => r.section(root, "context_servers", "context_servers", project_dir, out)?,
+        Format::Zed => r.section(
+            root,
+            &[],
+            "context_servers",
+            "context_servers",
+            project_dir,
+            out,
+        )?,
         Format::Amp => r.section(
             root,
+            &[],
             "amp.mcpServers",
             "[\"amp.mcpServers\"]",
             project_dir,
             out,
         )?,
-        Format::Goose => r.section(root, "extensions", "extensions", project_dir, out)?,
+        Format::Goose => r.section(root, &[], "extensions", "extensions", project_dir, out)?,
         Format::Opencode => match root.get("mcp") {
             None | Some(Value::Null) => {}
             Some(Value::Object(mcp)) => {
@@ -72,12 +80,12 @@ pub(super) fn read_agent(
                     .and_then(Value::as_object)
                     .is_some_and(|s| !s.contains_key("type") && !s.contains_key("command"));
                 if nested {
-                    r.section(mcp, "servers", "mcp.servers", project_dir, out)?;
+                    r.section(mcp, &["mcp"], "servers", "mcp.servers", project_dir, out)?;
                 } else {
                     let mut servers = mcp.clone();
                     servers.retain(|_, v| v.is_object());
                     let wrapped = Map::from_iter([("mcp".to_owned(), Value::Object(servers))]);
-                    r.section(&wrapped, "mcp", "mcp", project_dir, out)?;
+                    r.section(&wrapped, &[], "mcp", "mcp", project_dir, out)?;
                 }
             }
             Some(_) => return Err(shape(r.file, "mcp", "an object")),
@@ -105,6 +113,7 @@ pub(super) fn read_agent(
                         notes,
                         format: r.format,
                         project_dir: project_dir.map(str::to_owned),
+                        path: vec!["mcpServers".to_owned(), i.to_string()],
                     });
                 }
             }

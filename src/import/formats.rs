@@ -140,15 +140,22 @@ pub fn parse_source(
         return Ok((format, out));
     }
     match format {
-        Format::Codex => r.section(root, "mcp_servers", "mcp_servers", None, &mut out)?,
+        Format::Codex => r.section(root, &[], "mcp_servers", "mcp_servers", None, &mut out)?,
         Format::VsCode if has_settings_servers(root) => {
             if let Some(mcp) = root.get("mcp").and_then(Value::as_object) {
-                r.section(mcp, "servers", "mcp.servers", project_dir, &mut out)?;
+                r.section(
+                    mcp,
+                    &["mcp"],
+                    "servers",
+                    "mcp.servers",
+                    project_dir,
+                    &mut out,
+                )?;
             }
         }
-        Format::VsCode => r.section(root, "servers", "servers", project_dir, &mut out)?,
+        Format::VsCode => r.section(root, &[], "servers", "servers", project_dir, &mut out)?,
         Format::ClaudeCode => {
-            r.section(root, "mcpServers", "mcpServers", None, &mut out)?;
+            r.section(root, &[], "mcpServers", "mcpServers", None, &mut out)?;
             match root.get("projects") {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(projects)) => {
@@ -158,14 +165,21 @@ pub fn parse_source(
                             return Err(shape(file, &prefix, "an object"));
                         };
                         let prefix = format!("{prefix}.mcpServers");
-                        r.section(project, "mcpServers", &prefix, Some(dir), &mut out)?;
+                        r.section(
+                            project,
+                            &["projects", dir],
+                            "mcpServers",
+                            &prefix,
+                            Some(dir),
+                            &mut out,
+                        )?;
                     }
                 }
                 Some(_) => return Err(shape(file, "projects", "an object")),
             }
         }
         // Read by `agents::read_agent` above.
-        _ => r.section(root, "mcpServers", "mcpServers", project_dir, &mut out)?,
+        _ => r.section(root, &[], "mcpServers", "mcpServers", project_dir, &mut out)?,
     }
     Ok((format, out))
 }
@@ -252,6 +266,7 @@ impl Reader<'_> {
     pub(super) fn section(
         &self,
         parent: &Map<String, Value>,
+        base: &[&str],
         key: &str,
         prefix: &str,
         project_dir: Option<&str>,
@@ -282,6 +297,12 @@ impl Reader<'_> {
                 notes,
                 format: self.format,
                 project_dir: project_dir.map(str::to_owned),
+                path: base
+                    .iter()
+                    .copied()
+                    .chain([key, raw.as_str()])
+                    .map(str::to_owned)
+                    .collect(),
             });
         }
         Ok(())

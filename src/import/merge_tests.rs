@@ -23,6 +23,7 @@ fn server(name: &str, command: &str, args: &[&str]) -> Found {
         notes: Vec::new(),
         format: Format::ClaudeCode,
         project_dir: None,
+        path: Vec::new(),
     }
 }
 

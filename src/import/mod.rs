@@ -56,6 +56,9 @@ pub struct Found {
     /// The project the declaring file belongs to: the agent ran the server there (its default
     /// `cwd`, its `${workspaceFolder}`).
     pub project_dir: Option<String>,
+    /// The keys from the top of the file to the declaration (a list index as digits), for
+    /// `mcpd link` to find it again.
+    pub path: Vec<String>,
 }
 
 /// What a found declaration is.

@@ -5,6 +5,7 @@ mod connect;
 mod daemon;
 mod foundation;
 mod import;
+mod link;
 mod output;
 mod stop;
 mod support;
