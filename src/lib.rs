@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod duplicates;
 pub mod generate;
 pub mod health;
 pub mod import;

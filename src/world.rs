@@ -117,6 +117,9 @@ impl World {
             now: self.snapshot.taken_at as u64,
         });
         r.warnings.extend(self.warnings.iter().cloned());
+        // Servers running once per session that could be shared (`mcpd link`).
+        let dups = crate::duplicates::find(&self.snapshot, &self.classified);
+        r.recommendations.extend(dups.iter().map(|d| d.advice()));
         if let Some(d) = crate::daemon::client::status(&self.paths) {
             crate::health::merge_daemon(&mut r, d);
         } else if let Some(pid) = crate::daemon::client::lock_holder(&self.paths) {

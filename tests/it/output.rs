@@ -58,3 +58,32 @@ fn broken_pipe_ends_every_printing_command_quietly() {
         }
     }
 }
+
+#[test]
+fn status_points_out_servers_running_once_per_session() {
+    let sb = Sandbox::new();
+    // A stand-in MCP server: `sleep` under an MCP-like name, one copy per tmux session.
+    let server = sb.path().join("mcp-server-dupe");
+    std::os::unix::fs::symlink("/bin/sleep", &server).unwrap();
+    let cmd = format!("{} 1000", server.display());
+    sb.start_tmux("one");
+    sb.tmux_ok(&["respawn-pane", "-k", "-t", "=one:", &cmd]);
+    sb.tmux_ok(&["new-session", "-d", "-s", "two", &cmd]);
+    let ok = wait_for(std::time::Duration::from_secs(10), || {
+        marked(&sb.marker).len() >= 2
+    });
+    assert!(ok, "servers did not start");
+    let out = sb.ok(&["status"]);
+    assert!(
+        out.contains("2 copies of mcp-server-dupe in 2 sessions"),
+        "{out}"
+    );
+    assert!(out.contains("`mcpd link all` shares them"), "{out}");
+    let j = sb.json(&["status", "--json"]);
+    assert!(
+        j["recommendations"]
+            .to_string()
+            .contains("2 copies of mcp-server-dupe"),
+        "{j:#}"
+    );
+}
