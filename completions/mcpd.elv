@@ -18,8 +18,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
     }
     var completions = [
         &'mcpd'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -49,8 +49,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;status'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --json 'Print the report as one JSON object'
             cand --check 'Exit 0 when normal, 1 on a warning, 2 when critical, 3 when the state is unknown'
@@ -66,8 +66,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;ps'= {
             cand --session 'Only processes owned by this tmux session'
             cand --match 'Only processes whose command line contains TEXT'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --json 'Print a JSON list'
             cand --orphans 'Only orphans'
@@ -83,8 +83,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;clean'= {
             cand --older-than 'With --detached: only sessions idle at least this long (e.g. 30m, 2h, 1d)'
             cand --match 'Only stop orphan trees in which some command line contains TEXT (e.g. `playwright`)'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -n 'Print what would be stopped and dropped; signal nothing, change nothing'
             cand --dry-run 'Print what would be stopped and dropped; signal nothing, change nothing'
@@ -104,8 +104,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;tm'= {
             cand -c 'Start directory for a new session (default: the current folder)'
             cand --dir 'Start directory for a new session (default: the current folder)'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -d 'Create or ensure the session, but do not attach'
             cand --detach 'Create or ensure the session, but do not attach'
@@ -119,8 +119,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;tui'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -132,8 +132,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;daemon'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -150,8 +150,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;daemon;run'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -163,8 +163,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;daemon;start'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -176,8 +176,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;daemon;stop'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -189,8 +189,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;daemon;status'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --json 'Print as JSON'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -221,8 +221,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;start'= {
             cand --session 'For `scope = "session"` servers: the tmux session'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -235,8 +235,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;stop'= {
             cand --session 'For `scope = "session"` servers: the tmux session'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -249,8 +249,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;restart'= {
             cand --session 'For `scope = "session"` servers: the tmux session'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -263,8 +263,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;connect'= {
             cand --session 'For `scope = "session"` servers: the tmux session'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -276,8 +276,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;hook'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -295,8 +295,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;hook;install'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -308,8 +308,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;hook;uninstall'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -321,8 +321,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;hook;status'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -336,8 +336,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;hook;session-closed'= {
             cand --id 'The closed session''s id (`$N`), to find processes tagged with it in their `TMUX` variable'
             cand --server-pid 'The pid of the tmux server the session lived on'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --foreground 'Do the work in this process instead of a detached one (tests, debugging)'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -350,8 +350,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;hook;session-renamed'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -383,8 +383,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;hook;help;help'= {
         }
         &'mcpd;init'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --force 'Overwrite an existing config file'
             cand --stdout 'Print it instead of writing it'
@@ -399,8 +399,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;import'= {
             cand --scope 'Write this scope into every imported server (default: leave it out, i.e. global). With `session`, servers run in each session''s folder: no `cwd` is written'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -n 'Print the TOML that would be added; change nothing'
             cand --dry-run 'Print the TOML that would be added; change nothing'
@@ -416,8 +416,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;link'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -n 'Show the change (a diff); write nothing'
             cand --dry-run 'Show the change (a diff); write nothing'
@@ -434,8 +434,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;unlink'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -n 'Show the change (a diff); write nothing'
             cand --dry-run 'Show the change (a diff); write nothing'
@@ -452,8 +452,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;config'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -468,8 +468,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;config;check'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -481,8 +481,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;config;path'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --json 'Print as JSON'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -506,8 +506,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;config;help;help'= {
         }
         &'mcpd;completions'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'

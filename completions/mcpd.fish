@@ -24,8 +24,8 @@ function __fish_mcpd_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mcpd -n "__fish_mcpd_needs_command" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_needs_command" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_needs_command" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_needs_command" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_needs_command" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -51,8 +51,8 @@ complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "unlink" -d 'Restore the a
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "config" -d 'Check or locate the configuration'
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpd -n "__fish_mcpd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand status" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -64,8 +64,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand status" -s h -l help -d 'Print
 complete -c mcpd -n "__fish_mcpd_using_subcommand status" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l session -d 'Only processes owned by this tmux session' -r
 complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l match -d 'Only processes whose command line contains TEXT' -r
-complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -77,8 +77,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -s h -l help -d 'Print hel
 complete -c mcpd -n "__fish_mcpd_using_subcommand ps" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l older-than -d 'With --detached: only sessions idle at least this long (e.g. 30m, 2h, 1d)' -r
 complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l match -d 'Only stop orphan trees in which some command line contains TEXT (e.g. `playwright`)' -r
-complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -91,8 +91,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s q -l quiet -d 'Only 
 complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand clean" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s c -l dir -d 'Start directory for a new session (default: the current folder)' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -101,8 +101,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s v -l verbose -d 'More l
 complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tm" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -110,8 +110,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s v -l verbose -d 'More 
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -124,8 +124,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_su
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "stop" -d 'Stop gracefully: every server\'s stdin is closed, then its tree is stopped'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -133,8 +133,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcom
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -142,8 +142,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcom
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -151,8 +151,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcom
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -167,8 +167,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcom
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l session -d 'For `scope = "session"` servers: the tmux session' -r
-complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -177,8 +177,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand start" -s q -l quiet -d 'Only 
 complete -c mcpd -n "__fish_mcpd_using_subcommand start" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand start" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l session -d 'For `scope = "session"` servers: the tmux session' -r
-complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -187,8 +187,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -s q -l quiet -d 'Only e
 complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand stop" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l session -d 'For `scope = "session"` servers: the tmux session' -r
-complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -197,8 +197,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -s q -l quiet -d 'Onl
 complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand restart" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -l session -d 'For `scope = "session"` servers: the tmux session' -r
-complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -206,8 +206,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -s v -l verbose -d 'M
 complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand connect" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -221,8 +221,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subc
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "session-closed" -d 'What the session-closed hook runs: stop everything the session owned, then drop its records'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "session-renamed" -d 'What the session-renamed hook runs: keep the session\'s records under its new name'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status session-closed session-renamed help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -230,8 +230,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcomma
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -239,8 +239,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcomma
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -250,8 +250,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcomma
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l id -d 'The closed session\'s id (`$N`), to find processes tagged with it in their `TMUX` variable' -r
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l server-pid -d 'The pid of the tmux server the session lived on' -r
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -260,8 +260,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcomma
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-closed" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from session-renamed" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -275,8 +275,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcomma
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "session-closed" -d 'What the session-closed hook runs: stop everything the session owned, then drop its records'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "session-renamed" -d 'What the session-renamed hook runs: keep the session\'s records under its new name'
 complete -c mcpd -n "__fish_mcpd_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpd -n "__fish_mcpd_using_subcommand init" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand init" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand init" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand init" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand init" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -288,8 +288,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand init" -s h -l help -d 'Print h
 complete -c mcpd -n "__fish_mcpd_using_subcommand init" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l scope -d 'Write this scope into every imported server (default: leave it out, i.e. global). With `session`, servers run in each session\'s folder: no `cwd` is written' -r -f -a "global\t''
 session\t''"
-complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand import" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -300,8 +300,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand import" -s v -l verbose -d 'Mo
 complete -c mcpd -n "__fish_mcpd_using_subcommand import" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand import" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand link" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand link" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand link" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand link" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand link" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -313,8 +313,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand link" -s v -l verbose -d 'More
 complete -c mcpd -n "__fish_mcpd_using_subcommand link" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand link" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand link" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -326,8 +326,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -s v -l verbose -d 'Mo
 complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand unlink" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -338,8 +338,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_su
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -f -a "check" -d 'Validate the config file: errors name the file, line and key'
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -f -a "path" -d 'Show the config file, state and runtime directories mcpd uses'
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and not __fish_seen_subcommand_from check path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -347,8 +347,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcom
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -360,8 +360,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcom
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the config file: errors name the file, line and key'
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Show the config file, state and runtime directories mcpd uses'
 complete -c mcpd -n "__fish_mcpd_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -l config -d 'Config file to read instead of the default' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand completions" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -30,12 +30,18 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
-    /// Config file to read instead of the default.
-    #[arg(long, global = true, env = "MCPD_CONFIG", value_name = "PATH")]
+    /// Config file to read instead of the default (also: $MCPD_CONFIG).
+    // The environment is read after parsing ([`GlobalArgs::fill_from_env`]): with clap's `env`,
+    // a set variable shows the option in every usage line as if it were required.
+    #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux's default).
-    #[arg(long, global = true, env = "MCPD_TMUX_SOCKET", value_name = "PATH")]
+    /// The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in
+    /// $TMUX inside tmux, else tmux's default).
+    #[arg(long, global = true, value_name = "PATH")]
     pub tmux_socket: Option<PathBuf>,
+    /// The config path came from `MCPD_CONFIG`, not `--config`.
+    #[arg(skip)]
+    pub config_from_env: bool,
     /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -45,6 +51,22 @@ pub struct GlobalArgs {
     /// Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+impl GlobalArgs {
+    /// Options not given on the command line come from `MCPD_CONFIG` and `MCPD_TMUX_SOCKET`.
+    pub fn fill_from_env(&mut self) {
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        if self.config.is_none() {
+            self.config = var("MCPD_CONFIG");
+            self.config_from_env = self.config.is_some();
+        }
+        self.tmux_socket = self.tmux_socket.take().or_else(|| var("MCPD_TMUX_SOCKET"));
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,12 +4,16 @@ use clap::Parser;
 
 fn main() {
     quiet_on_broken_pipe();
-    let cli = mcpd::cli::Cli::parse();
+    let mut cli = mcpd::cli::Cli::parse();
+    cli.global.fill_from_env();
     let daemon = matches!(
         &cli.command,
         Some(mcpd::cli::Command::Daemon(mcpd::cli::DaemonCommand::Run))
     );
     init_tracing(cli.global.verbose, cli.global.quiet, daemon);
+    if cli.global.quiet && mcpd::commands::quiet_silences(&cli.command) {
+        silence_stdout();
+    }
     let code = match mcpd::commands::run(cli) {
         Ok(code) => code,
         Err(e) if mcpd::output::is_broken_pipe(&e) => mcpd::output::BROKEN_PIPE_STATUS,
@@ -39,6 +43,13 @@ fn quiet_on_broken_pipe() {
         }
         default(info);
     }));
+}
+
+/// `-q`: a command that reports what it did says nothing; errors still go to stderr.
+fn silence_stdout() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2_stdout(&null);
+    }
 }
 
 /// Logs go to stderr: colour only on a terminal; the daemon's lines carry timestamps and start at info.

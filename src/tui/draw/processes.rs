@@ -27,7 +27,7 @@ pub fn group_label(owner: Option<&str>, report: &Report) -> String {
                     Some(s) if s.attached => "attached",
                     Some(_) => "detached",
                     None if report.tmux => "gone",
-                    None => "tmux unknown",
+                    None => "tmux unreachable",
                 };
                 format!("session {} ({state})", clean(name))
             }
