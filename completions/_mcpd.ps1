@@ -48,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('link', 'link', [CompletionResultType]::ParameterValue, 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them')
             [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print mcpd''s man page, or install every page (mcpd.1, mcpd-status.1...) into a folder')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -553,6 +554,21 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         'mcpd;config;help;help' {
             break
         }
+        'mcpd;man' {
+            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write every page into DIR (created if needed) instead of printing mcpd.1')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcpd;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
@@ -584,6 +600,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('link', 'link', [CompletionResultType]::ParameterValue, 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them')
             [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print mcpd''s man page, or install every page (mcpd.1, mcpd-status.1...) into a folder')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -678,6 +695,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;help;config;path' {
+            break
+        }
+        'mcpd;help;man' {
             break
         }
         'mcpd;help;completions' {

@@ -46,6 +46,9 @@ _mcpd() {
             mcpd,link)
                 cmd="mcpd__subcmd__link"
                 ;;
+            mcpd,man)
+                cmd="mcpd__subcmd__man"
+                ;;
             mcpd,ps)
                 cmd="mcpd__subcmd__ps"
                 ;;
@@ -148,6 +151,9 @@ _mcpd() {
             mcpd__subcmd__help,link)
                 cmd="mcpd__subcmd__help__subcmd__link"
                 ;;
+            mcpd__subcmd__help,man)
+                cmd="mcpd__subcmd__help__subcmd__man"
+                ;;
             mcpd__subcmd__help,ps)
                 cmd="mcpd__subcmd__help__subcmd__ps"
                 ;;
@@ -248,7 +254,7 @@ _mcpd() {
 
     case "${cmd}" in
         mcpd)
-            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart connect hook init import link unlink config completions help"
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart connect hook init import link unlink config man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -712,7 +718,7 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help)
-            opts="status ps clean tm tui daemon start stop restart connect hook init import link unlink config completions help"
+            opts="status ps clean tm tui daemon start stop restart connect hook init import link unlink config man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1006,6 +1012,20 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help__subcmd__link)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1456,6 +1476,39 @@ _mcpd() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__man)
+            opts="-v -q -h -V --install --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --install)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

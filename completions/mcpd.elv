@@ -45,6 +45,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand link 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them'
             cand unlink 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups'
             cand config 'Check or locate the configuration'
+            cand man 'Print mcpd''s man page, or install every page (mcpd.1, mcpd-status.1...) into a folder'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -505,6 +506,20 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;config;help;help'= {
         }
+        &'mcpd;man'= {
+            cand --install 'Write every page into DIR (created if needed) instead of printing mcpd.1'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;completions'= {
             cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
             cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
@@ -535,6 +550,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand link 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them'
             cand unlink 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups'
             cand config 'Check or locate the configuration'
+            cand man 'Print mcpd''s man page, or install every page (mcpd.1, mcpd-status.1...) into a folder'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -602,6 +618,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;config;check'= {
         }
         &'mcpd;help;config;path'= {
+        }
+        &'mcpd;help;man'= {
         }
         &'mcpd;help;completions'= {
         }

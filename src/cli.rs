@@ -114,9 +114,15 @@ pub enum Command {
     /// The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s.
     ///
     /// Keys: q quit, ? help, Tab panel, s sort, / filter, K stop a tree, c clean, Enter attach.
+    #[command(
+        after_help = "Examples:\n  mcpd tui\n  mcpd          # the same, on a terminal\n  mcpd tui --color never"
+    )]
     Tui,
     /// Run, start, stop or ask after the daemon (the supervisor of configured servers).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpd daemon start\n  mcpd daemon status --json\n  mcpd daemon stop"
+    )]
     Daemon(DaemonCommand),
     /// Start a configured server (through the daemon, which is started if needed).
     #[command(
@@ -124,8 +130,14 @@ pub enum Command {
     )]
     Start(ServerArgs),
     /// Stop a configured server (its whole process tree).
+    #[command(
+        after_help = "Examples:\n  mcpd stop filesystem\n  mcpd stop serena --session my_project"
+    )]
     Stop(ServerArgs),
     /// Restart a configured server (clears a crash-loop failure).
+    #[command(
+        after_help = "Examples:\n  mcpd restart filesystem\n  mcpd restart serena --session my_project"
+    )]
     Restart(ServerArgs),
     /// Stdio bridge to a daemon-held server: put this in an agent's MCP config instead of the server.
     ///
@@ -137,7 +149,10 @@ pub enum Command {
     )]
     Connect(ServerArgs),
     /// Manage mcpd's tmux hooks (what tmux runs when a session closes or is renamed).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpd hook install\n  mcpd hook status\n  mcpd hook uninstall"
+    )]
     Hook(HookCommand),
     /// Write a commented default config (every option, its default, what it does).
     #[command(
@@ -182,8 +197,20 @@ pub enum Command {
     #[command(after_help = "Examples:\n  mcpd unlink claude\n  mcpd unlink all --dry-run")]
     Unlink(LinkArgs),
     /// Check or locate the configuration.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpd config check\n  mcpd config path --json"
+    )]
     Config(ConfigCommand),
+    /// Print mcpd's man page, or install every page (mcpd.1, mcpd-status.1...) into a folder.
+    #[command(
+        after_help = "Examples:\n  mcpd man | man -l -\n  mcpd man --install ~/.local/share/man/man1\n  sudo mcpd man --install /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write every page into DIR (created if needed) instead of printing mcpd.1.
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        install: Option<PathBuf>,
+    },
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  mcpd completions bash > ~/.local/share/bash-completion/completions/mcpd\n  mcpd completions zsh > ~/.zfunc/_mcpd\n  mcpd completions fish > ~/.config/fish/completions/mcpd.fish"
@@ -259,12 +286,20 @@ pub struct TmArgs {
 pub enum HookCommand {
     /// Install the global session-closed and session-renamed hooks on the tmux server (idempotent;
     /// your own hooks are kept).
+    #[command(
+        after_help = "Examples:\n  mcpd hook install\n  mcpd --tmux-socket /tmp/tmux-1000/work hook install"
+    )]
     Install,
     /// Remove exactly the hooks `install` added.
+    #[command(after_help = "Examples:\n  mcpd hook uninstall")]
     Uninstall,
     /// Show whether the hooks are installed.
+    #[command(after_help = "Examples:\n  mcpd hook status")]
     Status,
     /// What the session-closed hook runs: stop everything the session owned, then drop its records.
+    #[command(
+        after_help = "Examples (tmux runs it; by hand for tests):\n  mcpd hook session-closed my_project --id '$3' --foreground"
+    )]
     SessionClosed {
         /// The closed session's name.
         name: String,
@@ -279,6 +314,7 @@ pub enum HookCommand {
         foreground: bool,
     },
     /// What the session-renamed hook runs: keep the session's records under its new name.
+    #[command(after_help = "Examples (tmux runs it):\n  mcpd hook session-renamed '$3' new_name")]
     SessionRenamed {
         /// The session's id (`$N`).
         id: String,
@@ -331,12 +367,20 @@ pub struct LinkArgs {
 #[derive(Debug, Subcommand)]
 pub enum DaemonCommand {
     /// Run in the foreground, logging to stderr (for systemd, launchd, or a terminal).
+    #[command(
+        after_help = "Examples:\n  mcpd daemon run\n  systemd: ExecStart=/usr/local/bin/mcpd daemon run"
+    )]
     Run,
     /// Start in the background (logs to <state dir>/daemon.log); returns once it answers.
+    #[command(after_help = "Examples:\n  mcpd daemon start\n  mcpd -q daemon start")]
     Start,
     /// Stop gracefully: every server's stdin is closed, then its tree is stopped.
+    #[command(after_help = "Examples:\n  mcpd daemon stop")]
     Stop,
     /// Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not.
+    #[command(
+        after_help = "Examples:\n  mcpd daemon status\n  mcpd daemon status --json | jq .pid\n  mcpd daemon status >/dev/null || mcpd daemon start"
+    )]
     Status {
         /// Print as JSON.
         #[arg(long)]
@@ -356,8 +400,12 @@ pub struct ServerArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the config file: errors name the file, line and key.
+    #[command(
+        after_help = "Examples:\n  mcpd config check\n  mcpd --config ./new.toml config check"
+    )]
     Check,
     /// Show the config file, state and runtime directories mcpd uses.
+    #[command(after_help = "Examples:\n  mcpd config path\n  mcpd config path --json")]
     Path {
         /// Print as JSON.
         #[arg(long)]

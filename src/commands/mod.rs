@@ -46,6 +46,7 @@ fn check_config_given(g: &GlobalArgs, command: &Option<Command>) -> anyhow::Resu
             Command::Init { .. }
                 | Command::Import(_)
                 | Command::Completions { .. }
+                | Command::Man { .. }
                 | Command::Config(crate::cli::ConfigCommand::Path { .. })
         )
     );
@@ -145,6 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Unlink(a)) => link::run_unlink(env(&g)?, &a),
         Some(Command::Init { force, stdout }) => config::init(&g, force, stdout),
         Some(Command::Completions { shell }) => completions::run(shell),
+        Some(Command::Man { install }) => completions::man(install.as_deref()),
     }
 }
 
