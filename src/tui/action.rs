@@ -19,6 +19,8 @@ pub enum InputMode {
     Confirm,
     /// The help overlay is open.
     Help,
+    /// A server's details are open.
+    Detail,
 }
 
 /// How a background job (a stop, a clean, an attach) ended, as the user should read it.
@@ -35,7 +37,7 @@ pub struct Outcome {
 pub enum Action {
     /// `q`, Ctrl-C: leave.
     Quit,
-    /// Esc: close what is open, clear an applied filter, else leave.
+    /// Esc: close what is open, clear the focused panel's filter (never leaves: q does).
     Back,
     /// `?`: open or close the help overlay.
     ToggleHelp,
@@ -71,6 +73,10 @@ pub enum Action {
     Clean,
     /// `r`: restart the selected server.
     Restart,
+    /// `D`: start the daemon.
+    StartDaemon,
+    /// `l` (and Enter on a server): the selected server's details and last log lines.
+    Details,
     /// Enter: attach to (or switch to) the selected session.
     Activate,
     /// The answer to an open question.
@@ -153,6 +159,11 @@ fn from_key(key: &KeyEvent, mode: InputMode) -> Option<Action> {
             KeyCode::Char('?') | KeyCode::Esc => Some(Action::ToggleHelp),
             _ => movement(key.code),
         },
+        InputMode::Detail => match key.code {
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('l') => Some(Action::Back),
+            _ => None,
+        },
         InputMode::Normal => match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Esc => Some(Action::Back),
@@ -164,6 +175,8 @@ fn from_key(key: &KeyEvent, mode: InputMode) -> Option<Action> {
             KeyCode::Char('K') => Some(Action::StopSelected),
             KeyCode::Char('c') => Some(Action::Clean),
             KeyCode::Char('r') => Some(Action::Restart),
+            KeyCode::Char('D') => Some(Action::StartDaemon),
+            KeyCode::Char('l') => Some(Action::Details),
             KeyCode::Enter => Some(Action::Activate),
             code => movement(code),
         },
