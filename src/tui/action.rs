@@ -143,6 +143,10 @@ fn from_key(key: &KeyEvent, mode: InputMode) -> Option<Action> {
     }
     match mode {
         InputMode::Filter => match key.code {
+            // A terminal sends Esc and a quick next key as one Alt-key: that was an Esc.
+            KeyCode::Char(_) if key.modifiers.contains(KeyModifiers::ALT) => {
+                Some(Action::FilterCancel)
+            }
             KeyCode::Enter => Some(Action::FilterApply),
             KeyCode::Esc => Some(Action::FilterCancel),
             KeyCode::Backspace => Some(Action::FilterBackspace),
@@ -267,6 +271,27 @@ mod tests {
         assert!(matches!(
             from_event(&key(KeyCode::Backspace), f),
             Some(Action::FilterBackspace)
+        ));
+    }
+
+    #[test]
+    fn esc_merged_with_the_next_key_cancels_the_filter() {
+        let alt_q = Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT));
+        assert!(matches!(
+            from_event(&alt_q, InputMode::Filter),
+            Some(Action::FilterCancel)
+        ));
+        assert!(matches!(
+            from_event(&key(KeyCode::Esc), InputMode::Detail),
+            Some(Action::Back)
+        ));
+        assert!(matches!(
+            from_event(&ch('D'), InputMode::Normal),
+            Some(Action::StartDaemon)
+        ));
+        assert!(matches!(
+            from_event(&ch('l'), InputMode::Normal),
+            Some(Action::Details)
         ));
     }
 

@@ -13,7 +13,7 @@ use super::clean;
 use super::theme::Theme;
 
 /// The keys, as (key, what) pairs, most useful first.
-pub const KEYS: [(&str, &str); 10] = [
+pub const KEYS: [(&str, &str); 12] = [
     ("q", "quit"),
     ("?", "help"),
     ("Tab", "panel"),
@@ -24,6 +24,8 @@ pub const KEYS: [(&str, &str); 10] = [
     ("c", "clean"),
     ("r", "restart"),
     ("⏎", "attach"),
+    ("l", "details"),
+    ("D", "daemon"),
 ];
 
 fn recommendation(app: &App, theme: Theme) -> Line<'static> {
