@@ -69,9 +69,19 @@ fn status_points_out_servers_running_once_per_session() {
     sb.start_tmux("one");
     sb.tmux_ok(&["respawn-pane", "-k", "-t", "=one:", &cmd]);
     sb.tmux_ok(&["new-session", "-d", "-s", "two", &cmd]);
-    let ok = wait_for(std::time::Duration::from_secs(10), || {
-        marked(&sb.marker).len() >= 2
-    });
+    // Both copies running (the tmux server's own command line carries the marker too, so
+    // count the servers by their program).
+    let prog = server.display().to_string();
+    let running = || {
+        marked(&sb.marker)
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.starts_with(prog.as_bytes()))
+            })
+            .count()
+    };
+    let ok = wait_for(std::time::Duration::from_secs(10), || running() == 2);
     assert!(ok, "servers did not start");
     let out = sb.ok(&["status"]);
     assert!(
