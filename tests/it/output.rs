@@ -10,6 +10,9 @@ fn with_closed_reader(sb: &Sandbox, args: &[&str]) -> (Option<i32>, String) {
     drop(read);
     let out = sb
         .mcpd()
+        // import and link read agents' configs under HOME: the sandbox's, never the user's.
+        .env("HOME", sb.path())
+        .current_dir(sb.path())
         .args(args)
         .stdout(Stdio::from(write))
         .stderr(Stdio::piped())
@@ -35,6 +38,8 @@ fn broken_pipe_ends_every_printing_command_quietly() {
         &["config", "check"],
         &["init", "--stdout"],
         &["import", "--dry-run", "--json"],
+        &["link", "all", "--dry-run"],
+        &["man"],
         &["daemon", "status"],
         &["hook", "status"],
         &["--help"],
