@@ -101,6 +101,8 @@ fn status_points_out_servers_running_once_per_session() {
             .contains("2 copies of mcp-server-dupe"),
         "{j:#}"
     );
+    assert_eq!(j["duplicates"][0]["copies"], 2, "{j:#}");
+    assert_eq!(j["duplicates"][0]["server"], "mcp-server-dupe", "{j:#}");
 }
 
 #[test]

@@ -176,3 +176,14 @@ fn k_on_a_managed_server_stops_it_through_the_daemon() {
     assert!(matches!(a.mode, Mode::Normal));
     assert!(a.message.unwrap().text.contains("D starts it"));
 }
+
+#[test]
+fn unreachable_tmux_is_not_shown_as_sessions_gone() {
+    let mut d = fixtures::normal();
+    d.report.tmux = false;
+    d.report.sessions.clear();
+    let (s, _) = screen(&app(d, 120, 30));
+    assert!(s.contains("tmux could not be reached"), "{s}");
+    assert!(s.contains("session api (tmux unreachable)"), "{s}");
+    assert!(!s.contains("(gone)"), "{s}");
+}
