@@ -94,7 +94,7 @@ pub fn build(f: &Found, name: &str, opts: &MergeOptions) -> Built {
         .map(|n| {
             format!(
                 "set {} (in the daemon's environment, or write the value in place of ${{{}}}): \
-                 it was {}, which {}",
+                 it was {}, and {}",
                 n.var, n.var, n.written, n.why
             )
         })

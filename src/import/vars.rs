@@ -163,7 +163,7 @@ fn one(
         "workspaceFolder" | "workspaceRoot" | "workspaceFolderBasename" => {
             "the agent uses the project it has open; this file belongs to no one project"
         }
-        _ => "a variable of the agent that mcpd cannot know",
+        _ => "mcpd cannot know this variable of the agent",
     };
     (len, need(full, inner, why, needs))
 }
