@@ -193,7 +193,9 @@ pub enum Command {
     Link(LinkArgs),
     /// Restore the agent configs `mcpd link` changed, byte for byte, from their backups.
     ///
-    /// A file edited since it was linked is left alone (those edits would be lost) unless --force.
+    /// A file changed since it was linked (agents rewrite their own configs) keeps those changes:
+    /// only the linked servers get their original command and arguments back. Where that cannot
+    /// be done in place, the file is left alone unless --force restores the backup whole.
     #[command(after_help = "Examples:\n  mcpd unlink claude\n  mcpd unlink all --dry-run")]
     Unlink(LinkArgs),
     /// Check or locate the configuration.
@@ -356,7 +358,7 @@ pub struct LinkArgs {
     /// Also the current project's files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...).
     #[arg(long)]
     pub project: bool,
-    /// unlink: restore even a file changed since it was linked.
+    /// unlink: restore the backup whole, even over changes made since the link.
     #[arg(long)]
     pub force: bool,
     /// Print the result as JSON.

@@ -236,29 +236,49 @@ pub fn run_unlink(env: Env, args: &LinkArgs) -> anyhow::Result<i32> {
             link::link_text(&t, &shown, format, project.as_deref(), &server_for).ok()
         });
         let untouched = relinked.is_some_and(|l| l.text.as_bytes() == current);
-        if !untouched && !args.force {
+        // Changed since (agents rewrite their own files): put back only the linked entries'
+        // commands, keeping the rest as it is now; --force restores the backup whole.
+        let merged = match (untouched || args.force, std::str::from_utf8(&current)) {
+            (false, Ok(cur)) => {
+                let old = String::from_utf8_lossy(&original);
+                Some(link::revert::revert(cur, &old, &shown, format))
+            }
+            _ => None,
+        };
+        if let Some(Err(why)) = &merged {
             eprintln!(
-                "mcpd: {shown} changed since `mcpd link`: restoring {} would lose those changes; \
-                 `mcpd unlink --force` restores it anyway",
+                "mcpd: {why}; {shown} changed since `mcpd link`, and restoring {} whole would lose \
+                 those changes: `mcpd unlink --force` restores it anyway",
                 sources::display(&backup, home.as_deref())
             );
             refused += 1;
             continue;
         }
+        let restored_text = match merged {
+            Some(Ok(text)) => text.into_bytes(),
+            _ => original.clone(),
+        };
         if args.dry_run {
-            let (cur, orig) = (
+            let (cur, new) = (
                 String::from_utf8_lossy(&current),
-                String::from_utf8_lossy(&original),
+                String::from_utf8_lossy(&restored_text),
             );
-            print!("{}", diff::unified(&cur, &orig, &shown, &shown));
+            print!("{}", diff::unified(&cur, &new, &shown, &shown));
             continue;
         }
         // `mcpd link` only edits UTF-8 text, so its backups are UTF-8.
-        let text = std::str::from_utf8(&original)
+        let text = std::str::from_utf8(&restored_text)
             .with_context(|| format!("{}: not the backup mcpd wrote", backup.display()))?;
         write_atomically(&c.path, text).with_context(|| format!("{shown}: cannot restore"))?;
         fs::remove_file(&backup).with_context(|| format!("cannot remove {}", backup.display()))?;
-        println!("{shown}: restored as it was before `mcpd link`");
+        if untouched || args.force {
+            println!("{shown}: restored as it was before `mcpd link`");
+        } else {
+            println!(
+                "{shown}: the servers' original commands are back (the file changed since \
+                 `mcpd link`: those changes are kept)"
+            );
+        }
         restored += 1;
     }
     if restored == 0 && refused == 0 && !args.dry_run {

@@ -8,6 +8,7 @@
 
 pub mod diff;
 pub mod json_span;
+pub mod revert;
 pub mod yaml_edit;
 
 use serde_json::Value;

@@ -126,17 +126,41 @@ fn link_then_unlink_restores_every_format_byte_for_byte() {
 }
 
 #[test]
-fn unlink_keeps_a_file_edited_since_link_unless_forced() {
+fn unlink_of_a_file_changed_since_link_puts_back_only_the_commands() {
     let sb = Sandbox::new();
     let root = tree(&sb, "agents");
     ok_in(&sb, &root, &["import"]);
     ok_in(&sb, &root, &["link", "kiro"]);
+    // The agent (or the user) changes its file after the link.
     let file = root.join("home/.kiro/settings/mcp.json");
+    let edit = |t: &str| t.replace("\"fetch\"]", "\"fetch\", \"mine\"]");
+    let edited = edit(&std::fs::read_to_string(&file).unwrap());
+    std::fs::write(&file, &edited).unwrap();
+    let out = ok_in(&sb, &root, &["unlink", "kiro"]);
+    assert!(out.contains("changes are kept"), "{out}");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/agents/home/.kiro/settings/mcp.json");
+    let original = std::fs::read_to_string(&src).unwrap();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), edit(&original));
+    assert!(
+        !root
+            .join("home/.kiro/settings/mcp.json.mcpd-backup")
+            .exists()
+    );
+}
+
+#[test]
+fn unlink_refuses_what_it_cannot_put_back_in_place_unless_forced() {
+    let sb = Sandbox::new();
+    let root = tree(&sb, "agents");
+    ok_in(&sb, &root, &["import"]);
+    ok_in(&sb, &root, &["link", "goose"]);
+    let file = root.join("home/.config/goose/config.yaml");
     let edited = std::fs::read_to_string(&file)
         .unwrap()
-        .replace("\"fetch\"]", "\"fetch\", \"mine\"]");
+        .replace("GOOSE_MODEL: claude-sonnet-4", "GOOSE_MODEL: other");
     std::fs::write(&file, &edited).unwrap();
-    let out = mcpd_in(&sb, &root, &["unlink", "kiro"]);
+    let out = mcpd_in(&sb, &root, &["unlink", "goose"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("--force"),
@@ -144,9 +168,9 @@ fn unlink_keeps_a_file_edited_since_link_unless_forced() {
         text(&out.stderr)
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), edited);
-    ok_in(&sb, &root, &["unlink", "kiro", "--force"]);
+    ok_in(&sb, &root, &["unlink", "goose", "--force"]);
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/agents/home/.kiro/settings/mcp.json");
+        .join("tests/fixtures/agents/home/.config/goose/config.yaml");
     assert_eq!(std::fs::read(&file).unwrap(), std::fs::read(src).unwrap());
 }
 
