@@ -165,6 +165,7 @@ pub fn parse_source(
                             return Err(shape(file, &prefix, "an object"));
                         };
                         let prefix = format!("{prefix}.mcpServers");
+                        let first = out.len();
                         r.section(
                             project,
                             &["projects", dir],
@@ -173,6 +174,20 @@ pub fn parse_source(
                             Some(dir),
                             &mut out,
                         )?;
+                        // Claude Code's per-project switch: servers the user turned off there.
+                        let disabled: Vec<&str> = project
+                            .get("disabledMcpServers")
+                            .and_then(Value::as_array)
+                            .map(|a| a.iter().filter_map(Value::as_str).collect())
+                            .unwrap_or_default();
+                        for f in &mut out[first..] {
+                            if f.path
+                                .last()
+                                .is_some_and(|k| disabled.contains(&k.as_str()))
+                            {
+                                f.kind = unusable("disabled for this project in Claude Code");
+                            }
+                        }
                     }
                 }
                 Some(_) => return Err(shape(file, "projects", "an object")),

@@ -271,3 +271,15 @@ fn cursor_url_only_servers_are_remote() {
     );
     assert!(matches!(&found[1].kind, Kind::Remote { transport, .. } if transport == "sse"));
 }
+
+#[test]
+fn claude_projects_honor_disabled_mcp_servers() {
+    let text = r#"{"projects": {"/p": {"disabledMcpServers": ["off"],
+        "mcpServers": {"off": {"command": "x"}, "on": {"command": "y"}}}}}"#;
+    let (_, found) = parse(text, "~/.claude.json", Some(Format::ClaudeCode));
+    assert_eq!(
+        reason(&found[0]),
+        "disabled for this project in Claude Code"
+    );
+    assert_eq!(stdio(&found[1]).0, "y");
+}
