@@ -21,8 +21,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'mcpd' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds')
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List every MCP-like process: pid, owner, memory, age, command; orphans marked')
+            [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'The journal of every process mcpd stopped on its own (sweeps, clean, session closes), with the reason, newest last')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Stop orphaned MCP process trees and drop stale records')
             [CompletionResult]::new('tm', 'tm', [CompletionResultType]::ParameterValue, 'Attach to (or create) the tmux session for this project')
             [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s')
@@ -45,14 +46,17 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented default config (every option, its default, what it does)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import stdio MCP servers from the configs agents already have into the mcpd config')
+            [CompletionResult]::new('link', 'link', [CompletionResultType]::ParameterValue, 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them')
+            [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print mcpd''s man page, or install every page (mcpd.1, mcpd-status.1...) into a folder')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'mcpd;status' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON object')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 0 when normal, 1 on a warning, 2 when critical, 3 when the state is unknown')
@@ -69,8 +73,10 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         'mcpd;ps' {
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'Only processes owned by this tmux session')
             [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Only processes whose command line contains TEXT')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print the evidence behind one process''s classification: the program name that made it MCP-like, each ancestor and why it was passed over or decided, its stdio peers, its session')
+            [CompletionResult]::new('--dump', '--dump', [CompletionResultType]::ParameterName, 'Save what mcpd saw (processes with their tags, stdio peers, tmux sessions and panes, records) as JSON to FILE, for a bug report or a replay test')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON list')
             [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Only orphans')
@@ -84,11 +90,28 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mcpd;events' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many of the newest events to show')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many of the newest events to show')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON list')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcpd;clean' {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'With --detached: only sessions idle at least this long (e.g. 30m, 2h, 1d)')
             [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Only stop orphan trees in which some command line contains TEXT (e.g. `playwright`)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Print what would be stopped and dropped; signal nothing, change nothing')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be stopped and dropped; signal nothing, change nothing')
@@ -109,8 +132,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         'mcpd;tm' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Start directory for a new session (default: the current folder)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Start directory for a new session (default: the current folder)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Create or ensure the session, but do not attach')
             [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'Create or ensure the session, but do not attach')
@@ -125,8 +148,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;tui' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -139,8 +162,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;daemon' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -158,8 +181,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;daemon;run' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -172,8 +195,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;daemon;start' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -186,8 +209,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;daemon;stop' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -200,8 +223,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;daemon;status' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -239,8 +262,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         }
         'mcpd;start' {
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'For `scope = "session"` servers: the tmux session')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -254,8 +277,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         }
         'mcpd;stop' {
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'For `scope = "session"` servers: the tmux session')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -269,8 +292,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         }
         'mcpd;restart' {
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'For `scope = "session"` servers: the tmux session')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -284,8 +307,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         }
         'mcpd;connect' {
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'For `scope = "session"` servers: the tmux session')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -298,8 +321,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;hook' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -318,8 +341,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;hook;install' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -332,8 +355,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;hook;uninstall' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -346,8 +369,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;hook;status' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -362,8 +385,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         'mcpd;hook;session-closed' {
             [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'The closed session''s id (`$N`), to find processes tagged with it in their `TMUX` variable')
             [CompletionResult]::new('--server-pid', '--server-pid', [CompletionResultType]::ParameterName, 'The pid of the tmux server the session lived on')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('--foreground', '--foreground', [CompletionResultType]::ParameterName, 'Do the work in this process instead of a detached one (tests, debugging)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -377,8 +400,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;hook;session-renamed' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -418,8 +441,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;init' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing config file')
             [CompletionResult]::new('--stdout', '--stdout', [CompletionResultType]::ParameterName, 'Print it instead of writing it')
@@ -434,9 +457,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;import' {
-            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Write this scope into every imported server (default: leave it out, i.e. global)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Write this scope into every imported server (default: leave it out, i.e. global). With `session`, servers run in each session''s folder: no `cwd` is written')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Print the TOML that would be added; change nothing')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the TOML that would be added; change nothing')
@@ -452,9 +475,47 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mcpd;link' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show the change (a diff); write nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the change (a diff); write nothing')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Also the current project''s files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'unlink: restore the backup whole, even over changes made since the link')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcpd;unlink' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show the change (a diff); write nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the change (a diff); write nothing')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Also the current project''s files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'unlink: restore the backup whole, even over changes made since the link')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcpd;config' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -470,8 +531,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;config;check' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -484,8 +545,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;config;path' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -513,9 +574,24 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         'mcpd;config;help;help' {
             break
         }
+        'mcpd;man' {
+            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write every page into DIR (created if needed) instead of printing mcpd.1')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcpd;completions' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default')
-            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -530,6 +606,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         'mcpd;help' {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds')
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List every MCP-like process: pid, owner, memory, age, command; orphans marked')
+            [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'The journal of every process mcpd stopped on its own (sweeps, clean, session closes), with the reason, newest last')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Stop orphaned MCP process trees and drop stale records')
             [CompletionResult]::new('tm', 'tm', [CompletionResultType]::ParameterValue, 'Attach to (or create) the tmux session for this project')
             [CompletionResult]::new('tui', 'tui', [CompletionResultType]::ParameterValue, 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s')
@@ -541,7 +618,10 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented default config (every option, its default, what it does)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import stdio MCP servers from the configs agents already have into the mcpd config')
+            [CompletionResult]::new('link', 'link', [CompletionResultType]::ParameterValue, 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them')
+            [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or locate the configuration')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print mcpd''s man page, or install every page (mcpd.1, mcpd-status.1...) into a folder')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -550,6 +630,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;help;ps' {
+            break
+        }
+        'mcpd;help;events' {
             break
         }
         'mcpd;help;clean' {
@@ -621,6 +704,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
         'mcpd;help;import' {
             break
         }
+        'mcpd;help;link' {
+            break
+        }
+        'mcpd;help;unlink' {
+            break
+        }
         'mcpd;help;config' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate the config file: errors name the file, line and key')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Show the config file, state and runtime directories mcpd uses')
@@ -630,6 +719,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;help;config;path' {
+            break
+        }
+        'mcpd;help;man' {
             break
         }
         'mcpd;help;completions' {

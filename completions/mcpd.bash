@@ -31,6 +31,9 @@ _mcpd() {
             mcpd,daemon)
                 cmd="mcpd__subcmd__daemon"
                 ;;
+            mcpd,events)
+                cmd="mcpd__subcmd__events"
+                ;;
             mcpd,help)
                 cmd="mcpd__subcmd__help"
                 ;;
@@ -42,6 +45,12 @@ _mcpd() {
                 ;;
             mcpd,init)
                 cmd="mcpd__subcmd__init"
+                ;;
+            mcpd,link)
+                cmd="mcpd__subcmd__link"
+                ;;
+            mcpd,man)
+                cmd="mcpd__subcmd__man"
                 ;;
             mcpd,ps)
                 cmd="mcpd__subcmd__ps"
@@ -63,6 +72,9 @@ _mcpd() {
                 ;;
             mcpd,tui)
                 cmd="mcpd__subcmd__tui"
+                ;;
+            mcpd,unlink)
+                cmd="mcpd__subcmd__unlink"
                 ;;
             mcpd__subcmd__config,check)
                 cmd="mcpd__subcmd__config__subcmd__check"
@@ -127,6 +139,9 @@ _mcpd() {
             mcpd__subcmd__help,daemon)
                 cmd="mcpd__subcmd__help__subcmd__daemon"
                 ;;
+            mcpd__subcmd__help,events)
+                cmd="mcpd__subcmd__help__subcmd__events"
+                ;;
             mcpd__subcmd__help,help)
                 cmd="mcpd__subcmd__help__subcmd__help"
                 ;;
@@ -138,6 +153,12 @@ _mcpd() {
                 ;;
             mcpd__subcmd__help,init)
                 cmd="mcpd__subcmd__help__subcmd__init"
+                ;;
+            mcpd__subcmd__help,link)
+                cmd="mcpd__subcmd__help__subcmd__link"
+                ;;
+            mcpd__subcmd__help,man)
+                cmd="mcpd__subcmd__help__subcmd__man"
                 ;;
             mcpd__subcmd__help,ps)
                 cmd="mcpd__subcmd__help__subcmd__ps"
@@ -159,6 +180,9 @@ _mcpd() {
                 ;;
             mcpd__subcmd__help,tui)
                 cmd="mcpd__subcmd__help__subcmd__tui"
+                ;;
+            mcpd__subcmd__help,unlink)
+                cmd="mcpd__subcmd__help__subcmd__unlink"
                 ;;
             mcpd__subcmd__help__subcmd__config,check)
                 cmd="mcpd__subcmd__help__subcmd__config__subcmd__check"
@@ -236,7 +260,7 @@ _mcpd() {
 
     case "${cmd}" in
         mcpd)
-            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps clean tm tui daemon start stop restart connect hook init import config completions help"
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version status ps events clean tm tui daemon start stop restart connect hook init import link unlink config man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -699,8 +723,42 @@ _mcpd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpd__subcmd__events)
+            opts="-n -v -q -h -V --json --limit --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpd__subcmd__help)
-            opts="status ps clean tm tui daemon start stop restart connect hook init import config completions help"
+            opts="status ps events clean tm tui daemon start stop restart connect hook init import link unlink config man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -867,6 +925,20 @@ _mcpd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpd__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpd__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -993,6 +1065,34 @@ _mcpd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpd__subcmd__help__subcmd__link)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpd__subcmd__help__subcmd__ps)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1078,6 +1178,20 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help__subcmd__tui)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__unlink)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1409,8 +1523,67 @@ _mcpd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpd__subcmd__link)
+            opts="-n -v -q -h -V --dry-run --project --force --json --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__man)
+            opts="-v -q -h -V --install --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --install)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpd__subcmd__ps)
-            opts="-v -q -h -V --json --orphans --session --match --config --tmux-socket --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --json --orphans --session --match --explain --dump --config --tmux-socket --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1421,6 +1594,14 @@ _mcpd() {
                     return 0
                     ;;
                 --match)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --explain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1595,6 +1776,32 @@ _mcpd() {
             ;;
         mcpd__subcmd__tui)
             opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__unlink)
+            opts="-n -v -q -h -V --dry-run --project --force --json --config --tmux-socket --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -18,8 +18,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
     }
     var completions = [
         &'mcpd'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -31,6 +31,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
             cand status 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds'
             cand ps 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
+            cand events 'The journal of every process mcpd stopped on its own (sweeps, clean, session closes), with the reason, newest last'
             cand clean 'Stop orphaned MCP process trees and drop stale records'
             cand tm 'Attach to (or create) the tmux session for this project'
             cand tui 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
@@ -42,13 +43,16 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand init 'Write a commented default config (every option, its default, what it does)'
             cand import 'Import stdio MCP servers from the configs agents already have into the mcpd config'
+            cand link 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them'
+            cand unlink 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups'
             cand config 'Check or locate the configuration'
+            cand man 'Print mcpd''s man page, or install every page (mcpd.1, mcpd-status.1...) into a folder'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;status'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --json 'Print the report as one JSON object'
             cand --check 'Exit 0 when normal, 1 on a warning, 2 when critical, 3 when the state is unknown'
@@ -64,8 +68,10 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;ps'= {
             cand --session 'Only processes owned by this tmux session'
             cand --match 'Only processes whose command line contains TEXT'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --explain 'Print the evidence behind one process''s classification: the program name that made it MCP-like, each ancestor and why it was passed over or decided, its stdio peers, its session'
+            cand --dump 'Save what mcpd saw (processes with their tags, stdio peers, tmux sessions and panes, records) as JSON to FILE, for a bug report or a replay test'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --json 'Print a JSON list'
             cand --orphans 'Only orphans'
@@ -78,11 +84,27 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpd;events'= {
+            cand -n 'How many of the newest events to show'
+            cand --limit 'How many of the newest events to show'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand --json 'Print a JSON list'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;clean'= {
             cand --older-than 'With --detached: only sessions idle at least this long (e.g. 30m, 2h, 1d)'
             cand --match 'Only stop orphan trees in which some command line contains TEXT (e.g. `playwright`)'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -n 'Print what would be stopped and dropped; signal nothing, change nothing'
             cand --dry-run 'Print what would be stopped and dropped; signal nothing, change nothing'
@@ -102,8 +124,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;tm'= {
             cand -c 'Start directory for a new session (default: the current folder)'
             cand --dir 'Start directory for a new session (default: the current folder)'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -d 'Create or ensure the session, but do not attach'
             cand --detach 'Create or ensure the session, but do not attach'
@@ -117,8 +139,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;tui'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -130,8 +152,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;daemon'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -148,8 +170,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;daemon;run'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -161,8 +183,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;daemon;start'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -174,8 +196,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;daemon;stop'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -187,8 +209,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;daemon;status'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --json 'Print as JSON'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -219,8 +241,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;start'= {
             cand --session 'For `scope = "session"` servers: the tmux session'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -233,8 +255,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;stop'= {
             cand --session 'For `scope = "session"` servers: the tmux session'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -247,8 +269,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;restart'= {
             cand --session 'For `scope = "session"` servers: the tmux session'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -261,8 +283,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;connect'= {
             cand --session 'For `scope = "session"` servers: the tmux session'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -274,8 +296,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;hook'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -293,8 +315,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;hook;install'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -306,8 +328,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;hook;uninstall'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -319,8 +341,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;hook;status'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -334,8 +356,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;hook;session-closed'= {
             cand --id 'The closed session''s id (`$N`), to find processes tagged with it in their `TMUX` variable'
             cand --server-pid 'The pid of the tmux server the session lived on'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --foreground 'Do the work in this process instead of a detached one (tests, debugging)'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -348,8 +370,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;hook;session-renamed'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -381,8 +403,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;hook;help;help'= {
         }
         &'mcpd;init'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --force 'Overwrite an existing config file'
             cand --stdout 'Print it instead of writing it'
@@ -396,9 +418,9 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;import'= {
-            cand --scope 'Write this scope into every imported server (default: leave it out, i.e. global)'
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --scope 'Write this scope into every imported server (default: leave it out, i.e. global). With `session`, servers run in each session''s folder: no `cwd` is written'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -n 'Print the TOML that would be added; change nothing'
             cand --dry-run 'Print the TOML that would be added; change nothing'
@@ -413,9 +435,45 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpd;link'= {
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -n 'Show the change (a diff); write nothing'
+            cand --dry-run 'Show the change (a diff); write nothing'
+            cand --project 'Also the current project''s files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...)'
+            cand --force 'unlink: restore the backup whole, even over changes made since the link'
+            cand --json 'Print the result as JSON'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;unlink'= {
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -n 'Show the change (a diff); write nothing'
+            cand --dry-run 'Show the change (a diff); write nothing'
+            cand --project 'Also the current project''s files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...)'
+            cand --force 'unlink: restore the backup whole, even over changes made since the link'
+            cand --json 'Print the result as JSON'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;config'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -430,8 +488,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;config;check'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -443,8 +501,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand --version 'Print version'
         }
         &'mcpd;config;path'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand --json 'Print as JSON'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -467,9 +525,23 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;config;help;help'= {
         }
+        &'mcpd;man'= {
+            cand --install 'Write every page into DIR (created if needed) instead of printing mcpd.1'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;completions'= {
-            cand --config 'Config file to read instead of the default'
-            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
             cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -483,6 +555,7 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help'= {
             cand status 'Health report: MCP processes, their memory, detached sessions and orphans against thresholds'
             cand ps 'List every MCP-like process: pid, owner, memory, age, command; orphans marked'
+            cand events 'The journal of every process mcpd stopped on its own (sweeps, clean, session closes), with the reason, newest last'
             cand clean 'Stop orphaned MCP process trees and drop stale records'
             cand tm 'Attach to (or create) the tmux session for this project'
             cand tui 'The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s'
@@ -494,13 +567,18 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand hook 'Manage mcpd''s tmux hooks (what tmux runs when a session closes or is renamed)'
             cand init 'Write a commented default config (every option, its default, what it does)'
             cand import 'Import stdio MCP servers from the configs agents already have into the mcpd config'
+            cand link 'Point an agent''s stdio servers at `mcpd connect NAME`, so its sessions share them'
+            cand unlink 'Restore the agent configs `mcpd link` changed, byte for byte, from their backups'
             cand config 'Check or locate the configuration'
+            cand man 'Print mcpd''s man page, or install every page (mcpd.1, mcpd-status.1...) into a folder'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpd;help;status'= {
         }
         &'mcpd;help;ps'= {
+        }
+        &'mcpd;help;events'= {
         }
         &'mcpd;help;clean'= {
         }
@@ -551,6 +629,10 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         }
         &'mcpd;help;import'= {
         }
+        &'mcpd;help;link'= {
+        }
+        &'mcpd;help;unlink'= {
+        }
         &'mcpd;help;config'= {
             cand check 'Validate the config file: errors name the file, line and key'
             cand path 'Show the config file, state and runtime directories mcpd uses'
@@ -558,6 +640,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;config;check'= {
         }
         &'mcpd;help;config;path'= {
+        }
+        &'mcpd;help;man'= {
         }
         &'mcpd;help;completions'= {
         }

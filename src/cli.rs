@@ -30,12 +30,18 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
-    /// Config file to read instead of the default.
-    #[arg(long, global = true, env = "MCPD_CONFIG", value_name = "PATH")]
+    /// Config file to read instead of the default (also: $MCPD_CONFIG).
+    // The environment is read after parsing ([`GlobalArgs::fill_from_env`]): with clap's `env`,
+    // a set variable shows the option in every usage line as if it were required.
+    #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// The tmux server to talk to, like `tmux -S` (default: the one in $TMUX inside tmux, else tmux's default).
-    #[arg(long, global = true, env = "MCPD_TMUX_SOCKET", value_name = "PATH")]
+    /// The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in
+    /// $TMUX inside tmux, else tmux's default).
+    #[arg(long, global = true, value_name = "PATH")]
     pub tmux_socket: Option<PathBuf>,
+    /// The config path came from `MCPD_CONFIG`, not `--config`.
+    #[arg(skip)]
+    pub config_from_env: bool,
     /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -45,6 +51,22 @@ pub struct GlobalArgs {
     /// Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+impl GlobalArgs {
+    /// Options not given on the command line come from `MCPD_CONFIG` and `MCPD_TMUX_SOCKET`.
+    pub fn fill_from_env(&mut self) {
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        if self.config.is_none() {
+            self.config = var("MCPD_CONFIG");
+            self.config_from_env = self.config.is_some();
+        }
+        self.tmux_socket = self.tmux_socket.take().or_else(|| var("MCPD_TMUX_SOCKET"));
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,9 +120,15 @@ pub enum Command {
     /// The dashboard: health gauges, sessions, servers and the process tree, refreshed every 2 s.
     ///
     /// Keys: q quit, ? help, Tab panel, s sort, / filter, K stop a tree, c clean, Enter attach.
+    #[command(
+        after_help = "Examples:\n  mcpd tui\n  mcpd          # the same, on a terminal\n  mcpd tui --color never"
+    )]
     Tui,
     /// Run, start, stop or ask after the daemon (the supervisor of configured servers).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpd daemon start\n  mcpd daemon status --json\n  mcpd daemon stop"
+    )]
     Daemon(DaemonCommand),
     /// Start a configured server (through the daemon, which is started if needed).
     #[command(
@@ -108,8 +136,14 @@ pub enum Command {
     )]
     Start(ServerArgs),
     /// Stop a configured server (its whole process tree).
+    #[command(
+        after_help = "Examples:\n  mcpd stop filesystem\n  mcpd stop serena --session my_project"
+    )]
     Stop(ServerArgs),
     /// Restart a configured server (clears a crash-loop failure).
+    #[command(
+        after_help = "Examples:\n  mcpd restart filesystem\n  mcpd restart serena --session my_project"
+    )]
     Restart(ServerArgs),
     /// Stdio bridge to a daemon-held server: put this in an agent's MCP config instead of the server.
     ///
@@ -121,7 +155,10 @@ pub enum Command {
     )]
     Connect(ServerArgs),
     /// Manage mcpd's tmux hooks (what tmux runs when a session closes or is renamed).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpd hook install\n  mcpd hook status\n  mcpd hook uninstall"
+    )]
     Hook(HookCommand),
     /// Write a commented default config (every option, its default, what it does).
     #[command(
@@ -138,17 +175,50 @@ pub enum Command {
     /// Import stdio MCP servers from the configs agents already have into the mcpd config.
     ///
     /// SOURCE is a file (its format is detected from the content) or one of claude, claude-desktop,
-    /// cursor, vscode, codex; without it, every one found. The config's comments and layout are
-    /// kept. Remote (http, sse) servers are listed, not imported; names already in the config are
-    /// reported, not replaced, unless --force. Then it prints the agent config that runs
-    /// `mcpd connect NAME` instead of each server.
+    /// cursor, vscode, codex, gemini, opencode, zed, windsurf, cline, roo, kiro, amp, goose,
+    /// continue, copilot; without it (or `all`), every one found. Imported servers get
+    /// `start = "on-connect"`: nothing starts until an agent connects. Each agent's variables are
+    /// resolved as it would (`${userHome}`, `${workspaceFolder}`, `${env:X}`); values only you
+    /// know (`${input:ID}`, secrets) become `${NAME}` with a FILL IN comment. The config's comments
+    /// and layout are kept. Remote (http, sse) servers are listed, not imported; names already in
+    /// the config are reported, not replaced, unless --force. Then `mcpd link` moves the agents
+    /// onto the shared servers.
     #[command(
         after_help = "Examples:\n  mcpd import --dry-run\n  mcpd import claude\n  mcpd import .vscode/mcp.json --scope session\n  mcpd import codex --force --json"
     )]
     Import(ImportArgs),
+    /// Point an agent's stdio servers at `mcpd connect NAME`, so its sessions share them.
+    ///
+    /// Rewrites only each server's command and arguments in the agent's config (formatting,
+    /// comments and other settings kept), for servers in mcpd's config (`mcpd import` first).
+    /// The original is kept beside it as FILE.mcpd-backup; `mcpd unlink` restores it. Project
+    /// files (.mcp.json, .vscode/mcp.json...) are often shared with a team: only with --project.
+    #[command(
+        after_help = "Examples:\n  mcpd import && mcpd link all --dry-run\n  mcpd link claude\n  mcpd link cursor --project --json\n  mcpd unlink all"
+    )]
+    Link(LinkArgs),
+    /// Restore the agent configs `mcpd link` changed, byte for byte, from their backups.
+    ///
+    /// A file changed since it was linked (agents rewrite their own configs) keeps those changes:
+    /// only the linked servers get their original command and arguments back. Where that cannot
+    /// be done in place, the file is left alone unless --force restores the backup whole.
+    #[command(after_help = "Examples:\n  mcpd unlink claude\n  mcpd unlink all --dry-run")]
+    Unlink(LinkArgs),
     /// Check or locate the configuration.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpd config check\n  mcpd config path --json"
+    )]
     Config(ConfigCommand),
+    /// Print mcpd's man page, or install every page (mcpd.1, mcpd-status.1...) into a folder.
+    #[command(
+        after_help = "Examples:\n  mcpd man | man -l -\n  mcpd man --install ~/.local/share/man/man1\n  sudo mcpd man --install /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write every page into DIR (created if needed) instead of printing mcpd.1.
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        install: Option<PathBuf>,
+    },
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  mcpd completions bash > ~/.local/share/bash-completion/completions/mcpd\n  mcpd completions zsh > ~/.zfunc/_mcpd\n  mcpd completions fish > ~/.config/fish/completions/mcpd.fish"
@@ -242,12 +312,20 @@ pub struct TmArgs {
 pub enum HookCommand {
     /// Install the global session-closed and session-renamed hooks on the tmux server (idempotent;
     /// your own hooks are kept).
+    #[command(
+        after_help = "Examples:\n  mcpd hook install\n  mcpd --tmux-socket /tmp/tmux-1000/work hook install"
+    )]
     Install,
     /// Remove exactly the hooks `install` added.
+    #[command(after_help = "Examples:\n  mcpd hook uninstall")]
     Uninstall,
     /// Show whether the hooks are installed.
+    #[command(after_help = "Examples:\n  mcpd hook status")]
     Status,
     /// What the session-closed hook runs: stop everything the session owned, then drop its records.
+    #[command(
+        after_help = "Examples (tmux runs it; by hand for tests):\n  mcpd hook session-closed my_project --id '$3' --foreground"
+    )]
     SessionClosed {
         /// The closed session's name.
         name: String,
@@ -262,6 +340,7 @@ pub enum HookCommand {
         foreground: bool,
     },
     /// What the session-renamed hook runs: keep the session's records under its new name.
+    #[command(after_help = "Examples (tmux runs it):\n  mcpd hook session-renamed '$3' new_name")]
     SessionRenamed {
         /// The session's id (`$N`).
         id: String,
@@ -272,13 +351,15 @@ pub enum HookCommand {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct ImportArgs {
-    /// A config file, or one of: claude, claude-desktop, cursor, vscode, codex (default: all found).
+    /// A config file, or an agent: claude, claude-desktop, cursor, vscode, codex, gemini, opencode,
+    /// zed, windsurf, cline, roo, kiro, amp, goose, continue, copilot (default: all found).
     #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
     pub source: Option<String>,
     /// Print the TOML that would be added; change nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Write this scope into every imported server (default: leave it out, i.e. global).
+    /// Write this scope into every imported server (default: leave it out, i.e. global). With
+    /// `session`, servers run in each session's folder: no `cwd` is written.
     #[arg(long, value_name = "SCOPE", value_parser = ["global", "session"])]
     pub scope: Option<String>,
     /// Replace servers whose names are already in the config.
@@ -289,15 +370,43 @@ pub struct ImportArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct LinkArgs {
+    /// The agent (claude, claude-desktop, cursor, vscode, codex, gemini, opencode, zed, windsurf,
+    /// cline, roo, kiro, amp, goose, continue, copilot) or `all`.
+    #[arg(value_name = "AGENT")]
+    pub agent: String,
+    /// Show the change (a diff); write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Also the current project's files (.mcp.json, .vscode/mcp.json, .cursor/mcp.json...).
+    #[arg(long)]
+    pub project: bool,
+    /// unlink: restore the backup whole, even over changes made since the link.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DaemonCommand {
     /// Run in the foreground, logging to stderr (for systemd, launchd, or a terminal).
+    #[command(
+        after_help = "Examples:\n  mcpd daemon run\n  systemd: ExecStart=/usr/local/bin/mcpd daemon run"
+    )]
     Run,
     /// Start in the background (logs to <state dir>/daemon.log); returns once it answers.
+    #[command(after_help = "Examples:\n  mcpd daemon start\n  mcpd -q daemon start")]
     Start,
     /// Stop gracefully: every server's stdin is closed, then its tree is stopped.
+    #[command(after_help = "Examples:\n  mcpd daemon stop")]
     Stop,
     /// Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not.
+    #[command(
+        after_help = "Examples:\n  mcpd daemon status\n  mcpd daemon status --json | jq .pid\n  mcpd daemon status >/dev/null || mcpd daemon start"
+    )]
     Status {
         /// Print as JSON.
         #[arg(long)]
@@ -317,8 +426,12 @@ pub struct ServerArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the config file: errors name the file, line and key.
+    #[command(
+        after_help = "Examples:\n  mcpd config check\n  mcpd --config ./new.toml config check"
+    )]
     Check,
     /// Show the config file, state and runtime directories mcpd uses.
+    #[command(after_help = "Examples:\n  mcpd config path\n  mcpd config path --json")]
     Path {
         /// Print as JSON.
         #[arg(long)]

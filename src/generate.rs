@@ -20,8 +20,19 @@ pub fn files() -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
         clap_complete::generate(shell, &mut crate::cli::command(), "mcpd", &mut buf);
         out.push((PathBuf::from("completions").join(name), buf));
     }
-    let mut cmd = crate::cli::command();
+    out.extend(man_files()?);
+    Ok(out)
+}
+
+/// The man pages: `man/mcpd.1` and one per subcommand.
+pub fn man_files() -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
+    // No `help` subcommand in the pages: there is no mcpd-help(1) to point at.
+    fn no_help(cmd: clap::Command) -> clap::Command {
+        cmd.disable_help_subcommand(true).mut_subcommands(no_help)
+    }
+    let mut cmd = no_help(crate::cli::command());
     cmd.build();
+    let mut out = Vec::new();
     man_pages(&cmd, "mcpd", &mut out)?;
     Ok(out)
 }
@@ -31,11 +42,19 @@ fn man_pages(
     name: &str,
     out: &mut Vec<(PathBuf, Vec<u8>)>,
 ) -> anyhow::Result<()> {
-    let page = cmd.clone().name(name.to_string());
-    let mut buf = Vec::new();
+    let mut page = cmd.clone().name(name.to_string());
+    // NAME reads "mcpd - a tmux-aware supervisor...", not "mcpd - mcpd: a ...".
+    if let Some(about) = page.get_about().map(|a| a.to_string())
+        && let Some(rest) = about.strip_prefix(&format!("{name}: "))
+    {
+        page = page.about(rest.to_owned());
+    }
+    let mut raw = Vec::new();
     let man = clap_mangen::Man::new(page);
-    man.render(&mut buf)?;
+    man.render(&mut raw)?;
+    let mut buf = sections(&String::from_utf8_lossy(&raw)).into_bytes();
     if name == "mcpd" {
+        buf.extend_from_slice(TOP_EXAMPLES.as_bytes());
         buf.extend_from_slice(EXIT_STATUS.as_bytes());
     }
     out.push((PathBuf::from("man").join(format!("{name}.1")), buf));
@@ -47,6 +66,54 @@ fn man_pages(
     }
     Ok(())
 }
+
+/// clap_mangen puts `after_help` under "EXTRA": examples become an EXAMPLES section shown
+/// line by line (no-fill), the top page's file list a FILES section.
+fn sections(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    let mut lines = page.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line != ".SH EXTRA" {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let first = lines.next().unwrap_or("");
+        if let Some(rest) = first.strip_prefix("Examples") {
+            out.push_str(".SH EXAMPLES\n");
+            let note = rest.trim_start_matches(':').trim();
+            let note = note
+                .trim_start_matches('(')
+                .trim_end_matches("):")
+                .trim_end_matches(')');
+            if !note.is_empty() {
+                out.push_str(&format!("In {note}:\n"));
+            }
+        } else {
+            out.push_str(".SH FILES\n");
+            out.push_str(first);
+            out.push('\n');
+        }
+        out.push_str(".nf\n");
+        while let Some(l) = lines.next_if(|l| !l.starts_with(".SH")) {
+            out.push_str(l.trim_start());
+            out.push('\n');
+        }
+        out.push_str(".fi\n");
+    }
+    out
+}
+
+/// The first hour, as commands (each subcommand's page has its own examples).
+const TOP_EXAMPLES: &str = r#".SH EXAMPLES
+.nf
+mcpd import \-\-dry\-run          # what your agents' configs hold
+mcpd import && mcpd link all    # share their servers through mcpd
+mcpd tm                         # the tmux session for this folder
+mcpd                            # the dashboard
+mcpd status \-\-check || mcpd clean \-\-dry\-run
+.fi
+"#;
 
 const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
 .TP

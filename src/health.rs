@@ -395,17 +395,11 @@ mod tests {
     fn classified(n: usize, orphans: usize) -> Vec<Classified> {
         (0..n)
             .map(|i| Classified {
-                pid: 100 + i as i32,
-                owner: None,
-                recorded: None,
                 orphan: (i < orphans).then(|| OrphanWhy::Reparented {
                     to_pid: 1,
                     to_name: "init".into(),
                 }),
-                young: false,
-                client: None,
-                unverified: false,
-                evidence: Default::default(),
+                ..Classified::owned(100 + i as i32, None)
             })
             .collect()
     }

@@ -3,20 +3,53 @@
 use clap::Parser;
 
 fn main() {
-    let cli = mcpd::cli::Cli::parse();
+    quiet_on_broken_pipe();
+    let mut cli = mcpd::cli::Cli::parse();
+    cli.global.fill_from_env();
     let daemon = matches!(
         &cli.command,
         Some(mcpd::cli::Command::Daemon(mcpd::cli::DaemonCommand::Run))
     );
     init_tracing(cli.global.verbose, cli.global.quiet, daemon);
+    if cli.global.quiet && mcpd::commands::quiet_silences(&cli.command) {
+        silence_stdout();
+    }
     let code = match mcpd::commands::run(cli) {
         Ok(code) => code,
+        Err(e) if mcpd::output::is_broken_pipe(&e) => mcpd::output::BROKEN_PIPE_STATUS,
         Err(e) => {
             eprintln!("mcpd: error: {e:#}");
             1
         }
     };
     std::process::exit(code);
+}
+
+/// Rust ignores SIGPIPE, so when the reader of stdout goes away (`mcpd ps --json | head -1`)
+/// `println!` panics. Such a panic is not a bug: end quietly with the status a shell gives a
+/// process killed by SIGPIPE, as Unix tools do. Every other panic keeps the default report.
+/// (The signal stays ignored: the daemon, bridges and socket clients need EPIPE as an error.)
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if mcpd::output::is_broken_pipe_message(msg) {
+            std::process::exit(mcpd::output::BROKEN_PIPE_STATUS);
+        }
+        default(info);
+    }));
+}
+
+/// `-q`: a command that reports what it did says nothing; errors still go to stderr.
+fn silence_stdout() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2_stdout(&null);
+    }
 }
 
 /// Logs go to stderr: colour only on a terminal; the daemon's lines carry timestamps and start at info.

@@ -6,6 +6,26 @@ use std::io::IsTerminal;
 use crate::cli::ColorChoice;
 use crate::health::Level;
 
+/// The exit status of a command whose reader closed early: 128 + SIGPIPE, what a shell reports
+/// for a process the signal killed.
+pub const BROKEN_PIPE_STATUS: i32 = 141;
+
+/// True for the panic message of `print!`/`println!` writing to a closed pipe.
+pub fn is_broken_pipe_message(msg: &str) -> bool {
+    msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe")
+}
+
+/// True when an error comes from writing to a closed pipe (anywhere in its chain).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Whether to colour stdout.
 pub fn use_color(choice: ColorChoice) -> bool {
     match choice {

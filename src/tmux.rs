@@ -21,6 +21,12 @@ pub enum TmuxError {
     TooOld { found: String },
     #[error("no tmux server is running on {socket}")]
     NoServer { socket: String },
+    /// A server may be there, but cannot be asked: its sessions are unknown, not gone.
+    #[error(
+        "cannot reach the tmux server at {socket} ({reason}): its sessions cannot be checked; \
+         point --tmux-socket (MCPD_TMUX_SOCKET) at a server you can reach"
+    )]
+    Unreachable { socket: String, reason: String },
     #[error("tmux {args}: {message}")]
     Failed { args: String, message: String },
     #[error("cannot run tmux: {0}")]
@@ -174,9 +180,27 @@ impl Tmux {
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
         let message = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        if message.starts_with("no server running") || message.starts_with("error connecting to") {
+        if message.starts_with("no server running") {
             return Err(TmuxError::NoServer {
                 socket: self.describe(),
+            });
+        }
+        if let Some(rest) = message.strip_prefix("error connecting to") {
+            // `(No such file or directory)`: no socket, so no server. Anything else (permission,
+            // a name too long...) leaves the server's sessions unknown.
+            let reason = rest
+                .rsplit_once('(')
+                .map_or(rest, |(_, r)| r.trim_end_matches(')'))
+                .trim()
+                .to_owned();
+            if reason == "No such file or directory" {
+                return Err(TmuxError::NoServer {
+                    socket: self.describe(),
+                });
+            }
+            return Err(TmuxError::Unreachable {
+                socket: self.describe(),
+                reason,
             });
         }
         let args: Vec<String> = args

@@ -128,6 +128,14 @@ impl World {
             now: self.snapshot.taken_at as u64,
         });
         r.warnings.extend(self.warnings.iter().cloned());
+        // Servers running once per session that could be shared (`mcpd link`): this advice, per
+        // server and with the agent to link, supersedes the report's generic "copies" line.
+        let dups = crate::duplicates::find(&self.snapshot, &self.classified);
+        if !dups.is_empty() {
+            r.recommendations
+                .retain(|rec| !rec.contains("are running: make it a shared server"));
+        }
+        r.recommendations.extend(dups.iter().map(|d| d.advice()));
         if let Some(d) = crate::daemon::client::status(&self.paths) {
             crate::health::merge_daemon(&mut r, d);
         } else if let Some(pid) = crate::daemon::client::lock_holder(&self.paths) {

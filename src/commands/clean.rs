@@ -186,7 +186,7 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
             };
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {
-            print_plan(&plan, style);
+            print_plan(&plan, &young_orphans(&w), style);
         }
         return Ok(0);
     }
@@ -287,10 +287,49 @@ fn drop_stale(w: &World) -> anyhow::Result<usize> {
     Ok(dropped)
 }
 
-fn print_plan(plan: &Plan, style: Style) {
-    if plan.is_empty() {
+/// Orphans too young to stop yet (`orphan_min_age`): (pid, command, time until eligible).
+fn young_orphans(w: &World) -> Vec<(i32, String, Duration)> {
+    let min_age = w.config.daemon.orphan_min_age;
+    w.classified
+        .iter()
+        .filter(|c| c.orphan.is_some() && c.young)
+        .filter_map(|c| {
+            let p = w.snapshot.get(c.pid)?;
+            let left = min_age.saturating_sub(w.snapshot.age(p));
+            Some((c.pid, p.command(), left))
+        })
+        .collect()
+}
+
+/// Why a record is dropped, in words.
+fn drop_words(why: sweep::DropWhy) -> &'static str {
+    match why {
+        sweep::DropWhy::Gone => "its process has exited",
+        sweep::DropWhy::Recycled => "its pid now belongs to another process",
+        sweep::DropWhy::SessionGone => "its tmux session was closed",
+    }
+}
+
+fn print_plan(plan: &Plan, young: &[(i32, String, Duration)], style: Style) {
+    if plan.is_empty() && young.is_empty() {
         println!("Nothing to do: no orphaned MCP processes, no stale records.");
         return;
+    }
+    if plan.is_empty() {
+        println!("Nothing to stop yet:");
+    }
+    if !young.is_empty() {
+        println!(
+            "{} orphan(s) too young to stop (orphan_min_age gives agents time to reconnect):",
+            young.len()
+        );
+        for (pid, command, left) in young {
+            println!(
+                "  {pid:>7}  {}  eligible in {}",
+                truncate(command, 70),
+                human_duration(*left)
+            );
+        }
     }
     if !plan.stop.is_empty() {
         println!(
@@ -314,7 +353,7 @@ fn print_plan(plan: &Plan, style: Style) {
     if !plan.drop.is_empty() {
         println!("Would drop {} stale record(s):", plan.drop.len());
         for d in &plan.drop {
-            println!("  {:>7}  {}  ({:?})", d.pid, d.owner, d.why);
+            println!("  {:>7}  {}  ({})", d.pid, d.owner, drop_words(d.why));
         }
     }
     println!(

@@ -45,9 +45,9 @@ pub fn run(env: Env, args: &ImportArgs) -> anyhow::Result<i32> {
     let candidates =
         sources::candidates(args.source.as_deref(), &places).map_err(anyhow::Error::msg)?;
     let (mut found, mut read, mut looked) = (Vec::new(), Vec::new(), Vec::new());
-    for c in &candidates {
+    for c in &expand_folders(&candidates) {
         let shown = sources::display(&c.path, home.as_deref());
-        let text = match fs::read_to_string(&c.path) {
+        let text = match read_config(&c.path) {
             Ok(text) => text,
             Err(e) if e.kind() == ErrorKind::NotFound && !c.required => {
                 looked.push(shown);
@@ -86,6 +86,7 @@ pub fn run(env: Env, args: &ImportArgs) -> anyhow::Result<i32> {
         &MergeOptions {
             scope,
             force: args.force,
+            home: home.as_ref().map(|h| h.display().to_string()),
         },
     )?;
     if let Err(e) = Config::parse(&merged.text, path) {
@@ -116,6 +117,7 @@ pub fn run(env: Env, args: &ImportArgs) -> anyhow::Result<i32> {
             "clashes": merged.report.clashes,
             "remote": merged.report.remote,
             "notes": merged.report.notes,
+            "fill_in": merged.report.fill_in,
             "dry_run": args.dry_run,
             "config": path,
             "sources": read,
@@ -129,7 +131,60 @@ pub fn run(env: Env, args: &ImportArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn non_empty_env(name: &str) -> Option<PathBuf> {
+/// The largest agent config read (a config is a few kilobytes; this bounds memory).
+const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// Reads one agent config, refusing what is not a regular file or is too big.
+pub(crate) fn read_config(path: &Path) -> std::io::Result<String> {
+    let meta = fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} bytes, more than an agent config can be ({MAX_SOURCE_BYTES})",
+            meta.len()
+        )));
+    }
+    fs::read_to_string(path)
+}
+
+/// Folder candidates (Continue's `.continue/mcpServers/`) become one candidate per config
+/// file in them, sorted; a missing folder is nothing found.
+pub(crate) fn expand_folders(candidates: &[sources::Candidate]) -> Vec<sources::Candidate> {
+    let mut out = Vec::new();
+    for c in candidates {
+        if !c.folder {
+            out.push(c.clone());
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(&c.path) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+            })
+            .collect();
+        files.sort();
+        for path in files {
+            let json = path.extension().is_some_and(|e| e == "json");
+            out.push(sources::Candidate {
+                path,
+                folder: false,
+                // Continue's block folders also take Claude-style JSON files.
+                format: if json { None } else { c.format },
+                ..c.clone()
+            });
+        }
+    }
+    out
+}
+
+pub(crate) fn non_empty_env(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -137,7 +192,7 @@ fn non_empty_env(name: &str) -> Option<PathBuf> {
 
 /// Writes `text` to `path` through a temporary file in the same folder and a rename, so that a
 /// reader sees the old file or the new one. A symlinked config is written where it points.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -228,8 +283,25 @@ fn print_human(
             println!("  {note}");
         }
     }
+    if !r.fill_in.is_empty() {
+        println!("To fill in before these servers can start (also marked FILL IN in the config):");
+        for f in &r.fill_in {
+            println!("  {f}");
+        }
+    }
+    if !r.added.is_empty() {
+        println!(
+            "\nImported servers start on their first `mcpd connect` (start = \"on-connect\")."
+        );
+    }
+    if !r.added.is_empty() {
+        println!(
+            "To share them, let mcpd point your agents at `mcpd connect NAME`: `mcpd link all` \
+             (`--dry-run` shows the change; `mcpd unlink all` undoes it)."
+        );
+    }
     if !connect.is_empty() {
-        println!("\nTo share them through mcpd, point your agents at `mcpd connect NAME`:");
+        println!("\nOr edit the agents' configs yourself:");
         for s in connect {
             println!("\n{}:\n{}", s.agent, s.text.trim_end());
         }

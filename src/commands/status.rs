@@ -20,7 +20,11 @@ pub fn run(g: &GlobalArgs, a: &StatusArgs, style: Style) -> anyhow::Result<i32> 
     };
     let report = world.report();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut v = serde_json::to_value(&report)?;
+        // Servers running in several copies that could share (see `mcpd link`).
+        v["duplicates"] =
+            serde_json::to_value(crate::duplicates::find(&world.snapshot, &world.classified))?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print!("{}", render(&report, style));
     }

@@ -107,6 +107,17 @@ pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
             .status()?;
         return Ok(if status.success() { 0 } else { 1 });
     }
+    // tmux itself would only say "open terminal failed: not a terminal".
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdin())
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if !terminal {
+        anyhow::bail!(
+            "cannot attach to session {name}: this is not a terminal (stdin or stdout is \
+             redirected). The session {}; attach from a terminal with `mcpd tm {name}`, or use \
+             `mcpd tm -d` to create it without attaching",
+            if created { "was created" } else { "exists" }
+        );
+    }
     let mut cmd = std::process::Command::new("tmux");
     if let Some(s) = tmux.socket() {
         cmd.arg("-S").arg(s);

@@ -20,6 +20,36 @@ pub enum Format {
     VsCode,
     /// `~/.codex/config.toml`: `[mcp_servers.NAME]` tables.
     Codex,
+    /// Gemini CLI: `~/.gemini/settings.json`, `.gemini/settings.json` (`mcpServers`, `httpUrl`).
+    Gemini,
+    /// opencode: `opencode.json[c]`, `mcp.NAME` (1.x) or `mcp.servers.NAME` (2.0), each with
+    /// `type: local` and a `command` argv array plus `environment`.
+    Opencode,
+    /// Zed: `settings.json`, `context_servers`.
+    Zed,
+    /// Windsurf: `~/.codeium/windsurf/mcp_config.json` (`mcpServers`, `serverUrl`).
+    Windsurf,
+    /// Cline: `cline_mcp_settings.json` in VS Code's global storage (`mcpServers`).
+    Cline,
+    /// Roo Code: `mcp_settings.json` in VS Code's global storage, `.roo/mcp.json`.
+    Roo,
+    /// Kiro: `~/.kiro/settings/mcp.json`, `.kiro/settings/mcp.json`.
+    Kiro,
+    /// Amp: `~/.config/amp/settings.json`, key `"amp.mcpServers"`.
+    Amp,
+    /// Goose: `~/.config/goose/config.yaml`, `extensions.NAME` with `cmd`, `args`, `envs`.
+    Goose,
+    /// Continue: `~/.continue/config.yaml` and `.continue/mcpServers/*.yaml`, `mcpServers` a list.
+    Continue,
+    /// GitHub Copilot CLI: `~/.copilot/mcp-config.json` (`mcpServers`, `type: local`).
+    CopilotCli,
+}
+
+impl Format {
+    /// The file is YAML.
+    pub fn is_yaml(self) -> bool {
+        matches!(self, Format::Goose | Format::Continue)
+    }
 }
 
 /// A source file that cannot be read as an MCP config; always names the file.
@@ -28,6 +58,14 @@ pub enum ParseError {
     /// Broken JSON, located by line and column.
     #[error("{file}:{line}:{column}: not valid JSON: {message}")]
     Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Broken YAML, located by line and column.
+    #[error("{file}:{line}:{column}: not valid YAML: {message}")]
+    Yaml {
         file: String,
         line: usize,
         column: usize,
@@ -43,8 +81,9 @@ pub enum ParseError {
     },
     /// Well-formed, but with none of the sections an MCP config has.
     #[error(
-        "{file}: not an MCP config this knows: expected JSON with `mcpServers`, `servers` or \
-         `projects`, or TOML with [mcp_servers]"
+        "{file}: not an MCP config this knows: expected JSON with `mcpServers`, `servers`, \
+         `projects`, `mcp`, `context_servers` or `amp.mcpServers`, TOML with [mcp_servers], or \
+         YAML with `extensions` or `mcpServers`"
     )]
     Unknown { file: String },
     /// A section of the wrong type, e.g. `mcpServers` holding a list.
@@ -54,6 +93,14 @@ pub enum ParseError {
         key: String,
         expected: &'static str,
     },
+}
+
+/// The syntax a file is written in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    Json,
+    Toml,
+    Yaml,
 }
 
 /// Reads the servers declared in `text`, the content of `file` (as shown to the user). `hint`
@@ -66,40 +113,49 @@ pub fn parse_source(
     hint: Option<Format>,
     project_dir: Option<&str>,
 ) -> Result<(Format, Vec<Found>), ParseError> {
-    let toml = match hint {
-        Some(f) => f == Format::Codex,
-        None => !(file.ends_with(".json") || text.trim_start().starts_with('{')),
+    let syntax = match hint {
+        Some(Format::Codex) => Syntax::Toml,
+        Some(f) if f.is_yaml() => Syntax::Yaml,
+        Some(_) => Syntax::Json,
+        None if file.ends_with(".yaml") || file.ends_with(".yml") => Syntax::Yaml,
+        None if file.ends_with(".json") || file.ends_with(".jsonc") => Syntax::Json,
+        None if text.trim_start().starts_with('{') => Syntax::Json,
+        None => Syntax::Toml,
     };
-    let root = if toml {
-        parse_toml(text, file)?
-    } else {
-        parse_json(text, file)?
+    let root = match syntax {
+        Syntax::Toml => parse_toml(text, file)?,
+        Syntax::Yaml => super::agents::parse_yaml(text, file)?,
+        Syntax::Json => parse_json(text, file)?,
     };
     let Some(root) = root.as_object() else {
         return Err(shape(file, "the top level", "an object"));
     };
     let format = match hint {
         Some(f) => f,
-        None if toml && root.contains_key("mcp_servers") => Format::Codex,
-        None if toml => return Err(ParseError::Unknown { file: file.into() }),
-        None if root.contains_key("servers") || has_settings_servers(root) => Format::VsCode,
-        None if root.contains_key("projects") => Format::ClaudeCode,
-        None if root.contains_key("mcpServers") => Format::McpServers,
-        None => return Err(ParseError::Unknown { file: file.into() }),
+        None => detect(syntax, root).ok_or_else(|| ParseError::Unknown { file: file.into() })?,
     };
     let mut out = Vec::new();
     let r = Reader { file, format };
+    if super::agents::read_agent(&r, root, project_dir, &mut out)? {
+        return Ok((format, out));
+    }
     match format {
-        Format::Codex => r.section(root, "mcp_servers", "mcp_servers", None, &mut out)?,
-        Format::McpServers => r.section(root, "mcpServers", "mcpServers", project_dir, &mut out)?,
+        Format::Codex => r.section(root, &[], "mcp_servers", "mcp_servers", None, &mut out)?,
         Format::VsCode if has_settings_servers(root) => {
             if let Some(mcp) = root.get("mcp").and_then(Value::as_object) {
-                r.section(mcp, "servers", "mcp.servers", project_dir, &mut out)?;
+                r.section(
+                    mcp,
+                    &["mcp"],
+                    "servers",
+                    "mcp.servers",
+                    project_dir,
+                    &mut out,
+                )?;
             }
         }
-        Format::VsCode => r.section(root, "servers", "servers", project_dir, &mut out)?,
+        Format::VsCode => r.section(root, &[], "servers", "servers", project_dir, &mut out)?,
         Format::ClaudeCode => {
-            r.section(root, "mcpServers", "mcpServers", None, &mut out)?;
+            r.section(root, &[], "mcpServers", "mcpServers", None, &mut out)?;
             match root.get("projects") {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(projects)) => {
@@ -109,14 +165,60 @@ pub fn parse_source(
                             return Err(shape(file, &prefix, "an object"));
                         };
                         let prefix = format!("{prefix}.mcpServers");
-                        r.section(project, "mcpServers", &prefix, Some(dir), &mut out)?;
+                        let first = out.len();
+                        r.section(
+                            project,
+                            &["projects", dir],
+                            "mcpServers",
+                            &prefix,
+                            Some(dir),
+                            &mut out,
+                        )?;
+                        // Claude Code's per-project switch: servers the user turned off there.
+                        let disabled: Vec<&str> = project
+                            .get("disabledMcpServers")
+                            .and_then(Value::as_array)
+                            .map(|a| a.iter().filter_map(Value::as_str).collect())
+                            .unwrap_or_default();
+                        for f in &mut out[first..] {
+                            if f.path
+                                .last()
+                                .is_some_and(|k| disabled.contains(&k.as_str()))
+                            {
+                                f.kind = unusable("disabled for this project in Claude Code");
+                            }
+                        }
                     }
                 }
                 Some(_) => return Err(shape(file, "projects", "an object")),
             }
         }
+        // Read by `agents::read_agent` above.
+        _ => r.section(root, &[], "mcpServers", "mcpServers", project_dir, &mut out)?,
     }
     Ok((format, out))
+}
+
+/// The format of a file the user named, from its content.
+fn detect(syntax: Syntax, root: &Map<String, Value>) -> Option<Format> {
+    let has = |k: &str| root.contains_key(k);
+    Some(match syntax {
+        Syntax::Toml if has("mcp_servers") => Format::Codex,
+        Syntax::Toml => return None,
+        Syntax::Yaml if has("extensions") => Format::Goose,
+        Syntax::Yaml if root.get("mcpServers").is_some_and(Value::is_array) => Format::Continue,
+        Syntax::Yaml if has("mcpServers") => Format::McpServers,
+        Syntax::Yaml => return None,
+        Syntax::Json if has("context_servers") => Format::Zed,
+        Syntax::Json if has("amp.mcpServers") => Format::Amp,
+        Syntax::Json if root.get("mcp").is_some_and(super::agents::is_opencode_mcp) => {
+            Format::Opencode
+        }
+        Syntax::Json if has("servers") || has_settings_servers(root) => Format::VsCode,
+        Syntax::Json if has("projects") => Format::ClaudeCode,
+        Syntax::Json if has("mcpServers") => Format::McpServers,
+        Syntax::Json => return None,
+    })
 }
 
 /// VS Code's user settings: `{"mcp": {"servers": {...}}}`.
@@ -126,7 +228,7 @@ fn has_settings_servers(root: &Map<String, Value>) -> bool {
         .is_some_and(|m| m.contains_key("servers"))
 }
 
-fn shape(file: &str, key: &str, expected: &'static str) -> ParseError {
+pub(super) fn shape(file: &str, key: &str, expected: &'static str) -> ParseError {
     ParseError::Shape {
         file: file.into(),
         key: key.into(),
@@ -168,16 +270,18 @@ fn parse_toml(text: &str, file: &str) -> Result<Value, ParseError> {
     })
 }
 
-struct Reader<'a> {
-    file: &'a str,
-    format: Format,
+/// Reads one file's server sections.
+pub(super) struct Reader<'a> {
+    pub(super) file: &'a str,
+    pub(super) format: Format,
 }
 
 impl Reader<'_> {
     /// Reads `parent[key]`, a map of server name -> settings, shown as `prefix.NAME`.
-    fn section(
+    pub(super) fn section(
         &self,
         parent: &Map<String, Value>,
+        base: &[&str],
         key: &str,
         prefix: &str,
         project_dir: Option<&str>,
@@ -192,7 +296,13 @@ impl Reader<'_> {
             let (name, renamed) = sanitize_name(raw);
             let mut notes: Vec<String> = renamed.into_iter().collect();
             let kind = match settings.as_object() {
-                Some(obj) => kind_of(obj, project_dir, &mut notes),
+                Some(obj) => {
+                    let obj = super::agents::normalize(self.format, obj, &mut notes);
+                    match obj {
+                        Ok(obj) => kind_of(&obj, &mut notes),
+                        Err(kind) => kind,
+                    }
+                }
                 None => unusable("its settings are not an object"),
             };
             out.push(Found {
@@ -201,20 +311,27 @@ impl Reader<'_> {
                 kind,
                 notes,
                 format: self.format,
+                project_dir: project_dir.map(str::to_owned),
+                path: base
+                    .iter()
+                    .copied()
+                    .chain([key, raw.as_str()])
+                    .map(str::to_owned)
+                    .collect(),
             });
         }
         Ok(())
     }
 }
 
-fn unusable(reason: &str) -> Kind {
+pub(super) fn unusable(reason: &str) -> Kind {
     Kind::Unusable {
         reason: reason.to_owned(),
     }
 }
 
 /// One server's settings -> what it is. Unknown keys (timeouts, tool lists) are ignored.
-fn kind_of(obj: &Map<String, Value>, project_dir: Option<&str>, notes: &mut Vec<String>) -> Kind {
+pub(super) fn kind_of(obj: &Map<String, Value>, notes: &mut Vec<String>) -> Kind {
     if obj.get("enabled") == Some(&Value::Bool(false))
         || obj.get("disabled") == Some(&Value::Bool(true))
     {
@@ -231,13 +348,13 @@ fn kind_of(obj: &Map<String, Value>, project_dir: Option<&str>, notes: &mut Vec<
         transport: transport.to_owned(),
     };
     match (transport, url) {
-        (Some("stdio"), _) => stdio(obj, project_dir, notes),
+        (Some("stdio"), _) => stdio(obj, notes),
         // Cursor and Codex leave `type` out: a `url` alone means a remote server.
         (None, Some(url)) if !obj.contains_key("command") => {
             let sse = url.trim_end_matches('/').ends_with("/sse");
             remote(url, if sse { "sse" } else { "http" })
         }
-        (None, _) => stdio(obj, project_dir, notes),
+        (None, _) => stdio(obj, notes),
         (Some(t), Some(url)) => remote(url, t),
         (Some(t), None) => unusable(&format!("unknown `type` {t:?} and no `url`")),
     }

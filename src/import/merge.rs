@@ -1,11 +1,12 @@
 //! Adding found servers to mcpd's config as `[servers.NAME]` tables, editing the existing file as a
 //! `toml_edit` document so that its comments and layout survive. New tables go at the end of the
 //! file, each under a comment saying where it came from. Names already in the config are clashes:
-//! left alone, or replaced in place with `force`.
+//! left alone, or replaced in place with `force`. Two different servers of one name (a user's
+//! and a project's) are both imported, the second renamed. Each table is built by [`super::table`].
 
 use std::collections::{HashMap, HashSet};
 
-use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
+use toml_edit::{DocumentMut, Item, Table};
 
 use super::{Found, Kind};
 use crate::config::Scope;
@@ -14,10 +15,12 @@ use crate::config::Scope;
 pub const IMPORT_MARK: &str = "# Imported by `mcpd import` from ";
 
 /// How to merge.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MergeOptions {
     /// `scope` written into every added server; `None` leaves it out (the default, global).
     pub scope: Option<Scope>,
+    /// The user's home directory, for the agents' `${userHome}`.
+    pub home: Option<String>,
     /// Replace servers whose names are already in the config.
     pub force: bool,
 }
@@ -46,6 +49,8 @@ pub struct Report {
     pub remote: Vec<Skipped>,
     /// `name: note` for added servers: renames, settings not carried over.
     pub notes: Vec<String>,
+    /// `name: what to fill in` for added servers whose values only the user knows.
+    pub fill_in: Vec<String>,
 }
 
 /// The result of a merge.
@@ -83,7 +88,7 @@ pub fn merge(
     let mut preview = DocumentMut::new();
     let preview_servers = servers_table(&mut preview)?;
     let mut report = Report::default();
-    let mut seen: HashMap<&str, &Found> = HashMap::new();
+    let mut seen: HashMap<String, &Found> = HashMap::new();
     for f in found {
         let skip = |reason: String| Skipped {
             name: f.name.clone(),
@@ -105,28 +110,33 @@ pub fn merge(
             }
             Kind::Stdio { .. } => {}
         }
-        if let Some(first) = seen.get(f.name.as_str()) {
-            let reason = if first.kind == f.kind {
-                format!("same server as {}", first.origin)
-            } else {
-                format!(
-                    "another server of this name was read first, from {}",
-                    first.origin
-                )
-            };
-            report
-                .skipped
-                .push(skip(format!("{reason} (in {})", f.origin)));
-            continue;
-        }
-        seen.insert(&f.name, f);
-        let mut table = server_table(f, opts.scope);
-        if existing.contains(&f.name) {
-            if !opts.force {
-                report.clashes.push(f.name.clone());
+        let mut name = f.name.clone();
+        let mut rename_note = None;
+        if let Some(first) = seen.get(&name) {
+            if first.kind == f.kind {
+                let reason = format!("same server as {} (in {})", first.origin, f.origin);
+                report.skipped.push(skip(reason));
                 continue;
             }
-            if let Some(old) = servers.get(&f.name).and_then(Item::as_table) {
+            // Another server of this name (a project's `.mcp.json` beside the user's): both
+            // are imported, this one under a name saying where it is from.
+            // Only names taken in this import are avoided: the same import run twice picks
+            // the same name, so the second run reports it as already there.
+            name = free_name(&f.name, f, |n| seen.contains_key(n));
+            rename_note = Some(format!(
+                "imported as {name}: {} already names the server from {}",
+                f.name, first.origin
+            ));
+        }
+        seen.insert(name.clone(), f);
+        let built = super::table::build(f, &name, opts);
+        let mut table = built.table.clone();
+        if existing.contains(&name) {
+            if !opts.force {
+                report.clashes.push(name.clone());
+                continue;
+            }
+            if let Some(old) = servers.get(&name).and_then(Item::as_table) {
                 let prefix = old.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
                 let kept = prefix
                     .split_inclusive('\n')
@@ -142,7 +152,7 @@ pub fn merge(
                     table.set_position(p);
                 }
             }
-            report.replaced.push(f.name.clone());
+            report.replaced.push(name.clone());
         } else {
             table.set_position(next_position);
             next_position += 1;
@@ -158,17 +168,20 @@ pub fn merge(
                 moved_trailing = true;
             }
         }
-        let mut shown = server_table(f, opts.scope);
+        let mut shown = built.table;
         if preview_servers.is_empty() {
             let prefix = shown.decor().prefix().and_then(|p| p.as_str());
             let prefix = prefix.unwrap_or("").trim_start().to_owned();
             shown.decor_mut().set_prefix(prefix);
         }
-        preview_servers.insert(&f.name, Item::Table(shown));
-        servers.insert(&f.name, Item::Table(table));
-        report.added.push(f.name.clone());
-        let notes = f.notes.iter().map(|n| format!("{}: {n}", f.name));
-        report.notes.extend(notes);
+        preview_servers.insert(&name, Item::Table(shown));
+        servers.insert(&name, Item::Table(table));
+        report.added.push(name.clone());
+        let notes = rename_note.iter().chain(&f.notes).chain(&built.notes);
+        report.notes.extend(notes.map(|n| format!("{name}: {n}")));
+        report
+            .fill_in
+            .extend(built.fill_in.iter().map(|n| format!("{name}: {n}")));
     }
     if moved_trailing {
         doc.set_trailing("");
@@ -216,41 +229,26 @@ fn max_position(table: &Table) -> isize {
     max
 }
 
-/// `[servers.NAME]` for one stdio server, under a comment naming its origin.
-fn server_table(f: &Found, scope: Option<Scope>) -> Table {
-    let mut t = Table::new();
-    let origin: String = f
-        .origin
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    t.decor_mut()
-        .set_prefix(format!("\n{IMPORT_MARK}{origin}\n"));
-    let Kind::Stdio {
-        command,
-        args,
-        env,
-        cwd,
-    } = &f.kind
-    else {
-        return t;
-    };
-    if let Some(scope) = scope {
-        t.insert("scope", value(scope.as_str()));
+/// A name for a second server called `base`: `base-PROJECT` for a project's, `base-AGENT`
+/// otherwise, then numbered, never one `taken`.
+fn free_name(base: &str, f: &Found, taken: impl Fn(&str) -> bool) -> String {
+    let from = f
+        .project_dir
+        .as_deref()
+        .and_then(|p| p.trim_end_matches('/').rsplit('/').next())
+        .filter(|b| !b.is_empty())
+        .map_or_else(
+            || super::sources::agent_of(f.format).to_owned(),
+            str::to_owned,
+        );
+    let (stem, _) = super::sanitize_name(&format!("{base}-{from}"));
+    let mut stem = stem;
+    stem.truncate(super::MAX_NAME_LEN - 4);
+    let mut name = stem.clone();
+    let mut n = 2;
+    while taken(&name) {
+        name = format!("{stem}-{n}");
+        n += 1;
     }
-    t.insert("command", value(command));
-    if !args.is_empty() {
-        t.insert("args", value(args.iter().collect::<Array>()));
-    }
-    if !env.is_empty() {
-        let mut vars = InlineTable::new();
-        for (k, v) in env {
-            vars.insert(k, v.into());
-        }
-        t.insert("env", value(vars));
-    }
-    if let Some(cwd) = cwd {
-        t.insert("cwd", value(cwd));
-    }
-    t
+    name
 }

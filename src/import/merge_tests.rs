@@ -22,6 +22,8 @@ fn server(name: &str, command: &str, args: &[&str]) -> Found {
         },
         notes: Vec::new(),
         format: Format::ClaudeCode,
+        project_dir: None,
+        path: Vec::new(),
     }
 }
 
@@ -68,7 +70,8 @@ fn adding_keeps_comments_and_layout() {
         format!(
             "\n{IMPORT_MARK}~/.claude.json: mcpServers.github\n[servers.github]\ncommand = \"npx\"\n\
              args = [\"-y\", \"@modelcontextprotocol/server-github\"]\n\
-             env = {{ GITHUB_TOKEN = \"${{GITHUB_TOKEN:-x}}\" }}\ncwd = \"/home/u/api\"\n"
+             env = {{ GITHUB_TOKEN = \"${{GITHUB_TOKEN:-x}}\" }}\ncwd = \"/home/u/api\"\n\
+             start = \"on-connect\"\n"
         )
     );
     assert_eq!(m.report.added, ["github"]);
@@ -86,7 +89,8 @@ fn new_tables_go_after_later_sections() {
     let m = run(existing, &[server("b", "b", &[])], MergeOptions::default());
     assert!(m.text.starts_with(existing), "{}", m.text);
     assert!(
-        m.text.ends_with("[servers.b]\ncommand = \"b\"\n"),
+        m.text
+            .ends_with("[servers.b]\ncommand = \"b\"\nstart = \"on-connect\"\n"),
         "{}",
         m.text
     );
@@ -98,7 +102,8 @@ fn an_all_comment_file_keeps_its_comments_first() {
     let m = run(existing, &[server("a", "a", &[])], MergeOptions::default());
     assert!(m.text.starts_with(existing), "{}", m.text);
     assert!(
-        m.text.ends_with("[servers.a]\ncommand = \"a\"\n"),
+        m.text
+            .ends_with("[servers.a]\ncommand = \"a\"\nstart = \"on-connect\"\n"),
         "{}",
         m.text
     );
@@ -130,16 +135,18 @@ fn a_clash_is_reported_and_left_alone() {
 #[test]
 fn force_replaces_in_place_and_keeps_the_users_comment() {
     let opts = MergeOptions {
+        home: None,
         force: true,
         scope: None,
     };
-    let m = run(EXISTING, &[server("fs", "uvx", &["fs-mcp"])], opts);
+    let m = run(EXISTING, &[server("fs", "uvx", &["fs-mcp"])], opts.clone());
     assert_eq!(m.report.added, ["fs"]);
     assert_eq!(m.report.replaced, ["fs"]);
     assert!(m.report.clashes.is_empty());
     let want = format!(
         "# the filesystem server I use everywhere\n{IMPORT_MARK}~/.claude.json: mcpServers.fs\n\
-         [servers.fs]\ncommand = \"uvx\"\nargs = [\"fs-mcp\"]\n\n# end of file comment\n"
+         [servers.fs]\ncommand = \"uvx\"\nargs = [\"fs-mcp\"]\nstart = \"on-connect\"\n\n\
+         # end of file comment\n"
     );
     assert!(m.text.ends_with(&want), "{}", m.text);
     assert!(
@@ -155,6 +162,7 @@ fn force_replaces_in_place_and_keeps_the_users_comment() {
 #[test]
 fn scope_is_written_when_asked() {
     let opts = MergeOptions {
+        home: None,
         scope: Some(Scope::Session),
         force: false,
     };
@@ -180,7 +188,16 @@ fn remote_unusable_and_duplicate_servers_are_reported() {
     other.origin = "/q/.mcp.json: mcpServers.a".into();
     let found = [server("a", "a", &[]), remote, bad, same, other];
     let m = run("", &found, MergeOptions::default());
-    assert_eq!(m.report.added, ["a"]);
+    // A different server of the same name is imported too, renamed, with a note.
+    assert_eq!(m.report.added, ["a", "a-claude"]);
+    assert!(
+        m.report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("a-claude: imported as a-claude")),
+        "{:?}",
+        m.report.notes
+    );
     assert_eq!(m.report.remote.len(), 1);
     assert_eq!(m.report.remote[0].name, "docs");
     assert!(m.report.remote[0].reason.contains("sse https://x/mcp"));
@@ -193,13 +210,72 @@ fn remote_unusable_and_duplicate_servers_are_reported() {
         reasons[1].starts_with("same server as ~/.claude.json"),
         "{reasons:?}"
     );
-    assert!(
-        reasons[2].contains("read first, from ~/.claude.json"),
-        "{reasons:?}"
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+}
+
+#[test]
+fn same_named_servers_of_a_user_and_a_project_are_both_imported() {
+    let user = server("fs", "npx", &["a"]);
+    let mut project = server("fs", "npx", &["b"]);
+    project.origin = "/home/u/api/.mcp.json: mcpServers.fs".into();
+    project.project_dir = Some("/home/u/api".into());
+    let m = run("", &[user, project], MergeOptions::default());
+    assert_eq!(m.report.added, ["fs", "fs-api"]);
+    let cfg = Config::parse(&m.text, Path::new("/c.toml")).unwrap();
+    assert_eq!(cfg.servers["fs-api"].args, ["b"]);
+    assert_eq!(
+        cfg.servers["fs-api"].cwd.as_deref(),
+        Some("/home/u/api"),
+        "project servers run in their project"
     );
+}
+
+#[test]
+fn imported_servers_start_on_connect_and_session_scope_leaves_cwd() {
+    let mut s = server("fs", "npx", &["${workspaceFolder}/x"]);
+    s.project_dir = Some("/home/u/api".into());
+    let opts = MergeOptions {
+        scope: Some(Scope::Session),
+        ..MergeOptions::default()
+    };
+    let m = run("", &[s.clone()], opts);
+    let cfg = Config::parse(&m.text, Path::new("/c.toml")).unwrap();
+    assert_eq!(cfg.servers["fs"].start, crate::config::StartMode::OnConnect);
+    assert_eq!(cfg.servers["fs"].cwd, None, "{}", m.text);
+    assert_eq!(cfg.servers["fs"].args, ["./x"]);
+    let m = run("", &[s], MergeOptions::default());
+    let cfg = Config::parse(&m.text, Path::new("/c.toml")).unwrap();
+    assert_eq!(cfg.servers["fs"].args, ["/home/u/api/x"]);
+    assert!(!m.text.contains("eager"));
+}
+
+#[test]
+fn variables_only_the_user_knows_are_flagged_not_passed() {
+    let mut s = server("px", "npx", &["perplexity-mcp"]);
+    s.format = Format::VsCode;
+    if let Kind::Stdio { env, .. } = &mut s.kind {
+        env.insert("KEY".into(), "${input:perplexity-key}".into());
+        env.insert("MEM".into(), "${userHome}/.cursor/memory.json".into());
+    }
+    let opts = MergeOptions {
+        home: Some("/home/u".into()),
+        ..MergeOptions::default()
+    };
+    let m = run("", &[s], opts);
+    let cfg = Config::parse(&m.text, Path::new("/c.toml")).unwrap();
+    assert_eq!(cfg.servers["px"].env["KEY"], "${PERPLEXITY_KEY}");
+    assert_eq!(cfg.servers["px"].env["MEM"], "/home/u/.cursor/memory.json");
     assert!(
-        reasons[2].ends_with("(in /q/.mcp.json: mcpServers.a)"),
-        "{reasons:?}"
+        !m.text.contains("input:") || m.text.contains("# FILL IN"),
+        "{}",
+        m.text
+    );
+    assert_eq!(m.report.fill_in.len(), 1, "{:?}", m.report.fill_in);
+    assert!(m.report.fill_in[0].contains("PERPLEXITY_KEY"));
+    assert!(
+        m.text.contains("# FILL IN: px: set PERPLEXITY_KEY"),
+        "{}",
+        m.text
     );
 }
 

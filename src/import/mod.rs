@@ -1,9 +1,12 @@
 //! `mcpd import`: bring the stdio MCP servers users already configured for their agents (Claude
-//! Code, Claude Desktop, Cursor, VS Code, Codex) into mcpd's config.
+//! Code, Claude Desktop, Cursor, VS Code, Codex, Gemini CLI, opencode, Zed, Windsurf, Cline, Roo,
+//! Kiro, Amp, Goose, Continue, Copilot CLI) into mcpd's config.
 //!
 //! The work is split into pure steps, each tested on strings:
 //! - [`formats`]: a config file's text -> the servers it declares ([`Found`]), the format
 //!   detected from the content (with [`jsonc`] tolerating VS Code's comments and trailing commas);
+//!   [`agents`] knows the agents whose layout or spelling differs;
+//! - [`vars`]: each agent's variables, resolved as the agent would or flagged for the user;
 //! - [`merge`]: found servers + the existing mcpd config as a `toml_edit` document (comments and
 //!   layout kept) -> the new text and a [`Report`] of what was added, skipped and clashed;
 //! - [`snippet`]: the agent config that runs `mcpd connect NAME` instead of each server.
@@ -11,12 +14,15 @@
 //! [`sources`] turns a SOURCE argument into candidate files (home and current directory are
 //! given by the caller); `commands::import` does the reading, validating and writing.
 
+pub mod agents;
 pub mod formats;
 pub mod jsonc;
 pub mod merge;
 pub mod snippet;
 pub mod sources;
 mod stdio;
+mod table;
+pub mod vars;
 
 #[cfg(test)]
 #[path = "formats_tests.rs"]
@@ -47,12 +53,19 @@ pub struct Found {
     pub notes: Vec<String>,
     /// The format of the file that declared it (which agent config to point at mcpd).
     pub format: Format,
+    /// The project the declaring file belongs to: the agent ran the server there (its default
+    /// `cwd`, its `${workspaceFolder}`).
+    pub project_dir: Option<String>,
+    /// The keys from the top of the file to the declaration (a list index as digits), for
+    /// `mcpd link` to find it again.
+    pub path: Vec<String>,
 }
 
 /// What a found declaration is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// A local server mcpd can run. Strings are kept as written (`${VAR:-default}` included).
+    /// A local server mcpd can run. Strings are kept as written (variables are resolved by
+    /// [`merge`], which knows the scope).
     Stdio {
         /// The program.
         command: String,

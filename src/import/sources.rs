@@ -7,7 +7,24 @@ use std::path::{Path, PathBuf};
 use super::Format;
 
 /// The SOURCE names `mcpd import` knows, in the order "all" reads them.
-pub const NAMES: &[&str] = &["claude", "claude-desktop", "cursor", "vscode", "codex"];
+pub const NAMES: &[&str] = &[
+    "claude",
+    "claude-desktop",
+    "cursor",
+    "vscode",
+    "codex",
+    "gemini",
+    "opencode",
+    "zed",
+    "windsurf",
+    "cline",
+    "roo",
+    "kiro",
+    "amp",
+    "goose",
+    "continue",
+    "copilot",
+];
 
 /// A file to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +37,11 @@ pub struct Candidate {
     pub project_dir: Option<PathBuf>,
     /// Named by the user: a missing file is an error rather than "not found".
     pub required: bool,
+    /// A folder whose `*.yaml`, `*.yml` and `*.json` files are each a config (Continue's
+    /// `.continue/mcpServers/`).
+    pub folder: bool,
+    /// The SOURCE name of the agent (empty for a path the user named).
+    pub agent: &'static str,
 }
 
 /// The directories the sources are relative to.
@@ -31,16 +53,36 @@ pub struct Places<'a> {
     pub cwd: &'a Path,
     /// `$CODEX_HOME`, if set (Codex's own override of `~/.codex`).
     pub codex_home: Option<&'a Path>,
-    /// Claude Desktop keeps its config under `~/Library/Application Support` on macOS.
+    /// Claude Desktop and VS Code keep their files under `~/Library/Application Support` on macOS.
     pub macos: bool,
+}
+
+/// The SOURCE name of the agent that writes `format` (for names and messages).
+pub fn agent_of(format: Format) -> &'static str {
+    match format {
+        Format::ClaudeCode | Format::McpServers => "claude",
+        Format::VsCode => "vscode",
+        Format::Codex => "codex",
+        Format::Gemini => "gemini",
+        Format::Opencode => "opencode",
+        Format::Zed => "zed",
+        Format::Windsurf => "windsurf",
+        Format::Cline => "cline",
+        Format::Roo => "roo",
+        Format::Kiro => "kiro",
+        Format::Amp => "amp",
+        Format::Goose => "goose",
+        Format::Continue => "continue",
+        Format::CopilotCli => "copilot",
+    }
 }
 
 /// The candidate files for `source` (`None`: every named source). Named sources need a home
 /// directory, except for their project files.
 pub fn candidates(source: Option<&str>, places: &Places<'_>) -> Result<Vec<Candidate>, String> {
-    let names: Vec<&str> = match source {
-        None => NAMES.to_vec(),
-        Some(s) if NAMES.contains(&s) => vec![s],
+    let names: Vec<&'static str> = match source {
+        None | Some("all") => NAMES.to_vec(),
+        Some(s) if NAMES.contains(&s) => NAMES.iter().copied().filter(|n| *n == s).collect(),
         Some(path) => {
             let path = places.cwd.join(path);
             let project_dir = project_dir_of(&path, places.home);
@@ -49,6 +91,8 @@ pub fn candidates(source: Option<&str>, places: &Places<'_>) -> Result<Vec<Candi
                 format: None,
                 project_dir,
                 required: true,
+                folder: false,
+                agent: "",
             }]);
         }
     };
@@ -62,12 +106,22 @@ pub fn candidates(source: Option<&str>, places: &Places<'_>) -> Result<Vec<Candi
             format: Some(format),
             project_dir: None,
             required: false,
+            folder: false,
+            agent: name,
         };
         let project = |rel: &str, format| Candidate {
             path: places.cwd.join(rel),
             format: Some(format),
             project_dir: Some(places.cwd.to_path_buf()),
             required: false,
+            folder: false,
+            agent: name,
+        };
+        let app_support = home.join("Library/Application Support");
+        let code_storage = if places.macos {
+            app_support.join("Code/User/globalStorage")
+        } else {
+            home.join(".config/Code/User/globalStorage")
         };
         let found = match name {
             "claude" => vec![
@@ -76,7 +130,7 @@ pub fn candidates(source: Option<&str>, places: &Places<'_>) -> Result<Vec<Candi
             ],
             "claude-desktop" => {
                 let dir = if places.macos {
-                    home.join("Library/Application Support/Claude")
+                    app_support.join("Claude")
                 } else {
                     home.join(".config/Claude")
                 };
@@ -90,12 +144,75 @@ pub fn candidates(source: Option<&str>, places: &Places<'_>) -> Result<Vec<Candi
                 project(".cursor/mcp.json", Format::McpServers),
             ],
             "vscode" => vec![project(".vscode/mcp.json", Format::VsCode)],
-            _ => {
+            "codex" => {
                 let dir = places
                     .codex_home
                     .map_or_else(|| home.join(".codex"), Path::to_path_buf);
                 vec![global(dir.join("config.toml"), Format::Codex)]
             }
+            "gemini" => vec![
+                global(home.join(".gemini/settings.json"), Format::Gemini),
+                project(".gemini/settings.json", Format::Gemini),
+            ],
+            "opencode" => vec![
+                global(
+                    home.join(".config/opencode/opencode.json"),
+                    Format::Opencode,
+                ),
+                global(
+                    home.join(".config/opencode/opencode.jsonc"),
+                    Format::Opencode,
+                ),
+                project("opencode.json", Format::Opencode),
+                project("opencode.jsonc", Format::Opencode),
+                project(".opencode/opencode.json", Format::Opencode),
+                project(".opencode/opencode.jsonc", Format::Opencode),
+            ],
+            "zed" => vec![
+                global(home.join(".config/zed/settings.json"), Format::Zed),
+                project(".zed/settings.json", Format::Zed),
+            ],
+            "windsurf" => vec![global(
+                home.join(".codeium/windsurf/mcp_config.json"),
+                Format::Windsurf,
+            )],
+            "cline" => vec![
+                global(
+                    code_storage.join("saoudrizwan.claude-dev/settings/cline_mcp_settings.json"),
+                    Format::Cline,
+                ),
+                global(
+                    home.join(".cline/data/settings/cline_mcp_settings.json"),
+                    Format::Cline,
+                ),
+            ],
+            "roo" => vec![
+                global(
+                    code_storage.join("rooveterinaryinc.roo-cline/settings/mcp_settings.json"),
+                    Format::Roo,
+                ),
+                project(".roo/mcp.json", Format::Roo),
+            ],
+            "kiro" => vec![
+                global(home.join(".kiro/settings/mcp.json"), Format::Kiro),
+                project(".kiro/settings/mcp.json", Format::Kiro),
+            ],
+            "amp" => vec![global(home.join(".config/amp/settings.json"), Format::Amp)],
+            "goose" => vec![global(
+                home.join(".config/goose/config.yaml"),
+                Format::Goose,
+            )],
+            "continue" => vec![
+                global(home.join(".continue/config.yaml"), Format::Continue),
+                Candidate {
+                    folder: true,
+                    ..project(".continue/mcpServers", Format::Continue)
+                },
+            ],
+            _ => vec![global(
+                home.join(".copilot/mcp-config.json"),
+                Format::CopilotCli,
+            )],
         };
         for c in found {
             // In the home directory, ./.cursor/mcp.json is ~/.cursor/mcp.json: read it once.
@@ -152,7 +269,7 @@ mod tests {
         let (home, cwd) = (Path::new("/h"), Path::new("/p"));
         let c = candidates(None, &places(home, cwd)).unwrap();
         assert_eq!(
-            paths(&c),
+            paths(&c)[..7],
             [
                 "/h/.claude.json",
                 "/p/.mcp.json",
@@ -166,6 +283,13 @@ mod tests {
         assert_eq!(c[1].project_dir.as_deref(), Some(cwd));
         assert_eq!(c[0].project_dir, None);
         assert!(c.iter().all(|c| !c.required && c.format.is_some()));
+        for name in NAMES {
+            let c = candidates(Some(name), &places(home, cwd)).unwrap();
+            assert!(
+                !c.is_empty() && c.iter().all(|c| c.agent == *name),
+                "{name}"
+            );
+        }
     }
 
     #[test]

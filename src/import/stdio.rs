@@ -1,5 +1,5 @@
 //! The settings of one local (stdio) server as every format writes them: `command`, `args`,
-//! `env`, `cwd`. Strings are kept exactly as written, `${VAR:-default}` included.
+//! `env`, `cwd`. Strings are kept exactly as written here; `merge` resolves their variables.
 
 use std::collections::BTreeMap;
 
@@ -9,19 +9,11 @@ use super::Kind;
 
 /// Reads a stdio server's settings; a setting of the wrong type makes the whole server
 /// [`Kind::Unusable`], with the reason. Notes go to `notes`.
-pub(super) fn stdio(
-    obj: &Map<String, Value>,
-    project_dir: Option<&str>,
-    notes: &mut Vec<String>,
-) -> Kind {
-    read(obj, project_dir, notes).unwrap_or_else(|reason| Kind::Unusable { reason })
+pub(super) fn stdio(obj: &Map<String, Value>, notes: &mut Vec<String>) -> Kind {
+    read(obj, notes).unwrap_or_else(|reason| Kind::Unusable { reason })
 }
 
-fn read(
-    obj: &Map<String, Value>,
-    project_dir: Option<&str>,
-    notes: &mut Vec<String>,
-) -> Result<Kind, String> {
+fn read(obj: &Map<String, Value>, notes: &mut Vec<String>) -> Result<Kind, String> {
     let command = match obj.get("command") {
         None | Some(Value::Null) => return Err("no `command`".into()),
         Some(Value::String(c)) if c.trim().is_empty() => return Err("`command` is empty".into()),
@@ -57,16 +49,6 @@ fn read(
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err("`cwd` is not a string".into()),
     };
-    let cwd = match (cwd, project_dir) {
-        (Some(cwd), _) => Some(cwd),
-        (None, Some(dir)) => {
-            notes.push(format!(
-                "cwd set to the project folder {dir}, where the agent ran it"
-            ));
-            Some(dir.to_owned())
-        }
-        (None, None) => None,
-    };
     if let Some(file) = obj.get("envFile").and_then(Value::as_str) {
         notes.push(format!(
             "`envFile` {file:?} not imported: copy its variables into `env`"
@@ -75,16 +57,6 @@ fn read(
     if obj.contains_key("env_vars") {
         notes.push(
             "`env_vars` not imported: the server sees the mcpd daemon's environment plus `env`"
-                .into(),
-        );
-    }
-    let written = std::iter::once(&command)
-        .chain(&args)
-        .chain(env.values())
-        .chain(&cwd);
-    if written.into_iter().any(|s| s.contains("${")) {
-        notes.push(
-            "`${...}` kept as written: the daemon expands it from its own environment when it starts the server"
                 .into(),
         );
     }

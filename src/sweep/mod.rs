@@ -116,6 +116,20 @@ pub struct Classified {
 }
 
 impl Classified {
+    /// An owned process with no further evidence (a starting point for tests and projections).
+    pub fn owned(pid: i32, owner: Option<Owner>) -> Classified {
+        Classified {
+            pid,
+            owner,
+            recorded: None,
+            orphan: None,
+            young: false,
+            client: None,
+            unverified: false,
+            evidence: Evidence::default(),
+        }
+    }
+
     /// An orphan that clean would stop now.
     pub fn stoppable(&self) -> bool {
         self.orphan.is_some() && !self.young && !self.unverified

@@ -19,6 +19,8 @@ pub enum InputMode {
     Confirm,
     /// The help overlay is open.
     Help,
+    /// A server's details are open.
+    Detail,
 }
 
 /// How a background job (a stop, a clean, an attach) ended, as the user should read it.
@@ -35,7 +37,7 @@ pub struct Outcome {
 pub enum Action {
     /// `q`, Ctrl-C: leave.
     Quit,
-    /// Esc: close what is open, clear an applied filter, else leave.
+    /// Esc: close what is open, clear the focused panel's filter (never leaves: q does).
     Back,
     /// `?`: open or close the help overlay.
     ToggleHelp,
@@ -71,6 +73,10 @@ pub enum Action {
     Clean,
     /// `r`: restart the selected server.
     Restart,
+    /// `D`: start the daemon.
+    StartDaemon,
+    /// `l` (and Enter on a server): the selected server's details and last log lines.
+    Details,
     /// Enter: attach to (or switch to) the selected session.
     Activate,
     /// The answer to an open question.
@@ -137,6 +143,10 @@ fn from_key(key: &KeyEvent, mode: InputMode) -> Option<Action> {
     }
     match mode {
         InputMode::Filter => match key.code {
+            // A terminal sends Esc and a quick next key as one Alt-key: that was an Esc.
+            KeyCode::Char(_) if key.modifiers.contains(KeyModifiers::ALT) => {
+                Some(Action::FilterCancel)
+            }
             KeyCode::Enter => Some(Action::FilterApply),
             KeyCode::Esc => Some(Action::FilterCancel),
             KeyCode::Backspace => Some(Action::FilterBackspace),
@@ -153,6 +163,11 @@ fn from_key(key: &KeyEvent, mode: InputMode) -> Option<Action> {
             KeyCode::Char('?') | KeyCode::Esc => Some(Action::ToggleHelp),
             _ => movement(key.code),
         },
+        InputMode::Detail => match key.code {
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('l') => Some(Action::Back),
+            _ => None,
+        },
         InputMode::Normal => match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Esc => Some(Action::Back),
@@ -164,6 +179,8 @@ fn from_key(key: &KeyEvent, mode: InputMode) -> Option<Action> {
             KeyCode::Char('K') => Some(Action::StopSelected),
             KeyCode::Char('c') => Some(Action::Clean),
             KeyCode::Char('r') => Some(Action::Restart),
+            KeyCode::Char('D') => Some(Action::StartDaemon),
+            KeyCode::Char('l') => Some(Action::Details),
             KeyCode::Enter => Some(Action::Activate),
             code => movement(code),
         },
@@ -254,6 +271,27 @@ mod tests {
         assert!(matches!(
             from_event(&key(KeyCode::Backspace), f),
             Some(Action::FilterBackspace)
+        ));
+    }
+
+    #[test]
+    fn esc_merged_with_the_next_key_cancels_the_filter() {
+        let alt_q = Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT));
+        assert!(matches!(
+            from_event(&alt_q, InputMode::Filter),
+            Some(Action::FilterCancel)
+        ));
+        assert!(matches!(
+            from_event(&key(KeyCode::Esc), InputMode::Detail),
+            Some(Action::Back)
+        ));
+        assert!(matches!(
+            from_event(&ch('D'), InputMode::Normal),
+            Some(Action::StartDaemon)
+        ));
+        assert!(matches!(
+            from_event(&ch('l'), InputMode::Normal),
+            Some(Action::Details)
         ));
     }
 

@@ -60,6 +60,11 @@ pub enum Pending {
     },
     /// `c`: the clean plan as it was when asked.
     Clean { plan: Plan },
+    /// `K` on a server the daemon manages: stopped through the daemon.
+    StopServer {
+        server: String,
+        session: Option<String>,
+    },
 }
 
 /// What the screen is showing on top of the panels.
@@ -71,6 +76,8 @@ pub enum Mode {
     Confirm(Pending),
     /// The help overlay, scrolled by this many lines.
     Help(u16),
+    /// A server's details (state, exit, last log lines): its index in the report's servers.
+    Detail(usize),
 }
 
 /// Work for the event loop.
@@ -95,6 +102,14 @@ pub enum Effect {
         server: String,
         session: Option<String>,
     },
+    /// Ask the daemon to stop a server it manages (stopping its tree directly would only
+    /// make the daemon start it again).
+    StopServer {
+        server: String,
+        session: Option<String>,
+    },
+    /// Start the daemon in the background.
+    StartDaemon,
 }
 
 /// A line for the message bar.
@@ -129,8 +144,9 @@ pub struct App {
     pub history: History,
     pub focus: Panel,
     pub sort: SortKey,
-    /// The applied filter ("" for none).
-    pub filter: String,
+    /// Each panel's filter, in [`Panel::ALL`] order ("" for none): applied as it is typed, to the
+    /// panel that has the focus.
+    pub filters: [String; 3],
     pub mode: Mode,
     /// Per panel, in [`Panel::ALL`] order.
     pub cursors: [Cursor; 3],
@@ -163,7 +179,7 @@ impl App {
             history: History::default(),
             focus: Panel::Sessions,
             sort: SortKey::default(),
-            filter: String::new(),
+            filters: Default::default(),
             mode: Mode::Normal,
             cursors: [Cursor::default(); 3],
             view: Vec::new(),
@@ -186,7 +202,13 @@ impl App {
             Mode::Filter(_) => InputMode::Filter,
             Mode::Confirm(_) => InputMode::Confirm,
             Mode::Help(_) => InputMode::Help,
+            Mode::Detail(_) => InputMode::Detail,
         }
+    }
+
+    /// The filter of panel `p` ("" for none).
+    pub fn filter(&self, p: Panel) -> &str {
+        &self.filters[p.index()]
     }
 
     /// The panel layout for the current size and data.
@@ -241,24 +263,30 @@ impl App {
                 self.rebuild();
                 self.say(format!("processes sorted by {}", self.sort.label()), false);
             }
-            Action::StartFilter => self.mode = Mode::Filter(self.filter.clone()),
+            // The filter applies as it is typed; the mode keeps the text it had, for Esc.
+            Action::StartFilter => self.mode = Mode::Filter(self.filter(self.focus).to_owned()),
             Action::FilterInput(c) => {
-                if let Mode::Filter(text) = &mut self.mode {
-                    text.push(c);
-                }
+                self.filters[self.focus.index()].push(c);
+                self.rebuild();
             }
             Action::FilterBackspace => {
-                if let Mode::Filter(text) = &mut self.mode {
-                    text.pop();
-                }
+                self.filters[self.focus.index()].pop();
+                self.rebuild();
             }
             Action::FilterApply => {
-                if let Mode::Filter(text) = std::mem::replace(&mut self.mode, Mode::Normal) {
-                    self.filter = text.trim().to_string();
+                self.mode = Mode::Normal;
+                let f = &mut self.filters[self.focus.index()];
+                *f = f.trim().to_owned();
+                self.rebuild();
+            }
+            Action::FilterCancel => {
+                if let Mode::Filter(before) = std::mem::replace(&mut self.mode, Mode::Normal) {
+                    self.filters[self.focus.index()] = before;
                     self.rebuild();
                 }
             }
-            Action::FilterCancel => self.mode = Mode::Normal,
+            Action::StartDaemon => return self.start_daemon(),
+            Action::Details => self.details(),
             Action::StopSelected => self.ask_stop(),
             Action::Clean => self.ask_clean(),
             Action::Confirm(yes) => return self.answer(yes),
@@ -291,16 +319,17 @@ impl App {
         });
     }
 
+    /// Esc: closes what is open, clears the focused panel's filter; never quits (q does).
     fn back(&mut self) {
         match self.mode {
-            Mode::Normal if !self.filter.is_empty() => {
-                self.filter.clear();
+            Mode::Normal if !self.filter(self.focus).is_empty() => {
+                self.filters[self.focus.index()].clear();
                 self.rebuild();
                 self.say("filter cleared", false);
             }
-            Mode::Normal => self.exit = Some(0),
+            Mode::Normal => self.say("q quits (Esc only closes what is open)", false),
             Mode::Confirm(_) => return self.answer_no(),
-            Mode::Filter(_) | Mode::Help(_) => {}
+            Mode::Filter(_) | Mode::Help(_) | Mode::Detail(_) => {}
         }
         self.mode = Mode::Normal;
     }
@@ -392,18 +421,22 @@ impl App {
 
     fn rebuild_keeping(&mut self, keys: Selection) {
         let Some(d) = &self.data else { return };
-        let needle = self.filter.to_lowercase();
-        let hit = |s: &str| needle.is_empty() || s.to_lowercase().contains(&needle);
+        let needle = |p: Panel| self.filters[p.index()].trim().to_lowercase();
+        let hit = |n: &str, s: &str| n.is_empty() || s.to_lowercase().contains(n);
+        let n = needle(Panel::Sessions);
         self.sessions = (0..d.report.sessions.len())
-            .filter(|&i| hit(&d.report.sessions[i].name))
+            .filter(|&i| hit(&n, &d.report.sessions[i].name))
             .collect();
+        let n = needle(Panel::Servers);
         self.servers = (0..d.report.servers.len())
             .filter(|&i| {
                 let s = &d.report.servers[i];
-                hit(&s.name) || s.session.as_deref().is_some_and(hit)
+                hit(&n, &s.name)
+                    || s.session.as_deref().is_some_and(|x| hit(&n, x))
+                    || hit(&n, &s.state)
             })
             .collect();
-        self.view = tree::build(d, self.sort, &self.filter);
+        self.view = tree::build(d, self.sort, &self.filters[Panel::Processes.index()]);
         let Selection {
             session: s,
             process: p,

@@ -43,11 +43,30 @@ impl App {
         if self.refuse_when_busy() {
             return;
         }
+        if self.focus == Panel::Servers {
+            let Some(s) = self.selected_server() else {
+                return self.say("no server selected", true);
+            };
+            let (server, session) = (s.name.clone(), s.session.clone());
+            return self.ask_stop_server(server, session);
+        }
         if self.focus != Panel::Processes {
             return self.say(
-                "K stops the selected process tree: pick one in the Processes panel (Tab)",
+                "K stops the selected process tree or server: pick one in the Processes or Servers panel (Tab)",
                 true,
             );
+        }
+        // A process of a server the daemon runs: stopping it directly would only make the daemon
+        // start it again.
+        if let (Some(d), Some(ViewRow::Proc { index, .. })) = (&self.data, self.selected_row())
+            && let Some(server) = d.rows[*index]
+                .owner
+                .as_deref()
+                .and_then(|o| o.strip_prefix("global:"))
+            && d.report.daemon.running
+        {
+            let server = server.to_owned();
+            return self.ask_stop_server(server, None);
         }
         let (Some(d), Some(ViewRow::Proc { index, .. })) = (&self.data, self.selected_row()) else {
             return self.say(
@@ -78,6 +97,51 @@ impl App {
             rss_bytes,
             descendants: below.len(),
         });
+    }
+
+    fn ask_stop_server(&mut self, server: String, session: Option<String>) {
+        if !self.data.as_ref().is_some_and(|d| d.report.daemon.running) {
+            return self.say(
+                format!(
+                    "stop {server}: the daemon manages servers and is not running (D starts it)"
+                ),
+                true,
+            );
+        }
+        self.mode = Mode::Confirm(Pending::StopServer { server, session });
+    }
+
+    /// `D`: starts the daemon unless it runs.
+    pub(super) fn start_daemon(&mut self) -> Option<Effect> {
+        if let Some(d) = self.data.as_ref().filter(|d| d.report.daemon.running) {
+            let pid = d
+                .report
+                .daemon
+                .pid
+                .map_or_else(String::new, |p| format!(" (pid {p})"));
+            self.say(format!("the daemon is already running{pid}"), false);
+            return None;
+        }
+        if self.refuse_when_busy() {
+            return None;
+        }
+        self.say("starting the daemon...", false);
+        Some(Effect::StartDaemon)
+    }
+
+    /// `l`, or Enter on a server: its details.
+    pub(super) fn details(&mut self) {
+        let index = (self.focus == Panel::Servers)
+            .then(|| self.servers.get(self.cursor(Panel::Servers).selected))
+            .flatten()
+            .copied();
+        match index {
+            Some(i) => self.mode = Mode::Detail(i),
+            None => self.say(
+                "l shows a server's state, exit and last log lines: pick one in the Servers panel (Tab)",
+                true,
+            ),
+        }
     }
 
     pub(super) fn ask_clean(&mut self) {
@@ -125,6 +189,10 @@ impl App {
                     targets: vec![target],
                     what,
                 })
+            }
+            Pending::StopServer { server, session } => {
+                self.say(format!("stopping {server} through the daemon..."), false);
+                Some(Effect::StopServer { server, session })
             }
             Pending::Clean { plan } => {
                 let targets: Vec<StopTarget> = plan.stop.iter().map(|s| s.target.clone()).collect();
@@ -207,7 +275,10 @@ impl App {
                     .map(str::to_string),
                 _ => None,
             },
-            Panel::Servers => None,
+            Panel::Servers => {
+                self.details();
+                return None;
+            }
         };
         match session {
             Some(name) => Some(Effect::Attach(name)),

@@ -22,9 +22,11 @@ fn quit_and_escape() {
     assert_eq!(app.handle(Action::Quit), None);
     assert_eq!(app.exit, Some(0));
 
+    // Esc never quits: it says what does.
     let mut app = app_with(fixtures::normal());
     app.handle(Action::Back);
-    assert_eq!(app.exit, Some(0));
+    assert_eq!(app.exit, None);
+    assert!(app.message.as_ref().unwrap().text.starts_with("q quits"));
 
     let mut app = app_with(fixtures::normal());
     app.handle(Action::Signal(15));
@@ -42,9 +44,9 @@ fn escape_clears_an_applied_filter_before_quitting() {
     ] {
         app.handle(a);
     }
-    assert_eq!(app.filter, "ap");
+    assert_eq!(app.filter(Panel::Sessions), "ap");
     app.handle(Action::Back);
-    assert_eq!(app.filter, "");
+    assert_eq!(app.filter(Panel::Sessions), "");
     assert_eq!(app.exit, None);
 }
 
@@ -91,25 +93,30 @@ fn moving_is_clamped_and_scrolls() {
 }
 
 #[test]
-fn filter_typing_then_apply_or_cancel() {
+fn filter_applies_as_typed_to_the_focused_panel_only() {
     let mut app = app_with(fixtures::normal());
+    let processes = app.view.len();
     app.handle(Action::StartFilter);
     assert_eq!(app.input_mode(), InputMode::Filter);
     for c in "docsx".chars() {
         app.handle(Action::FilterInput(c));
     }
+    // Live: "docsx" matches nothing yet.
+    assert!(app.sessions.is_empty());
     app.handle(Action::FilterBackspace);
-    // Nothing is filtered until Enter.
-    assert_eq!(app.sessions.len(), 2);
-    app.handle(Action::FilterApply);
-    assert_eq!(app.filter, "docs");
     assert_eq!(app.sessions, vec![1]);
-    assert!(app.view.is_empty());
+    // The other panels keep everything.
+    assert_eq!(app.view.len(), processes);
+    app.handle(Action::FilterApply);
+    assert_eq!(app.filter(Panel::Sessions), "docs");
+    assert_eq!(app.filter(Panel::Processes), "");
 
     app.handle(Action::StartFilter);
     app.handle(Action::FilterInput('z'));
+    assert!(app.sessions.is_empty());
     app.handle(Action::FilterCancel);
-    assert_eq!(app.filter, "docs");
+    assert_eq!(app.filter(Panel::Sessions), "docs");
+    assert_eq!(app.sessions, vec![1]);
     assert_eq!(app.input_mode(), InputMode::Normal);
 }
 
@@ -228,7 +235,7 @@ fn stop_outside_the_process_panel_explains() {
             .as_ref()
             .unwrap()
             .text
-            .contains("Processes panel")
+            .contains("Processes or Servers panel")
     );
 }
 

@@ -181,35 +181,46 @@ fn carry_out(
             )
         }
         Effect::Restart { server, session } => {
+            use crate::daemon::protocol::Request;
             let paths = shell.source.env().paths.clone();
+            let what = format!("restart {server}");
+            let req = Request::Restart { server, session };
+            daemon_request(paths, req, what, shell.tx.clone())
+        }
+        Effect::StopServer { server, session } => {
+            use crate::daemon::protocol::Request;
+            tracing::info!(%server, "dashboard stop through the daemon");
+            let paths = shell.source.env().paths.clone();
+            let what = format!("stop {server}");
+            let req = Request::Stop { server, session };
+            daemon_request(paths, req, what, shell.tx.clone())
+        }
+        Effect::StartDaemon => {
+            let env = shell.source.env();
             let tx = shell.tx.clone();
+            // The config the dashboard reads (a missing default stays the default).
+            let g = crate::cli::GlobalArgs {
+                config: env
+                    .paths
+                    .config_file
+                    .exists()
+                    .then(|| env.paths.config_file.clone()),
+                tmux_socket: env.tmux.socket().map(std::path::Path::to_path_buf),
+                verbose: 0,
+                quiet: false,
+                color: crate::cli::ColorChoice::Never,
+                config_from_env: false,
+            };
             std::thread::Builder::new()
-                .name("mcpd-tui-restart".into())
+                .name("mcpd-tui-daemon".into())
                 .spawn(move || {
-                    use crate::daemon::protocol::{Request, Response};
-                    let req = Request::Restart {
-                        server: server.clone(),
-                        session,
-                    };
-                    let outcome = match crate::daemon::client::request(
-                        &paths,
-                        &req,
-                        std::time::Duration::from_secs(30),
-                    ) {
-                        Ok(Some(Response::Ok { message })) => action::Outcome {
-                            text: message,
+                    let outcome = match crate::commands::daemon::ensure_running(&g, &env.paths) {
+                        Ok(pid) => action::Outcome {
+                            text: format!("daemon running (pid {pid})"),
                             ok: true,
                         },
-                        Ok(Some(Response::Error { message })) => action::Outcome {
-                            text: format!("restart {server}: {message}"),
-                            ok: false,
-                        },
-                        Ok(_) => action::Outcome {
-                            text: format!("restart {server}: the daemon did not answer"),
-                            ok: false,
-                        },
                         Err(e) => action::Outcome {
-                            text: format!("restart {server}: {e}"),
+                            text: format!("cannot start the daemon: {e:#}"),
                             ok: false,
                         },
                     };
@@ -233,4 +244,39 @@ fn carry_out(
         }));
     }
     Ok(())
+}
+
+/// Sends `req` to the daemon on a thread; the answer comes back as [`Action::Done`].
+fn daemon_request(
+    paths: crate::paths::Paths,
+    req: crate::daemon::protocol::Request,
+    what: String,
+    tx: Sender<Action>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("mcpd-tui-daemon-request".into())
+        .spawn(move || {
+            use crate::daemon::protocol::Response;
+            let timeout = std::time::Duration::from_secs(30);
+            let outcome = match crate::daemon::client::request(&paths, &req, timeout) {
+                Ok(Some(Response::Ok { message })) => action::Outcome {
+                    text: message,
+                    ok: true,
+                },
+                Ok(Some(Response::Error { message })) => action::Outcome {
+                    text: format!("{what}: {message}"),
+                    ok: false,
+                },
+                Ok(_) => action::Outcome {
+                    text: format!("{what}: the daemon did not answer"),
+                    ok: false,
+                },
+                Err(e) => action::Outcome {
+                    text: format!("{what}: {e}"),
+                    ok: false,
+                },
+            };
+            let _ = tx.send(Action::Done(outcome));
+        })
+        .map(|_| ())
 }

@@ -173,6 +173,8 @@ struct Group {
     roots: Vec<usize>,
     rss: u64,
     oldest: u64,
+    /// Some of its trees are orphans.
+    orphans: bool,
 }
 
 /// The Processes panel's lines for `data`, sorted by `sort`, keeping what `filter` mentions (case-
@@ -211,11 +213,13 @@ pub fn build(data: &Data, sort: SortKey, filter: &str) -> Vec<ViewRow> {
                 .map(|&r| data.rows[r].age_seconds)
                 .max()
                 .unwrap_or(0);
+            let orphans = roots.iter().any(|&r| data.rows[r].orphan);
             Some(Group {
                 owner,
                 roots,
                 rss,
                 oldest,
+                orphans,
             })
         })
         .collect();
@@ -225,8 +229,11 @@ pub fn build(data: &Data, sort: SortKey, filter: &str) -> Vec<ViewRow> {
             SortKey::Age => b.oldest.cmp(&a.oldest),
             SortKey::Name => Ordering::Equal,
         };
-        // Nobody's processes (the orphans, usually) last among equals; then by owner name.
-        primary
+        // Groups holding orphans (what there is to act on) first; then the sort; nobody's
+        // processes last among equals; then by owner name.
+        b.orphans
+            .cmp(&a.orphans)
+            .then(primary)
             .then(a.owner.is_none().cmp(&b.owner.is_none()))
             .then(a.owner.cmp(&b.owner))
     });
@@ -328,20 +335,21 @@ mod tests {
         assert_eq!(
             pids(&v, &d),
             [
+                "[-:2]",
+                "30",
+                "31",
                 "[session:api:4]",
                 "10",
                 "├─ 11",
                 "│  └─ 12",
                 "└─ 13",
-                "[-:2]",
-                "30",
-                "31",
                 "[global:fs:1]",
                 "20"
-            ]
+            ],
+            "the group with an orphan comes first"
         );
         assert!(matches!(
-            v[0],
+            v[3],
             ViewRow::Group {
                 rss_bytes: 98_000_000,
                 orphans: 0,
@@ -349,7 +357,7 @@ mod tests {
             }
         ));
         assert!(matches!(
-            v[5],
+            v[0],
             ViewRow::Group {
                 rss_bytes: 80_000_000,
                 orphans: 1,
@@ -365,10 +373,12 @@ mod tests {
         assert_eq!(by_age[0], "[-:2]");
         assert_eq!(by_age[1], "30");
         let by_name = pids(&build(&d, SortKey::Name, ""), &d);
-        assert_eq!(by_name[0], "[global:fs:1]");
+        // Orphans first, then by owner name.
+        assert_eq!(by_name[0], "[-:2]");
+        assert_eq!(by_name[3], "[global:fs:1]");
         // Siblings by command: `node helper` before `sh -c ...`.
         assert_eq!(
-            by_name[2..7],
+            by_name[5..10],
             ["[session:api:4]", "10", "├─ 13", "└─ 11", "   └─ 12"]
         );
         assert_eq!(SortKey::Rss.next().next().next(), SortKey::Rss);

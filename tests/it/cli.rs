@@ -73,3 +73,73 @@ fn init_writes_a_config_that_checks_and_refuses_to_overwrite() {
 fn text_of(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Every subcommand path: `["daemon", "start"]`...
+fn subcommand_paths(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let mut path = prefix.clone();
+        path.push(sub.get_name().to_owned());
+        out.push(path.clone());
+        subcommand_paths(sub, path, out);
+    }
+}
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    let sb = Sandbox::new();
+    let mut paths = Vec::new();
+    subcommand_paths(&mcpd::cli::command(), Vec::new(), &mut paths);
+    assert!(paths.len() > 25, "{paths:?}");
+    for path in paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let out = sb.ok(&args);
+        assert!(
+            out.contains("Examples"),
+            "mcpd {path:?} --help has no examples:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn man_pages_are_correct_and_installable() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (rel, bytes) in mcpd::generate::man_files().unwrap() {
+        let page = String::from_utf8(bytes).unwrap();
+        let name = rel.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            !page.contains("mcpd\\-help") && !page.contains("mcpd-help"),
+            "{name}"
+        );
+        assert!(!page.contains(".SH EXTRA"), "{name}");
+        assert!(page.contains(".SH EXAMPLES\n"), "{name} has no EXAMPLES");
+        let name_line = page
+            .lines()
+            .skip_while(|l| *l != ".SH NAME")
+            .nth(1)
+            .unwrap();
+        let shown = name.replace('-', "\\-");
+        assert!(
+            name_line.starts_with(&format!("{shown} \\- ")),
+            "{name_line}"
+        );
+        assert!(!name_line.contains("mcpd: "), "{name_line}");
+    }
+    let sb = Sandbox::new();
+    let dir = sb.path().join("man1");
+    let out = sb.ok(&["man", "--install", dir.to_str().unwrap()]);
+    assert!(out.contains("installed"), "{out}");
+    for e in std::fs::read_dir(root.join("man")).unwrap() {
+        let e = e.unwrap();
+        assert_eq!(
+            std::fs::read(dir.join(e.file_name())).unwrap(),
+            std::fs::read(e.path()).unwrap(),
+            "{:?}",
+            e.file_name()
+        );
+    }
+    assert_eq!(
+        sb.ok(&["man"]),
+        std::fs::read_to_string(root.join("man/mcpd.1")).unwrap()
+    );
+}

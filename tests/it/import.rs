@@ -64,9 +64,10 @@ fn names(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-const ADDED: [&str; 6] = [
+const ADDED: [&str; 7] = [
     "filesystem",
     "sqlite",
+    "filesystem-project",
     "git",
     "sequential-thinking",
     "playwright",
@@ -80,7 +81,7 @@ fn dry_run_shows_everything_and_changes_nothing() {
     let j = import_json(&sb, &home, &project, &["--dry-run", "--json"]);
     assert_eq!(names(&j["added"]), ADDED);
     assert_eq!(names(&j["remote"]), ["docs", "remote-tools", "linear"]);
-    assert_eq!(names(&j["skipped"]), ["filesystem"], "{j:#}");
+    assert!(j["skipped"].as_array().unwrap().is_empty(), "{j:#}");
     assert_eq!(j["dry_run"], true);
     assert!(j["clashes"].as_array().unwrap().is_empty());
     assert_eq!(std::fs::read_to_string(&sb.config).unwrap(), CONFIG);
@@ -112,11 +113,11 @@ fn import_writes_a_valid_config_and_a_second_import_reports_clashes() {
     let written = std::fs::read_to_string(&sb.config).unwrap();
     assert!(written.starts_with(CONFIG), "comments lost:\n{written}");
     let check = sb.ok(&["config", "check"]);
-    assert!(check.contains("ok (6 servers configured)"), "{check}");
+    assert!(check.contains("ok (7 servers configured)"), "{check}");
 
     let again = import_json(&sb, &home, &project, &["--json"]);
     assert!(again["added"].as_array().unwrap().is_empty(), "{again:#}");
-    assert_eq!(names(&again["clashes"]), ADDED);
+    assert_eq!(names(&again["clashes"]), ADDED, "{again:#}");
     assert_eq!(std::fs::read_to_string(&sb.config).unwrap(), written);
 
     let forced = import_json(&sb, &home, &project, &["codex", "--force", "--json"]);
@@ -191,4 +192,143 @@ fn a_missing_config_and_its_folder_are_created() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(leftovers, ["config.toml"], "temp files left behind");
+}
+
+/// Copies `tests/fixtures/agents` (one config per agent, written from each agent's documented
+/// format) into the sandbox; returns (home, project).
+fn agent_fixtures(sb: &Sandbox) -> (PathBuf, PathBuf) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents");
+    let dst = sb.path().join("agents");
+    copy_dir(&src, &dst);
+    (dst.join("home"), dst.join("project"))
+}
+
+#[test]
+fn import_with_no_argument_finds_every_agent_safely() {
+    let sb = Sandbox::with_config(CONFIG);
+    let (home, project) = agent_fixtures(&sb);
+    let j = import_json(&sb, &home, &project, &["--json"]);
+    let added = names(&j["added"]);
+    let want = [
+        "cursor-memory",
+        "vs-perplexity",
+        "gemini-fs",
+        "gemini-project",
+        "oc-everything",
+        "oc-time",
+        "zed-fetch",
+        "zed-git",
+        "ws-github",
+        "cline-weather",
+        "roo-puppeteer",
+        "roo-project",
+        "kiro-fetch",
+        "amp-playwright",
+        "goose-github",
+        "continue-sqlite",
+        "continue-browser",
+        "copilot-fs",
+    ];
+    assert_eq!(added, want, "{j:#}");
+    let remote = names(&j["remote"]);
+    for r in [
+        "gemini-remote",
+        "oc-remote",
+        "zed-remote",
+        "ws-remote",
+        "copilot-remote",
+    ] {
+        assert!(
+            remote.contains(&r.to_owned()),
+            "{r} not reported remote: {j:#}"
+        );
+    }
+    let skipped = names(&j["skipped"]);
+    for s in ["oc-off", "cline-off", "developer"] {
+        assert!(skipped.contains(&s.to_owned()), "{s} not skipped: {j:#}");
+    }
+    let fill_in = j["fill_in"].to_string();
+    assert!(fill_in.contains("PERPLEXITY_KEY"), "{fill_in}");
+    assert!(fill_in.contains("SQLITE_KEY"), "{fill_in}");
+
+    let written = std::fs::read_to_string(&sb.config).unwrap();
+    let check = sb.ok(&["config", "check"]);
+    assert!(
+        check.contains(&format!("ok ({} servers configured)", want.len())),
+        "{check}"
+    );
+    // Nothing eager, nothing passed literally.
+    assert!(!written.contains("eager"), "{written}");
+    assert_eq!(
+        written.matches("start = \"on-connect\"").count(),
+        want.len(),
+        "{written}"
+    );
+    let code: String = written
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for literal in [
+        "${input:",
+        "${userHome}",
+        "${workspaceFolder}",
+        "{env:",
+        "${{",
+        "${env:",
+    ] {
+        assert!(!code.contains(literal), "{literal} passed on:\n{written}");
+    }
+    let home_s = home.display().to_string();
+    let project_s = project.display().to_string();
+    assert!(
+        code.contains(&format!(
+            "MEMORY_FILE_PATH = \"{home_s}/.cursor/memory.json\""
+        )),
+        "{written}"
+    );
+    assert!(
+        code.contains(&format!("\"--root\", \"{project_s}\"")),
+        "{written}"
+    );
+    assert!(
+        code.contains("EVERYTHING_TOKEN = \"${MY_TOKEN}\""),
+        "{written}"
+    );
+    assert!(
+        code.contains("GITHUB_PERSONAL_ACCESS_TOKEN = \"${GITHUB_TOKEN}\""),
+        "{written}"
+    );
+    assert!(
+        code.contains("API_KEY = \"${GEMINI_MCP_KEY}\""),
+        "{written}"
+    );
+    assert!(code.contains("\"${HOME}/src\""), "{written}");
+    assert!(
+        written.contains("# FILL IN: vs-perplexity: set PERPLEXITY_KEY"),
+        "{written}"
+    );
+    assert!(
+        j["notes"]
+            .to_string()
+            .contains("GITHUB_PERSONAL_ACCESS_TOKEN"),
+        "goose env_keys not mentioned: {j:#}"
+    );
+}
+
+#[test]
+fn session_scope_leaves_cwd_to_the_session() {
+    let sb = Sandbox::with_config(CONFIG);
+    let (home, project) = agent_fixtures(&sb);
+    import_json(
+        &sb,
+        &home,
+        &project,
+        &[".vscode/mcp.json", "--scope", "session", "--json"],
+    );
+    let written = std::fs::read_to_string(&sb.config).unwrap();
+    let table = &written[written.find("[servers.vs-perplexity]").unwrap()..];
+    assert!(!table.contains("cwd"), "{written}");
+    assert!(table.contains("\"--root\", \".\""), "{written}");
+    assert!(table.contains("scope = \"session\""), "{written}");
 }

@@ -5,6 +5,8 @@ mod connect;
 mod daemon;
 mod foundation;
 mod import;
+mod link;
+mod output;
 mod peers;
 mod stop;
 mod support;

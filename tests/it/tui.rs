@@ -82,3 +82,78 @@ fn tui_without_a_terminal_says_so() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn tui_in_a_real_terminal_esc_stays_filter_is_live_and_the_daemon_state_shows() {
+    let sb = Sandbox::with_config(
+        "[daemon]\norphan_min_age = \"0s\"\n[servers.notes]\nscope = \"session\"\ncommand = \"sleep\"\nargs = [\"1000\"]\nstart = \"on-connect\"\n",
+    );
+    let exit_file = sb.path().join("exit");
+    let cmd = format!(
+        "{} tui 2>/dev/null; echo $? > {}; sleep 100",
+        env!("CARGO_BIN_EXE_mcpd"),
+        exit_file.display()
+    );
+    sb.tmux_started();
+    sb.tmux_ok(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "host",
+        "-x",
+        "120",
+        "-y",
+        "35",
+        "env",
+        "-u",
+        "TMUX",
+        "sh",
+        "-c",
+        &cmd,
+    ]);
+    sb.tmux_ok(&["new-session", "-d", "-s", "other"]);
+    let drawn = wait_for(Duration::from_secs(15), || {
+        let s = screen(&sb);
+        s.contains("MCP processes") || s.contains("processes")
+    });
+    assert!(drawn, "dashboard not drawn:\n{}", screen(&sb));
+    assert!(
+        wait_for(Duration::from_secs(10), || screen(&sb)
+            .contains("daemon stopped: D starts it")),
+        "no daemon state in the header:\n{}",
+        screen(&sb)
+    );
+    // Esc on the main screen does not quit.
+    sb.tmux_ok(&["send-keys", "-t", "=host:", "Escape"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || screen(&sb).contains("q quits")),
+        "Esc gave no hint:\n{}",
+        screen(&sb)
+    );
+    assert!(!exit_file.exists(), "Esc quit the dashboard");
+    // The filter applies while typing, to the focused panel (Sessions), counted in its title.
+    sb.tmux_ok(&["send-keys", "-t", "=host:", "/", "o", "t", "h"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || screen(&sb)
+            .contains("Sessions 1 of 2")),
+        "no live filter count:\n{}",
+        screen(&sb)
+    );
+    sb.tmux_ok(&["send-keys", "-t", "=host:", "Enter"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || !screen(&sb)
+            .contains("as you type")),
+        "the filter did not close:\n{}",
+        screen(&sb)
+    );
+    sb.tmux_ok(&["send-keys", "-t", "=host:", "q"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || exit_file.exists()),
+        "q did not quit:\n{}",
+        screen(&sb)
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+}

@@ -13,7 +13,7 @@ use super::clean;
 use super::theme::Theme;
 
 /// The keys, as (key, what) pairs, most useful first.
-pub const KEYS: [(&str, &str); 10] = [
+pub const KEYS: [(&str, &str); 12] = [
     ("q", "quit"),
     ("?", "help"),
     ("Tab", "panel"),
@@ -24,6 +24,8 @@ pub const KEYS: [(&str, &str); 10] = [
     ("c", "clean"),
     ("r", "restart"),
     ("⏎", "attach"),
+    ("l", "details"),
+    ("D", "daemon"),
 ];
 
 fn recommendation(app: &App, theme: Theme) -> Line<'static> {
@@ -87,11 +89,23 @@ fn status(app: &App, theme: Theme) -> Line<'static> {
 
 fn keys(app: &App, width: u16, theme: Theme) -> Line<'static> {
     match &app.mode {
-        Mode::Filter(text) => Line::from(vec![
+        Mode::Filter(_) => Line::from(vec![
             Span::styled("/", theme.header()),
-            Span::raw(clean(text)),
+            Span::raw(clean(app.filter(app.focus))),
             Span::styled("█", theme.dim()),
-            Span::styled("   Enter apply · Esc cancel", theme.dim()),
+            Span::styled(
+                format!(
+                    "   filtering {} as you type · Enter keeps · Esc cancels",
+                    panel_name(app.focus)
+                ),
+                theme.dim(),
+            ),
+        ]),
+        Mode::Detail(_) => Line::from(vec![
+            Span::styled("Esc l Enter", theme.header()),
+            Span::raw(" close  "),
+            Span::styled("q", theme.header()),
+            Span::raw(" quit"),
         ]),
         Mode::Confirm(_) => Line::from(vec![
             Span::styled("y", theme.header()),
@@ -139,4 +153,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         keys(app, area.width, theme),
     ];
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn panel_name(p: crate::tui::app::Panel) -> &'static str {
+    match p {
+        crate::tui::app::Panel::Sessions => "sessions",
+        crate::tui::app::Panel::Processes => "processes",
+        crate::tui::app::Panel::Servers => "servers",
+    }
 }

@@ -78,6 +78,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     title.push(Span::styled(format!(" {} ", age_text(app)), theme.dim()));
+    if let Some(d) = &app.data {
+        let daemon = &d.report.daemon;
+        title.push(match (daemon.running, daemon.pid) {
+            (true, Some(pid)) => Span::styled(format!(" daemon running (pid {pid}) "), theme.dim()),
+            (true, None) => Span::styled(" daemon running ".to_string(), theme.dim()),
+            (false, _) => Span::styled(
+                " daemon stopped: D starts it ".to_string(),
+                theme.level(Level::Warning),
+            ),
+        });
+    }
     if let Some(e) = &app.refresh_error {
         title.push(Span::styled(
             format!(" refresh failed: {e} "),

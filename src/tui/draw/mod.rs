@@ -2,6 +2,7 @@
 //! panel, each in its own file; nothing here changes state or touches the terminal beyond the frame,
 //! so tests render into ratatui's `TestBackend` and read the buffer.
 
+pub mod detail;
 pub mod footer;
 pub mod header;
 pub mod history;
@@ -36,6 +37,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.mode {
         Mode::Help(scroll) => overlay::help(frame, area, app, *scroll),
         Mode::Confirm(p) => overlay::confirm(frame, area, app, p),
+        Mode::Detail(i) => detail::render(frame, area, app, *i),
         Mode::Normal | Mode::Filter(_) => {}
     }
 }
@@ -114,10 +116,21 @@ pub fn clean(s: &str) -> String {
         .collect()
 }
 
+/// A panel's count for its title: `N`, or `n of N` while a filter hides some.
+pub fn count(shown: usize, total: usize, filter: &str) -> String {
+    if filter.is_empty() {
+        total.to_string()
+    } else {
+        format!("{shown} of {total}")
+    }
+}
+
 /// Shortens text to `max` characters with an ellipsis.
 pub fn truncate(s: &str, max: usize) -> String {
     crate::output::truncate(s, max)
 }
 
+#[cfg(test)]
+mod dashboard_tests;
 #[cfg(test)]
 mod tests;

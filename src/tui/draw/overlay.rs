@@ -16,9 +16,12 @@ use super::theme::Theme;
 use super::{clean, truncate};
 
 /// Every key with what it does.
-const HELP_KEYS: [(&str, &str); 14] = [
+const HELP_KEYS: [(&str, &str); 16] = [
     ("q, Ctrl-C", "quit"),
-    ("Esc", "close what is open; clear the filter; else quit"),
+    (
+        "Esc",
+        "close what is open; clear the panel's filter (never quits)",
+    ),
     ("?", "this help"),
     ("↑ ↓, j k", "move (PgUp PgDn, g G or Home End: jump)"),
     ("Tab, Shift-Tab", "next / previous panel"),
@@ -27,10 +30,21 @@ const HELP_KEYS: [(&str, &str); 14] = [
         "scroll the panel under the pointer; click selects",
     ),
     ("s", "sort processes: RSS, age, name"),
-    ("/", "filter by text (Enter applies, Esc cancels)"),
-    ("K", "stop the selected process tree (asks first)"),
+    (
+        "/",
+        "filter the focused panel as you type (Enter keeps, Esc cancels)",
+    ),
+    (
+        "K",
+        "stop the selected tree, or server through the daemon (asks)",
+    ),
     ("c", "clean: stop orphans, drop stale records (asks)"),
     ("r", "restart the selected server"),
+    (
+        "l",
+        "a server's state, last exit and log lines (also Enter)",
+    ),
+    ("D", "start the daemon"),
     ("Enter", "attach to the session (inside tmux: switch to it)"),
     ("", ""),
     ("levels", "ok < WARN < CRIT: a value at or over warn / crit"),
@@ -48,10 +62,19 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
             ])
         })
         .collect();
-    lines.push(Line::from(format!(
-        "{:>15}  r, clients, trend: {RESTART_NEEDS_DAEMON}",
-        "daemon"
-    )));
+    let daemon = app.data.as_ref().map(|d| &d.report.daemon);
+    lines.push(Line::from(match daemon {
+        Some(d) if d.running => format!(
+            "{:>15}  running{}: r, K on servers, clients and trend work",
+            "daemon",
+            d.pid.map_or_else(String::new, |p| format!(" (pid {p})"))
+        ),
+        Some(_) => format!(
+            "{:>15}  not running: r, clients, trend {RESTART_NEEDS_DAEMON}; D starts it",
+            "daemon"
+        ),
+        None => format!("{:>15}  (waiting for the first refresh)", "daemon"),
+    }));
     lines.push(Line::default());
     let (recs, warns) = app.data.as_ref().map_or((&[][..], &[][..]), |d| {
         (
@@ -159,6 +182,20 @@ fn stop_lines(p: &Pending, app: &App, width: usize, room: usize) -> (String, Vec
                 )),
             ];
             ("Stop this process tree? y/n".to_string(), lines)
+        }
+        Pending::StopServer { server, session } => {
+            let name = super::servers::server_label(server, session.as_deref());
+            let lines = vec![
+                Line::from(vec![
+                    Span::styled("server   ", theme.header()),
+                    Span::raw(name),
+                ]),
+                Line::default(),
+                Line::from("The daemon stops it (and does not start it again until asked:"),
+                Line::from("`mcpd start`, `r`, or an agent's `mcpd connect`)."),
+                Line::from(format!("Its tree gets {sequence}")),
+            ];
+            ("Stop this server? y/n".to_string(), lines)
         }
         Pending::Clean { plan } => {
             let mut lines = Vec::new();

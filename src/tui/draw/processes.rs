@@ -27,7 +27,7 @@ pub fn group_label(owner: Option<&str>, report: &Report) -> String {
                     Some(s) if s.attached => "attached",
                     Some(_) => "detached",
                     None if report.tmux => "gone",
-                    None => "tmux unknown",
+                    None => "tmux unreachable",
                 };
                 format!("session {} ({state})", clean(name))
             }
@@ -43,19 +43,26 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(panel_block(app, Panel::Processes, "Processes".into()), area);
         return;
     };
-    let mut title = format!("Processes {} · sort {} (s)", d.rows.len(), app.sort.label());
-    if !app.filter.is_empty() {
-        title.push_str(&format!(
-            " · filter \"{}\" (Esc clears)",
-            clean(&app.filter)
-        ));
+    let filter = app.filter(Panel::Processes);
+    let shown = app
+        .view
+        .iter()
+        .filter(|v| matches!(v, crate::tui::tree::ViewRow::Proc { .. }))
+        .count();
+    let mut title = format!(
+        "Processes {} · sort {} (s)",
+        super::count(shown, d.rows.len(), filter),
+        app.sort.label()
+    );
+    if !filter.is_empty() {
+        title.push_str(&format!(" · \"{}\" (Esc clears)", clean(filter)));
     }
     let block = panel_block(app, Panel::Processes, title);
     if app.view.is_empty() {
         let text = if d.rows.is_empty() {
             "No MCP processes found.".to_string()
         } else {
-            format!("No process matches \"{}\".", clean(&app.filter))
+            format!("No process matches \"{}\".", clean(filter))
         };
         return super::empty_panel(frame, area, block, text, theme);
     }

@@ -1,5 +1,7 @@
 //! The Servers panel: the configured servers with state, restarts and the memory of their trees.
-//! Clients and the RSS trend come from the daemon, which does not exist yet: they show `-`.
+//! A session server is named `name@session` at every width (one line per session); a failed one
+//! is red (`l` or Enter shows its exit and last log lines); clients and the RSS trend come from
+//! the daemon (`-` without it), the trend wide enough for `+5118MB/h LEAK`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -13,9 +15,19 @@ use super::theme::Theme;
 use super::{clean, panel_block, table_state};
 
 /// From this inner width on, the clients and trend columns are shown.
-const MEDIUM: u16 = 48;
-/// From this inner width on, the scope, session and pid columns are shown too.
-const WIDE: u16 = 70;
+const MEDIUM: u16 = 56;
+/// From this inner width on, the scope and pid columns are shown too.
+const WIDE: u16 = 74;
+/// The trend column: `+5118MB/h LEAK`.
+const TREND_WIDTH: u16 = 14;
+
+/// `name@session` for a session's server, `name` for a global one.
+pub fn server_label(name: &str, session: Option<&str>) -> String {
+    match session {
+        Some(s) => format!("{}@{}", clean(name), clean(s)),
+        None => clean(name),
+    }
+}
 
 /// Draws the Servers panel.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -26,16 +38,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     let servers = &d.report.servers;
     let running = servers.iter().filter(|s| s.state == "running").count();
-    let block = panel_block(
-        app,
-        Panel::Servers,
-        format!("Servers {} ({running} running)", servers.len()),
+    let failed = servers.iter().filter(|s| s.state == "failed").count();
+    let mut title = format!(
+        "Servers {} ({running} running",
+        super::count(app.servers.len(), servers.len(), app.filter(Panel::Servers))
     );
+    if failed > 0 {
+        title.push_str(&format!(", {failed} failed: l shows why"));
+    }
+    title.push(')');
+    let block = panel_block(app, Panel::Servers, title);
     if app.servers.is_empty() {
         let text = if servers.is_empty() {
             "No servers configured ([servers.NAME] in the config).".to_string()
         } else {
-            format!("No server matches \"{}\".", clean(&app.filter))
+            format!(
+                "No server matches \"{}\".",
+                clean(app.filter(Panel::Servers))
+            )
         };
         return super::empty_panel(frame, area, block, text, theme);
     }
@@ -43,28 +63,32 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let (medium, wide) = (inner >= MEDIUM, inner >= WIDE);
     let rows = app.servers.iter().map(|&i| {
         let s = &servers[i];
-        let state_style = if s.state == "running" {
-            theme.level(crate::health::Level::Normal)
-        } else {
-            theme.dim()
+        let state_style = match s.state.as_str() {
+            "running" => theme.level(crate::health::Level::Normal),
+            "failed" => theme.level(crate::health::Level::Critical),
+            _ => theme.dim(),
         };
         let rss = if s.pid.is_some() {
             human_bytes(s.rss_bytes)
         } else {
             "-".to_string()
         };
-        let mut cells = vec![Cell::from(clean(&s.name))];
+        let mut cells = vec![Cell::from(server_label(&s.name, s.session.as_deref()))];
         if wide {
             cells.push(Cell::from(s.scope.clone()));
-            cells.push(Cell::from(
-                s.session.as_deref().map_or_else(|| "-".into(), clean),
-            ));
             cells.push(Cell::from(
                 s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
             ));
         }
         cells.extend([
-            Cell::from(Span::styled(s.state.clone(), state_style)),
+            Cell::from(Span::styled(
+                if s.state == "failed" {
+                    "FAILED".to_owned()
+                } else {
+                    s.state.clone()
+                },
+                state_style,
+            )),
             Cell::from(s.restarts.to_string()),
             Cell::from(rss),
         ]);
@@ -90,12 +114,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut widths = vec![Constraint::Fill(1)];
     let mut header = vec!["NAME"];
     if wide {
-        widths.extend([
-            Constraint::Length(7),
-            Constraint::Length(10),
-            Constraint::Length(7),
-        ]);
-        header.extend(["SCOPE", "SESSION", "PID"]);
+        widths.extend([Constraint::Length(7), Constraint::Length(7)]);
+        header.extend(["SCOPE", "PID"]);
     }
     widths.extend([
         Constraint::Length(8),
@@ -104,7 +124,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     ]);
     header.extend(["STATE", "RST", "RSS"]);
     if medium {
-        widths.extend([Constraint::Length(7), Constraint::Length(5)]);
+        widths.extend([Constraint::Length(7), Constraint::Length(TREND_WIDTH)]);
         header.extend(["CLIENTS", "TREND"]);
     }
     let table = Table::new(rows, widths)

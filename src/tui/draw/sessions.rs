@@ -23,15 +23,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     let r = &d.report;
     let detached = r.sessions.iter().filter(|s| !s.attached).count();
-    let title = format!("Sessions {} ({} detached)", r.sessions.len(), detached);
+    let filter = app.filter(Panel::Sessions);
+    let title = format!(
+        "Sessions {} ({} detached)",
+        super::count(app.sessions.len(), r.sessions.len(), filter),
+        detached
+    );
     let block = panel_block(app, Panel::Sessions, title);
     if !r.tmux || app.sessions.is_empty() {
         let text = if !r.tmux {
-            "tmux could not be asked: session metrics are unknown".to_string()
+            "tmux could not be reached: sessions are unknown (not gone)".to_string()
         } else if r.sessions.is_empty() {
             "No tmux sessions.".to_string()
         } else {
-            format!("No session matches \"{}\".", clean(&app.filter))
+            format!("No session matches \"{}\".", clean(filter))
         };
         return super::empty_panel(frame, area, block, text, theme);
     }

@@ -316,7 +316,7 @@ fn help_overlay_lists_keys_and_recommendations() {
     a.handle(Action::ToggleHelp);
     let s = screen(&a);
     assert!(s.contains("Help"), "{s}");
-    assert!(s.contains("stop the selected process tree (asks first)"));
+    assert!(s.contains("stop the selected tree, or server through the daemon"));
     assert!(s.contains("Recommendations"));
     assert!(s.contains("→ 9 copies of `node mcp-server-memory`"));
     assert!(s.contains("needs the daemon (not running)"));
