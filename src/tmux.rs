@@ -169,13 +169,18 @@ impl Tmux {
 
     /// Runs tmux with `args` and returns its stdout.
     pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Result<String, TmuxError> {
-        let out = self
-            .command()
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(TmuxError::from)?;
+        let mut cmd = self.command();
+        cmd.args(args);
+        let out = output_within(cmd, TIMEOUT).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                TmuxError::Unreachable {
+                    socket: self.describe(),
+                    reason: format!("tmux did not answer within {} s", TIMEOUT.as_secs()),
+                }
+            } else {
+                TmuxError::from(e)
+            }
+        })?;
         if out.status.success() {
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
@@ -269,6 +274,59 @@ impl Tmux {
             Err(e) => Err(e),
         }
     }
+}
+
+/// How long any tmux command may take: a hung tmux server never hangs mcpd.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs `cmd` to completion, or kills it after `limit` (an error of kind `TimedOut`).
+fn output_within(
+    mut cmd: Command,
+    limit: std::time::Duration,
+) -> std::io::Result<std::process::Output> {
+    use std::io::Read;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "tmux did not answer in time",
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    })
 }
 
 /// Pane lines start with a marker so that one run can list sessions and panes.

@@ -24,6 +24,9 @@ pub fn run(g: &GlobalArgs, a: &StatusArgs, style: Style) -> anyhow::Result<i32> 
         // Servers running in several copies that could share (see `mcpd link`).
         v["duplicates"] =
             serde_json::to_value(crate::duplicates::find(&world.snapshot, &world.classified))?;
+        // What mcpd stopped on its own lately, with the reasons (`mcpd events` has more).
+        let (events, _) = crate::journal::read(&world.paths.state_dir, 20).unwrap_or_default();
+        v["events"] = serde_json::to_value(events)?;
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print!("{}", render(&report, style));

@@ -99,6 +99,9 @@ pub struct Instance {
     pub stopping: bool,
     /// Bumped on every start, so a stale restart timer does nothing.
     pub generation: u64,
+    /// For a session server: the tmux id of the session it was started for. A session closed and
+    /// reopened under the same name has another id: its old instance is retired, not reused.
+    pub session_id: Option<u32>,
 }
 
 impl Instance {
@@ -120,6 +123,7 @@ impl Instance {
             rss_actions: 0,
             stopping: false,
             generation: 0,
+            session_id: None,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod router;
 pub mod spawn;
 pub mod supervisor;
 pub mod tick;
+pub mod watch;
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};

@@ -27,6 +27,8 @@ enum Event {
     SweepDone(Box<TickResult>),
     /// The last client of this instance's multiplexer left.
     MuxEmpty(Key),
+    /// The tmux watcher saw a session or the server go: reconcile now.
+    TmuxLost,
 }
 
 struct Sup {
@@ -37,6 +39,8 @@ struct Sup {
     sweeps: u64,
     last_sweep_ms: u64,
     sweeping: bool,
+    /// A reason to sweep came during a sweep: sweep again when it ends.
+    sweep_again: bool,
     sweep_waiters: Vec<oneshot::Sender<Answer>>,
     history: History,
     history_path: PathBuf,
@@ -80,6 +84,7 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         sweeps: 0,
         last_sweep_ms: 0,
         sweeping: false,
+        sweep_again: false,
         sweep_waiters: Vec::new(),
         history,
         history_path,
@@ -92,6 +97,8 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
     };
     sup.readopt().await;
     sup.start_eager_globals();
+    let (lost_tx, mut lost_rx) = mpsc::unbounded_channel::<()>();
+    tokio::spawn(super::watch::run(sup.env.tmux.clone(), lost_tx));
 
     let mut sigchld = signal(SignalKind::child())?;
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -103,6 +110,7 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         tokio::select! {
             Some((req, tx)) = ctl_rx.recv() => sup.request(req, tx).await,
             Some(ev) = ev_rx.recv() => sup.event(ev).await,
+            Some(()) = lost_rx.recv() => sup.event(Event::TmuxLost).await,
             _ = sigchld.recv() => sup.reap().await,
             _ = reap_tick.tick() => sup.reap().await,
             _ = sweep_tick.tick() => sup.start_sweep(),
@@ -141,6 +149,7 @@ impl Sup {
     async fn readopt(&mut self) {
         let (records, _) = self.registry.load_all();
         let mut keep: Vec<i32> = Vec::new();
+        let mut keep_tags: Vec<(String, String)> = Vec::new();
         for r in records.iter().filter(|r| r.origin == Origin::Spawned) {
             let Some(server) = &r.server else { continue };
             let key = Key::new(server, r.owner.session().map(str::to_string));
@@ -154,14 +163,16 @@ impl Sup {
                 inst.pid = Some(r.pid);
                 inst.start_ticks = r.start_ticks;
                 inst.started_at = Some(Instant::now());
+                inst.session_id = r.session_id;
                 keep.push(r.pid);
+                keep_tags.push((r.owner.to_string(), server.clone()));
                 self.instances.insert(key, inst);
             } else {
                 let _ = self.registry.remove(&r.owner, &[r.identity()]);
             }
         }
         let tag = self.state_tag.clone();
-        let leftovers = tokio::task::spawn_blocking(move || tagged(&tag, &keep, None))
+        let leftovers = tokio::task::spawn_blocking(move || tagged(&tag, &keep, &keep_tags, None))
             .await
             .unwrap_or_default();
         if !leftovers.is_empty() {
@@ -240,6 +251,10 @@ impl Sup {
                 inst.pid.unwrap_or(0)
             ));
         }
+        if session_id.is_some() {
+            inst.session_id = session_id;
+        }
+        let session_id = session_id.or(inst.session_id);
         let socket = key
             .session
             .as_ref()
@@ -321,7 +336,7 @@ impl Sup {
         let mut keep: Vec<i32> = self.instances.values().filter_map(|i| i.pid).collect();
         keep.push(pid);
         targets.extend(
-            tokio::task::spawn_blocking(move || tagged(&tag, &keep, Some((&owner, &server))))
+            tokio::task::spawn_blocking(move || tagged(&tag, &keep, &[], Some((&owner, &server))))
                 .await
                 .unwrap_or_default(),
         );
@@ -359,7 +374,7 @@ impl Sup {
         }
         // Anything of ours left: escaped grandchildren, inherited orphans.
         let tag = self.state_tag.clone();
-        let left = tokio::task::spawn_blocking(move || tagged(&tag, &[], None))
+        let left = tokio::task::spawn_blocking(move || tagged(&tag, &[], &[], None))
             .await
             .unwrap_or_default();
         if !left.is_empty() {
@@ -415,7 +430,7 @@ impl Sup {
             leader_exited: just_reaped,
         }];
         targets.extend(
-            tokio::task::spawn_blocking(move || tagged(&tag, &keep, Some((&owner, &server))))
+            tokio::task::spawn_blocking(move || tagged(&tag, &keep, &[], Some((&owner, &server))))
                 .await
                 .unwrap_or_default(),
         );
@@ -490,6 +505,13 @@ impl Sup {
                 }
             }
             Event::SweepDone(r) => self.apply_sweep(*r).await,
+            Event::TmuxLost => {
+                if self.sweeping {
+                    self.sweep_again = true;
+                } else {
+                    self.start_sweep();
+                }
+            }
         }
     }
 
@@ -561,6 +583,9 @@ impl Sup {
                 }
                 self.instances.remove(&k);
             }
+            // A name closed and reopened between two sweeps is a new session.
+            let ids: Vec<(String, u32)> = sessions.iter().map(|s| (s.name.clone(), s.id)).collect();
+            self.retire_reopened(&ids).await;
             // Eager session servers of live sessions found by the sweep.
             for s in sessions {
                 self.ensure_session_servers(&s.name, Some(PathBuf::from(&s.path)), Some(s.id));
@@ -603,6 +628,9 @@ impl Sup {
                 "sweep done in {} ms: {} stopped, {} adopted",
                 r.took_ms, r.stopped, r.adopted
             ))));
+        }
+        if std::mem::take(&mut self.sweep_again) {
+            self.start_sweep();
         }
     }
 
@@ -669,6 +697,28 @@ impl Sup {
             if let Err(e) = self.start(&k, None, None) {
                 tracing::warn!("{e}");
             }
+        }
+    }
+
+    /// Stops and forgets session instances started for an earlier session of the same name (its tmux
+    /// id differs): the new session gets its own servers.
+    async fn retire_reopened(&mut self, sessions: &[(String, u32)]) {
+        let stale: Vec<Key> = self
+            .instances
+            .values()
+            .filter(|i| {
+                sessions.iter().any(|(name, id)| {
+                    i.key.session.as_deref() == Some(name.as_str())
+                        && i.session_id.is_some_and(|old| old != *id)
+                })
+            })
+            .map(|i| i.key.clone())
+            .collect();
+        for k in stale {
+            if self.instances.get(&k).is_some_and(|i| i.pid.is_some()) {
+                let _ = self.stop(&k, "its session was closed and reopened").await;
+            }
+            self.instances.remove(&k);
         }
     }
 
@@ -744,7 +794,18 @@ impl Sup {
                 }
             }
             Request::SessionOpened { session, dir } => {
-                let started = self.ensure_session_servers(&session, dir.map(PathBuf::from), None);
+                // tmux's truth: the session's id now (a name reopened at once is a new session).
+                let id = self
+                    .env
+                    .tmux
+                    .view()
+                    .ok()
+                    .flatten()
+                    .and_then(|v| v.session(&session).map(|s| s.id));
+                if let Some(id) = id {
+                    self.retire_reopened(&[(session.clone(), id)]).await;
+                }
+                let started = self.ensure_session_servers(&session, dir.map(PathBuf::from), id);
                 ok(if started.is_empty() {
                     format!("session {session}: nothing to start")
                 } else {
@@ -912,7 +973,14 @@ impl Sup {
 
 /// Processes of ours tagged by this daemon (`MCPD_STATE`), optionally only those of one owner and
 /// server, except the pids in `keep` and their descendants, and except anything running under tmux.
-fn tagged(state_tag: &str, keep: &[i32], only: Option<(&str, &str)>) -> Vec<StopTarget> {
+/// `keep_tags` (owner, server) keeps every process tagged for a kept server, wherever it went
+/// (re-adoption: a server's escaped helpers are part of it, not leftovers).
+fn tagged(
+    state_tag: &str,
+    keep: &[i32],
+    keep_tags: &[(String, String)],
+    only: Option<(&str, &str)>,
+) -> Vec<StopTarget> {
     let Ok(mut snap) = Snapshot::take() else {
         return Vec::new();
     };
@@ -921,6 +989,22 @@ fn tagged(state_tag: &str, keep: &[i32], only: Option<(&str, &str)>) -> Vec<Stop
     let mut kept: HashSet<i32> = keep.iter().copied().collect();
     for k in keep {
         kept.extend(snap.descendants(*k));
+    }
+    if !keep_tags.is_empty() {
+        // A kept server's session and group (it was started with setsid), and its tagged escapees.
+        let leaders: HashSet<i32> = keep.iter().copied().collect();
+        for p in snap.procs.values() {
+            let tagged_for_kept = p.env.as_ref().is_some_and(|e| {
+                keep_tags.iter().any(|(o, sv)| {
+                    e.mcpd_owner.as_deref() == Some(o.as_str())
+                        && e.mcpd_server.as_deref() == Some(sv.as_str())
+                })
+            });
+            if leaders.contains(&p.sid) || leaders.contains(&p.pgid) || tagged_for_kept {
+                kept.insert(p.pid);
+                kept.extend(snap.descendants(p.pid));
+            }
+        }
     }
     let mut out: Vec<StopTarget> = snap
         .procs
