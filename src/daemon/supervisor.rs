@@ -180,7 +180,11 @@ impl Sup {
                 "stopping {} leftover process(es) of a previous daemon",
                 leftovers.len()
             );
-            self.stop_targets(leftovers).await;
+            self.stop_targets(
+                leftovers,
+                "a leftover of a previous daemon that no server owns",
+            )
+            .await;
         }
     }
 
@@ -340,7 +344,7 @@ impl Sup {
                 .await
                 .unwrap_or_default(),
         );
-        self.stop_targets(targets).await;
+        self.stop_targets(targets, why).await;
         let _ = nix::sys::wait::waitpid(
             nix::unistd::Pid::from_raw(pid),
             Some(nix::sys::wait::WaitPidFlag::WNOHANG),
@@ -350,9 +354,21 @@ impl Sup {
         Ok(format!("stopped {}", key.label()))
     }
 
-    async fn stop_targets(&self, targets: Vec<StopTarget>) {
+    /// Stops trees; what the daemon stops on its own (not on a user's request) goes into the event
+    /// journal with `why`.
+    async fn stop_targets(&self, targets: Vec<StopTarget>, why: &str) {
         let opts = StopOptions::with_grace(self.env.config.daemon.stop_grace);
-        match tokio::task::spawn_blocking(move || stop_trees(&targets, &opts)).await {
+        let journal = (!why.contains("on request")).then(|| self.env.paths.state_dir.clone());
+        let why = why.to_string();
+        let out = tokio::task::spawn_blocking(move || {
+            let out = stop_trees(&targets, &opts);
+            if let (Ok(o), Some(dir)) = (&out, journal) {
+                crate::journal::record_stops(&dir, "daemon", o, &Default::default(), &why);
+            }
+            out
+        })
+        .await;
+        match out {
             Ok(Ok(o)) if o.survivors().count() > 0 => {
                 tracing::warn!("{} process(es) survived SIGKILL", o.survivors().count())
             }
@@ -378,7 +394,7 @@ impl Sup {
             .await
             .unwrap_or_default();
         if !left.is_empty() {
-            self.stop_targets(left).await;
+            self.stop_targets(left, "left over at shutdown").await;
         }
         self.reap().await;
     }
@@ -434,7 +450,11 @@ impl Sup {
                 .await
                 .unwrap_or_default(),
         );
-        self.stop_targets(targets).await;
+        self.stop_targets(
+            targets,
+            "its server exited: what was left of its group and tags",
+        )
+        .await;
         // A session server whose session has closed (its hook stopped it) is not restarted.
         let session_gone = match &key.session {
             Some(s) => self

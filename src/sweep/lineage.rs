@@ -125,7 +125,7 @@ pub fn walk(
                 steps,
             );
         }
-        step("owns (a live client process)");
+        step("owns it (an agent, a shell, an editor: not a launcher)");
         return (Lineage::Owned, steps);
     }
     (Lineage::Owned, steps)

@@ -152,7 +152,13 @@ impl Classified {
                 .evidence
                 .steps
                 .last()
-                .map(|s| format!("{}: {}", s.pid, s.role))
+                .map(|s| {
+                    format!(
+                        "owned by {} {}",
+                        s.pid,
+                        crate::output::truncate(&s.command, 60)
+                    )
+                })
                 .unwrap_or_else(|| "owned".into()),
         }
     }

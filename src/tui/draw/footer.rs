@@ -83,6 +83,9 @@ fn status(app: &App, theme: Theme) -> Line<'static> {
         if r.young {
             text.push_str(" (young: clean leaves it for now)");
         }
+    } else if !r.reason.is_empty() {
+        // The same one-line reason as `mcpd ps` (`mcpd ps --explain PID` has the evidence).
+        text.push_str(&format!(" · {}", r.reason));
     }
     Line::from(Span::styled(text, theme.dim()))
 }
