@@ -22,8 +22,8 @@ pub enum Origin {
 }
 
 /// One tracked process.
+/// Unknown fields are tolerated: a newer mcpd may add some, and its records must still be honoured.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Record {
     pub pid: i32,
     /// Kernel start time in clock ticks: with `pid`, the identity checked before every signal.

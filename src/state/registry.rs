@@ -49,12 +49,17 @@ enum ReadOutcome {
     Good(OwnerFile),
     /// It does not parse (or is of another version): moved aside, under the lock.
     Corrupt(String),
-    /// It could not be read (permissions, too many open files): left alone.
+    /// It could not be read (permissions, too many open files, not a regular file): left alone.
     Unreadable(String),
+    /// Written by a newer mcpd: its records are used, the file is never rewritten or moved aside.
+    Newer(OwnerFile),
 }
 
+/// The largest record file read (a file past it is not ours to parse: left alone, with a warning).
+const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Unknown fields are tolerated (a newer mcpd may add some); a newer version is read, never rewritten.
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct OwnerFile {
     version: u32,
     owner: Owner,
@@ -117,12 +122,28 @@ impl Registry {
 
     /// Reads one file.
     fn read_file(path: &Path) -> ReadOutcome {
-        let text = match fs::read(path) {
+        let text = match read_regular(path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return ReadOutcome::Missing,
-            // Not the file's fault (EMFILE, EACCES...): never a reason to move it aside.
+            // Not the file's fault (EMFILE, EACCES, a FIFO, a link...): never moved aside.
             Err(e) => return ReadOutcome::Unreadable(format!("cannot read: {e}")),
         };
+        // A newer version may have changed more than fields: look at the version first.
+        #[derive(Deserialize)]
+        struct Version {
+            version: u32,
+        }
+        if let Ok(v) = serde_json::from_slice::<Version>(&text)
+            && v.version > VERSION
+        {
+            return match serde_json::from_slice::<OwnerFile>(&text) {
+                Ok(f) => ReadOutcome::Newer(f),
+                Err(e) => ReadOutcome::Unreadable(format!(
+                    "written by a newer mcpd (version {}), and unreadable to this one ({e}); upgrade mcpd",
+                    v.version
+                )),
+            };
+        }
         let file: OwnerFile = match serde_json::from_slice(&text) {
             Ok(f) => f,
             Err(e) => return ReadOutcome::Corrupt(format!("not a valid record file ({e})")),
@@ -168,7 +189,7 @@ impl Registry {
                     message: why,
                 });
             }
-            ReadOutcome::Good(_) | ReadOutcome::Missing => return None,
+            ReadOutcome::Good(_) | ReadOutcome::Newer(_) | ReadOutcome::Missing => return None,
         };
         Some(StateWarning {
             path: path.to_path_buf(),
@@ -204,7 +225,7 @@ impl Registry {
         paths.sort();
         for path in paths {
             match Self::read_file(&path) {
-                ReadOutcome::Good(f) => {
+                ReadOutcome::Good(f) | ReadOutcome::Newer(f) => {
                     records.extend(f.records.into_iter().filter(|r| r.owner == f.owner))
                 }
                 ReadOutcome::Missing => {}
@@ -219,7 +240,7 @@ impl Registry {
     pub fn load(&self, owner: &Owner) -> (Vec<Record>, Vec<StateWarning>) {
         let path = self.path_of(owner);
         match Self::read_file(&path) {
-            ReadOutcome::Good(f) => (f.records, Vec::new()),
+            ReadOutcome::Good(f) | ReadOutcome::Newer(f) => (f.records, Vec::new()),
             ReadOutcome::Missing => (Vec::new(), Vec::new()),
             ReadOutcome::Unreadable(message) => (Vec::new(), vec![StateWarning { path, message }]),
             ReadOutcome::Corrupt(_) => match self.quarantine(&path) {
@@ -246,6 +267,16 @@ impl Registry {
         let mut records = match Self::read_file(&path) {
             ReadOutcome::Good(file) => file.records,
             ReadOutcome::Missing => Vec::new(),
+            ReadOutcome::Newer(f) => {
+                return Err(StateError::Io {
+                    op: "update",
+                    path,
+                    source: io::Error::other(format!(
+                        "written by a newer mcpd (version {}): left alone; upgrade mcpd",
+                        f.version
+                    )),
+                });
+            }
             // A file we cannot read might hold good records: change nothing.
             ReadOutcome::Unreadable(why) => {
                 return Err(StateError::Io {
@@ -410,6 +441,31 @@ impl Registry {
     }
 }
 
+/// Reads a regular file of at most [`MAX_FILE_BYTES`]: never follows a link, never blocks on a FIFO
+/// or a device.
+fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK;
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits())
+        .open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(io::Error::other(format!(
+            "{} bytes, more than a record file holds ({MAX_FILE_BYTES})",
+            meta.len()
+        )));
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    f.take(MAX_FILE_BYTES + 1).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
 fn sync_dir(dir: &Path) {
     // Makes the rename durable; failure here only weakens crash safety, so it is not an error.
     if let Ok(d) = File::open(dir) {
@@ -475,6 +531,42 @@ mod tests {
         // The owner can be written again afterwards.
         reg.add(vec![rec(3, &a)]).unwrap();
         assert_eq!(reg.load(&a).0.len(), 1);
+    }
+
+    #[test]
+    fn a_newer_mcpds_records_are_honoured_never_moved_aside_or_rewritten() {
+        let t = tempfile::tempdir().unwrap();
+        let reg = Registry::open(t.path()).unwrap();
+        let a = Owner::Session("a".into());
+        reg.add(vec![rec(1, &a)]).unwrap();
+        let pa = t.path().join(a.file_name());
+        let text = fs::read_to_string(&pa).unwrap();
+        // A field this version does not know, in a record of this version: tolerated.
+        let extra = text.replace("\"pgid\"", "\"cgroup\": \"/x\",\n      \"pgid\"");
+        fs::write(&pa, &extra).unwrap();
+        assert_eq!(reg.load_all(), (vec![rec(1, &a)], vec![]));
+        // A newer version: read, never quarantined, never rewritten.
+        let newer = extra.replace("\"version\": 1", "\"version\": 2");
+        fs::write(&pa, &newer).unwrap();
+        assert_eq!(reg.load_all(), (vec![rec(1, &a)], vec![]));
+        let e = reg.add(vec![rec(2, &a)]).unwrap_err();
+        assert!(e.to_string().contains("newer mcpd"), "{e}");
+        assert_eq!(fs::read_to_string(&pa).unwrap(), newer);
+        assert!(!t.path().join(format!("{}.corrupt", a.file_name())).exists());
+    }
+
+    #[test]
+    fn hostile_files_never_hang_and_are_never_moved_aside() {
+        let t = tempfile::tempdir().unwrap();
+        let reg = Registry::open(t.path()).unwrap();
+        let fifo = t.path().join("session-fifo.json");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", t.path().join("session-zero.json")).unwrap();
+        std::os::unix::fs::symlink("/dev/urandom", t.path().join("session-rand.json")).unwrap();
+        let (recs, w) = reg.load_all();
+        assert!(recs.is_empty());
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(fifo.exists() && t.path().join("session-zero.json").exists());
     }
 
     #[test]
