@@ -94,6 +94,8 @@ pub enum Effect {
     Clean {
         targets: Vec<StopTarget>,
         drops: Vec<(Owner, Identity)>,
+        /// Each target's reason, for the event journal.
+        reasons: Vec<(i32, String)>,
     },
     /// Switch to or attach to this tmux session.
     Attach(String),

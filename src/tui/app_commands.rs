@@ -216,7 +216,16 @@ impl App {
                 );
                 self.busy = Some(what.clone());
                 self.say(what, false);
-                Some(Effect::Clean { targets, drops })
+                let reasons = plan
+                    .stop
+                    .iter()
+                    .map(|s| (s.pid, s.reason.clone()))
+                    .collect();
+                Some(Effect::Clean {
+                    targets,
+                    drops,
+                    reasons,
+                })
             }
         }
     }

@@ -247,7 +247,7 @@ fn clean_shows_the_plan_then_stops_its_targets() {
         panic!("{:?}", app.mode)
     };
     assert_eq!(plan.stop.len(), 9);
-    let Some(Effect::Clean { targets, drops }) = app.handle(Action::Confirm(true)) else {
+    let Some(Effect::Clean { targets, drops, .. }) = app.handle(Action::Confirm(true)) else {
         panic!()
     };
     assert_eq!(targets.len(), 9);

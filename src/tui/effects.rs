@@ -65,6 +65,7 @@ pub fn spawn_stop(
     targets: Vec<StopTarget>,
     opts: StopOptions,
     drops: Option<(Registry, Vec<(Owner, Identity)>)>,
+    journal: Option<(std::path::PathBuf, std::collections::HashMap<i32, String>)>,
     tx: Sender<Action>,
     log: tracing::Dispatch,
 ) -> std::io::Result<()> {
@@ -79,7 +80,18 @@ pub fn spawn_stop(
                 }
             } else {
                 match stop_trees(&targets, &opts) {
-                    Ok(o) => stop_summary(&o),
+                    Ok(o) => {
+                        if let Some((dir, reasons)) = &journal {
+                            crate::journal::record_stops(
+                                dir,
+                                "dashboard-clean",
+                                &o,
+                                reasons,
+                                "orphaned",
+                            );
+                        }
+                        stop_summary(&o)
+                    }
                     Err(e) => Outcome {
                         text: format!("stop failed: {e}"),
                         ok: false,

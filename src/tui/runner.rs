@@ -154,11 +154,16 @@ fn carry_out(
                 targets,
                 StopOptions::with_grace(grace),
                 None,
+                None,
                 shell.tx.clone(),
                 shell.log.clone(),
             )
         }
-        Effect::Clean { targets, drops } => {
+        Effect::Clean {
+            targets,
+            drops,
+            reasons,
+        } => {
             tracing::info!(
                 trees = targets.len(),
                 records = drops.len(),
@@ -172,10 +177,15 @@ fn carry_out(
                     None
                 }
             };
+            let journal = Some((
+                shell.source.env().paths.state_dir.clone(),
+                reasons.into_iter().collect(),
+            ));
             effects::spawn_stop(
                 targets,
                 StopOptions::with_grace(grace),
                 drops,
+                journal,
                 shell.tx.clone(),
                 shell.log.clone(),
             )
