@@ -47,6 +47,12 @@ pub fn run(g: &GlobalArgs, c: ConfigCommand) -> anyhow::Result<i32> {
                     cfg.servers.len(),
                     if cfg.servers.len() == 1 { "" } else { "s" }
                 );
+                let missing = missing_commands(&cfg, std::env::var_os("PATH").as_deref());
+                for (server, command) in &missing {
+                    eprintln!(
+                        "warning: servers.{server}: command {command:?} is not on PATH; starting it will fail (install it, or give its full path)"
+                    );
+                }
             } else {
                 println!(
                     "{}: no such file; the built-in defaults apply (`mcpd init` writes a commented one)",
@@ -79,5 +85,43 @@ pub fn run(g: &GlobalArgs, c: ConfigCommand) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+    }
+}
+
+/// Servers whose command cannot be found: not an absolute or relative path that exists, and no
+/// executable of that name on `path`. A command holding `${VAR}` is left to the daemon's environment.
+pub fn missing_commands(cfg: &Config, path: Option<&std::ffi::OsStr>) -> Vec<(String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    cfg.servers
+        .iter()
+        .filter(|(_, s)| !s.command.contains("${") && !s.command.starts_with('~'))
+        .filter(|(_, s)| {
+            if s.command.contains('/') {
+                return !executable(std::path::Path::new(&s.command));
+            }
+            !path.is_some_and(|p| std::env::split_paths(p).any(|d| executable(&d.join(&s.command))))
+        })
+        .map(|(n, s)| (n.clone(), s.command.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn commands_not_on_path_are_named() {
+        let cfg = crate::config::Config::parse(
+            "[servers.a]\ncommand = \"sh\"\n[servers.b]\ncommand = \"no-such-mcp-binary\"\n[servers.c]\ncommand = \"/bin/sh\"\n[servers.d]\ncommand = \"${HOME}/x\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let path = std::ffi::OsString::from("/usr/bin:/bin");
+        let missing = super::missing_commands(&cfg, Some(&path));
+        assert_eq!(
+            missing,
+            [("b".to_string(), "no-such-mcp-binary".to_string())]
+        );
     }
 }
