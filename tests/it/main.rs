@@ -8,6 +8,7 @@ mod import;
 mod link;
 mod output;
 mod ownership;
+mod ownership_daemon;
 mod ownership_dumps;
 mod ownership_tmux;
 mod peers;
