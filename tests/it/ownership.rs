@@ -158,7 +158,15 @@ fn live_detached_agents_keep_their_servers_and_what_they_abandon_is_stopped() {
         live.iter().all(|p| ns.alive(*p)),
         "the sweep stopped live work"
     );
-    ns.ok(&["daemon", "stop"]);
+    // Stopped by signal: `daemon stop` can fail on a busy machine with "unreadable answer: EOF"
+    // (the daemon exits before its answer is written; see ownership_pending.rs).
+    let daemon: i32 = std::fs::read_to_string(ns.sb.state.join("daemon.lock"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    ns.kill(daemon, "TERM");
+    assert!(wait_for(Duration::from_secs(20), || !ns.alive(daemon)));
 
     // The agents die: what they leave is abandoned. The filesystem servers end on their stdin's EOF
     // or are stopped by clean; the sticky one lives on until clean stops it, with its reason.
@@ -356,11 +364,9 @@ fn an_abandoned_npx_tree_without_a_client_is_stopped() {
     let out = ns.json(&["clean", "--json"]);
     let planned: Vec<&Value> = out["plan"]["stop"].as_array().unwrap().iter().collect();
     assert!(planned.len() == 1 && planned[0]["pid"] == top, "{out:#}");
-    let stopped = stopped_pids(&out);
-    assert!(
-        tree.iter().all(|p| stopped.contains(&(*p as i64))),
-        "{tree:?} {out:#}"
-    );
+    // The tree's top was signalled; the rest went with it (npm exec passes the signal on, so not
+    // every process is listed as stopped by mcpd itself).
+    assert!(stopped_pids(&out).contains(&(top as i64)), "{out:#}");
     assert!(
         wait_for(Duration::from_secs(10), || tree
             .iter()
@@ -377,9 +383,5 @@ fn an_abandoned_npx_tree_without_a_client_is_stopped() {
             .unwrap()
             .contains("no live client; adopted by sh (pid 1)"),
         "{e}"
-    );
-    assert!(
-        events.len() >= tree.len(),
-        "each stopped process: {events:#?}"
     );
 }

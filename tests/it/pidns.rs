@@ -74,7 +74,15 @@ impl Ns {
             let kids = std::fs::read_to_string(format!("/proc/{upid}/task/{upid}/children"))
                 .unwrap_or_default();
             init = kids.split_whitespace().next().and_then(|p| p.parse().ok());
-            init.is_some_and(|p: i32| Path::new(&format!("/proc/{p}/root/proc/1")).exists())
+            init.is_some_and(|p: i32| {
+                // Up once the namespace's own /proc is mounted: until then its /proc is this
+                // test's, and a command run inside would see (and could stop) the whole machine.
+                let ns = |path: String| std::fs::read_link(path).ok();
+                let theirs = ns(format!("/proc/{p}/ns/pid"));
+                theirs.is_some()
+                    && theirs != ns("/proc/self/ns/pid".into())
+                    && ns(format!("/proc/{p}/root/proc/1/ns/pid")) == theirs
+            })
         });
         assert!(up, "the PID namespace did not start (are we root?)");
         let pid = init.unwrap();
