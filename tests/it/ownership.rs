@@ -293,6 +293,27 @@ fn innocent_jobs_named_like_servers_are_left_alone() {
         ns.orphan(&serena, "sleep 100000"),
     ];
     ns.start_tmux("weather", &weather);
+    // And in its panes: an editor and a pager on files named like servers.
+    std::fs::write(weather.join("mcp-server-notes.md"), "notes\n").unwrap();
+    std::fs::write(serena.join("x"), "x\n").unwrap();
+    for cmd in [
+        "vim -N -u NONE -n mcp-server-notes.md".to_string(),
+        format!("less {}", q(serena.join("x").display().to_string())),
+    ] {
+        ns.tmux_ok(&["new-window", "-d", "-t", "=weather:", &cmd]);
+    }
+    let panes = ["vim", "less"].map(|prog| {
+        let mut found = Vec::new();
+        assert!(
+            wait_for(Duration::from_secs(10), || {
+                found = ns.find(|p| p.cmdline[0] == prog);
+                found.len() == 1
+            }),
+            "{prog}: {:#?}",
+            ns.procs()
+        );
+        found[0]
+    });
     let tmux = ns.find(|p| p.ppid == 1 && p.cmdline[0].starts_with("tmux"));
     assert_eq!(tmux.len(), 1, "{:#?}", ns.procs());
     assert!(
@@ -302,7 +323,7 @@ fn innocent_jobs_named_like_servers_are_left_alone() {
         "{:#?}",
         ns.procs()
     );
-    let all: Vec<i32> = jobs.iter().copied().chain(tmux.iter().copied()).collect();
+    let all: Vec<i32> = jobs.iter().chain(&tmux).chain(&panes).copied().collect();
 
     let ps = ns.json(&["ps", "--json"]);
     assert!(rows(&ps).is_empty(), "innocent jobs are MCP-like: {ps:#}");

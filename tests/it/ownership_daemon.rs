@@ -208,3 +208,71 @@ fn a_session_name_with_a_backslash_gets_one_set_of_servers() {
         "{notes:?} {listed}"
     );
 }
+
+#[test]
+fn with_the_daemon_down_the_hook_stops_a_session_servers_setsid_escapees() {
+    // The session server leaves a helper behind in its own session (`setsid -f`): only its
+    // MCPD_OWNER tag ties it to the session.
+    let ns = Ns::new(daemon_sandbox(
+        "[servers.notes]\nscope = \"session\"\ncommand = \"bash\"\n\
+         args = [\"-c\", \"setsid -f bash -c 'exec -a notes-helper sleep 100000'; exec -a mcp-server-notes sleep 100000\"]\n",
+    ));
+    ns.ok(&["tm", "-d", "keep"]);
+    ns.ok(&["tm", "-d", "X"]);
+    assert!(
+        wait_for(Duration::from_secs(20), || named_in(&ns, "notes-helper")
+            .len()
+            == 2
+            && named_in(&ns, "mcp-server-notes").len() == 2),
+        "{:#?}",
+        ns.procs()
+    );
+    let x_server = instances(&ns, "notes")
+        .into_iter()
+        .find(|i| i.0.as_deref() == Some("X"))
+        .and_then(|i| i.2)
+        .unwrap() as i32;
+    let daemon = daemon_pid(&ns);
+    ns.kill(daemon, "KILL");
+    assert!(wait_for(Duration::from_secs(10), || !ns.alive(daemon)));
+    let helpers = named_in(&ns, "notes-helper");
+    for h in &helpers {
+        assert_eq!(ns.parent(*h), Some(1), "{:#?}", ns.procs());
+    }
+    // Which helper is X's: its environment says so.
+    let owner_of = |pid: i32| {
+        std::fs::read(ns.proc_dir().join(pid.to_string()).join("environ"))
+            .unwrap_or_default()
+            .split(|b| *b == 0)
+            .find_map(|v| v.strip_prefix(b"MCPD_OWNER=").map(text))
+    };
+    let x_helper = *helpers
+        .iter()
+        .find(|h| owner_of(**h).as_deref() == Some("session:X"))
+        .unwrap();
+    let keep_helper = *helpers.iter().find(|h| **h != x_helper).unwrap();
+
+    ns.tmux_ok(&["kill-session", "-t", "=X"]);
+    let done = "session-closed \"X\": stopped";
+    assert!(
+        wait_for(Duration::from_secs(30), || ns.hook_log().contains(done)),
+        "{}",
+        ns.hook_log()
+    );
+    assert!(
+        wait_for(Duration::from_secs(10), || !ns.alive(x_helper)
+            && !ns.alive(x_server)),
+        "X's server or its escapee survived the close: {}\n{:#?}",
+        ns.hook_log(),
+        ns.procs()
+    );
+    assert!(ns.alive(keep_helper), "keep's escapee was stopped");
+    assert_eq!(named_in(&ns, "mcp-server-notes").len(), 1, "keep's server");
+    let events = ns.events();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["pid"] == x_helper && e["actor"] == "session-close"),
+        "{events:#?}"
+    );
+}
