@@ -1,6 +1,8 @@
 //! NOT registered in main.rs: scenarios that fail with the current implementation, kept here with their
 //! diagnosis until the lead fixes them (then move each test to its file and register it).
 
+use std::time::Duration;
+
 use crate::pidns::*;
 use crate::support::*;
 
@@ -28,4 +30,47 @@ fn daemon_stop_succeeds_every_time() {
             text(&out.stderr)
         );
     }
+}
+
+/// Fails: the daemon does not watch the tmux servers it knows (issue 10, point 5: a pidfd on the
+/// server process and a cheap session-list check every second), so what lost sessions leave behind
+/// waits for the next sweep (`sweep_interval`, 30 s by default; here 1 h so that only a watcher can
+/// pass). src/daemon/supervisor.rs's loop has the sweep timer, control requests, child exits and
+/// signals, and no tmux-server event. Hooks are not installed here (the lost-hook case).
+#[test]
+fn the_daemon_reconciles_promptly_when_sessions_or_the_tmux_server_go() {
+    let ns = Ns::new(Sandbox::with_config(
+        "[daemon]\nsweep_interval = \"1h\"\nstop_grace = \"1s\"\norphan_min_age = \"0s\"\n",
+    ));
+    let sticky = format!(
+        "{} {}",
+        q(python()),
+        q(fixture("mcp_server_sticky.py").display().to_string())
+    );
+    ns.start_tmux("keep", ns.sb.path());
+    for s in ["one", "two"] {
+        ns.tmux_ok(&["new-session", "-d", "-s", s, &sticky]);
+    }
+    let servers = || ns.find(|p| p.cmdline[0] == python() && p.command().contains("sticky"));
+    assert!(wait_for(Duration::from_secs(20), || servers().len() == 2
+        && servers().iter().all(|p| ns.ignores_hup(*p))));
+    let (first, second) = (servers()[0], servers()[1]);
+    ns.ok(&["daemon", "start"]);
+    // A session goes without its hook: reconciled without waiting for a sweep.
+    ns.tmux_ok(&["kill-session", "-t", "=one"]);
+    let gone_one = wait_for(Duration::from_secs(20), || {
+        !ns.alive(first) || !ns.alive(second)
+    });
+    // Then the whole server.
+    ns.tmux_ok(&["kill-server"]);
+    let gone_all = wait_for(Duration::from_secs(20), || servers().is_empty());
+    let left = servers();
+    // What the daemon should have done, `clean` does: the setup is one mcpd can judge.
+    let cleaned = ns.json(&["clean", "--json"]);
+    assert!(
+        gone_one && gone_all,
+        "left: {left:?}; events: {:#?}; a clean then planned: {:#}",
+        ns.events(),
+        cleaned["plan"]["stop"]
+    );
 }
