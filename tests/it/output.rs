@@ -184,16 +184,13 @@ fn clean_dry_run_names_young_orphans_and_when_they_become_eligible() {
     let sb = Sandbox::with_config("[daemon]\norphan_min_age = \"1h\"\n");
     let server = sb.path().join("mcp-server-young");
     std::os::unix::fs::symlink("/bin/sleep", &server).unwrap();
-    let out = std::process::Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "sh", "-c"])
-        .arg("( \"$0\" 1000 & ); \"$1\" clean --dry-run")
-        .arg(&server)
-        .arg(env!("CARGO_BIN_EXE_mcpd"))
-        .envs(sb.envs())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let ns = crate::pidns::Ns::new(sb);
+    let pid = ns.orphan(
+        ns.sb.path(),
+        &format!("{} 1000", crate::pidns::q(server.display().to_string())),
+    );
+    assert_eq!(ns.parent(pid), Some(1));
+    let out = ns.run(&["clean", "--dry-run"]);
     let shown = text(&out.stdout);
     assert!(out.status.success(), "{shown}{}", text(&out.stderr));
     assert!(!shown.contains("Nothing to do"), "{shown}");
