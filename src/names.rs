@@ -22,10 +22,6 @@ pub enum NameError {
         "session name {0:?} starts with `~`, which a shell would expand to a home directory in mcpd's tmux hook; pick another name"
     )]
     Tilde(String),
-    #[error(
-        "session name {0:?} contains `\\`, which tmux stores escaped (`\\\\`): the name you give and the name tmux keeps would differ; pick another name"
-    )]
-    Backslash(String),
     #[error("session name {0:?} contains a control character; pick another name")]
     Control(String),
     #[error("session name is {0} bytes long; the limit is 200")]
@@ -63,9 +59,6 @@ pub fn validate(name: &str) -> Result<(), NameError> {
     }
     if name.contains('#') {
         return Err(NameError::Hash(name.to_string()));
-    }
-    if name.contains('\\') {
-        return Err(NameError::Backslash(name.to_string()));
     }
     if name.chars().any(char::is_control) {
         return Err(NameError::Control(name.to_string()));
@@ -117,9 +110,6 @@ mod tests {
         assert!(matches!(normalize("a#(id)"), Err(NameError::Hash(_))));
         assert!(matches!(normalize("a\u{7}b"), Err(NameError::Control(_))));
         assert!(matches!(normalize("~root"), Err(NameError::Tilde(_))));
-        let e = normalize("a\\b").unwrap_err();
-        assert!(matches!(e, NameError::Backslash(_)));
-        assert!(e.to_string().contains("escaped"), "{e}");
         assert!(normalize("a~b").is_ok());
         assert!(matches!(
             normalize(&"x".repeat(300)),

@@ -118,8 +118,10 @@ pub fn run(g: &GlobalArgs, d: DaemonCommand) -> anyhow::Result<i32> {
                 println!("the daemon is not running");
                 return Ok(0);
             };
-            client::request(&env.paths, &Request::Shutdown, Duration::from_secs(5))?;
-            // Servers get stop_grace each; wait for the socket to go.
+            // The daemon may close the connection as it exits, before its answer is written: what
+            // counts is that its process goes. A failed request is reported only if it stays.
+            let asked = client::request(&env.paths, &Request::Shutdown, Duration::from_secs(5));
+            // Servers get stop_grace each; wait for the process to go.
             let deadline =
                 Instant::now() + env.config.daemon.stop_grace * 4 + Duration::from_secs(10);
             while crate::procs::identity::current_start_ticks(pid).is_some()
@@ -128,6 +130,9 @@ pub fn run(g: &GlobalArgs, d: DaemonCommand) -> anyhow::Result<i32> {
                 std::thread::sleep(Duration::from_millis(20));
             }
             if crate::procs::identity::current_start_ticks(pid).is_some() {
+                if let Err(e) = asked {
+                    anyhow::bail!("the daemon (pid {pid}) is still running: {e}");
+                }
                 anyhow::bail!("the daemon (pid {pid}) did not exit in time");
             }
             println!("daemon stopped (pid {pid})");

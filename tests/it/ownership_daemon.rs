@@ -236,9 +236,14 @@ fn with_the_daemon_down_the_hook_stops_a_session_servers_setsid_escapees() {
     ns.kill(daemon, "KILL");
     assert!(wait_for(Duration::from_secs(10), || !ns.alive(daemon)));
     let helpers = named_in(&ns, "notes-helper");
-    for h in &helpers {
-        assert_eq!(ns.parent(*h), Some(1), "{:#?}", ns.procs());
-    }
+    // The kernel reparents them once the daemon's last thread has exited.
+    assert!(
+        wait_for(Duration::from_secs(10), || helpers
+            .iter()
+            .all(|h| ns.parent(*h) == Some(1))),
+        "{:#?}",
+        ns.procs()
+    );
     // Which helper is X's: its environment says so.
     let owner_of = |pid: i32| {
         std::fs::read(ns.proc_dir().join(pid.to_string()).join("environ"))
@@ -274,5 +279,66 @@ fn with_the_daemon_down_the_hook_stops_a_session_servers_setsid_escapees() {
             .iter()
             .any(|e| e["pid"] == x_helper && e["actor"] == "session-close"),
         "{events:#?}"
+    );
+}
+
+/// `mcpd daemon stop` once failed about 1 run in 3 under load with "sent an unreadable answer: EOF"
+/// though the daemon stopped: the daemon may close the connection as it exits. What counts is that
+/// its process goes.
+#[test]
+fn daemon_stop_succeeds_every_time() {
+    let ns = Ns::new(Sandbox::with_config(
+        "[daemon]\nsweep_interval = \"1s\"\nstop_grace = \"1s\"\n",
+    ));
+    for round in 0..30 {
+        ns.ok(&["daemon", "start"]);
+        let out = ns.run(&["daemon", "stop"]);
+        assert!(
+            out.status.success(),
+            "round {round}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
+
+/// Issue 10, point 5: the daemon watches its tmux server (a pidfd on the server process and a cheap
+/// session-list check every second), so what lost sessions leave behind does not wait for the next
+/// sweep (here 1 h, so that only the watcher can pass). Hooks are not installed (the lost-hook case).
+#[test]
+fn the_daemon_reconciles_promptly_when_sessions_or_the_tmux_server_go() {
+    let ns = Ns::new(Sandbox::with_config(
+        "[daemon]\nsweep_interval = \"1h\"\nstop_grace = \"1s\"\norphan_min_age = \"0s\"\n",
+    ));
+    let sticky = format!(
+        "{} {}",
+        q(python()),
+        q(fixture("mcp_server_sticky.py").display().to_string())
+    );
+    ns.start_tmux("keep", ns.sb.path());
+    for s in ["one", "two"] {
+        ns.tmux_ok(&["new-session", "-d", "-s", s, &sticky]);
+    }
+    let servers = || ns.find(|p| p.cmdline[0] == python() && p.command().contains("sticky"));
+    assert!(wait_for(Duration::from_secs(20), || servers().len() == 2
+        && servers().iter().all(|p| ns.ignores_hup(*p))));
+    let (first, second) = (servers()[0], servers()[1]);
+    ns.ok(&["daemon", "start"]);
+    // A session goes without its hook: reconciled without waiting for a sweep.
+    ns.tmux_ok(&["kill-session", "-t", "=one"]);
+    let gone_one = wait_for(Duration::from_secs(20), || {
+        !ns.alive(first) || !ns.alive(second)
+    });
+    // Then the whole server.
+    ns.tmux_ok(&["kill-server"]);
+    let gone_all = wait_for(Duration::from_secs(20), || servers().is_empty());
+    let left = servers();
+    // What the daemon should have done, `clean` does: the setup is one mcpd can judge.
+    let cleaned = ns.json(&["clean", "--json"]);
+    assert!(
+        gone_one && gone_all,
+        "left: {left:?}; events: {:#?}; a clean then planned: {:#}",
+        ns.events(),
+        cleaned["plan"]["stop"]
     );
 }
