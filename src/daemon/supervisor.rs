@@ -790,7 +790,7 @@ impl Sup {
         self.next_conn += 1;
         let cid = self.next_conn;
         let mut key = Key::new(&server, session);
-        if !cfg.share {
+        if cfg.share == crate::config::Share::Never {
             key.conn = Some(cid);
         }
         let needs_start = match self.instances.get(&key) {
@@ -822,7 +822,7 @@ impl Sup {
             self.start(&key, dir, None)?;
         }
         let inst = self.instances.get_mut(&key).ok_or("the server vanished")?;
-        inst.private = !cfg.share;
+        inst.private = cfg.share == crate::config::Share::Never;
         let mux = inst.mux.as_ref().ok_or("the server has no multiplexer")?;
         Ok(Answer::Attach {
             message: format!(
