@@ -10,14 +10,17 @@ use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
-use super::control::{self, Answer, Incoming};
+use super::bridge::Ticket;
+use super::contract::Contract;
+use super::control::{self, Answer, Call, Incoming};
 use super::history::{self, History};
 use super::instance::{AfterExit, Instance, Key, State, after_exit};
+use super::mux::{MuxEvent, ServerMsg};
 use super::protocol::{DaemonStatus, Request, Response, ServerStatus};
 use super::reaper::{Reaper, describe};
 use super::tick::{self, TickInput, TickResult};
 use super::{logs, spawn};
-use crate::config::{Scope, StartMode};
+use crate::config::{Scope, Share, StartMode};
 use crate::procs::{self, Identity, Snapshot, StopOptions, StopTarget, stop_trees};
 use crate::state::{Origin, Registry};
 use crate::world::Env;
@@ -25,8 +28,8 @@ use crate::world::Env;
 enum Event {
     RestartDue(Key, u64),
     SweepDone(Box<TickResult>),
-    /// The last client of this instance's multiplexer left.
-    MuxEmpty(Key),
+    /// This instance's multiplexer: its last client left, or requests wait for a process.
+    Mux(Key, MuxEvent),
 }
 
 struct Sup {
@@ -101,7 +104,13 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
     sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !sup.shutdown {
         tokio::select! {
-            Some((req, tx)) = ctl_rx.recv() => sup.request(req, tx).await,
+            Some((call, tx)) = ctl_rx.recv() => match call {
+                Call::Socket(req) => sup.request(req, tx).await,
+                Call::Join(j) => {
+                    let (ticket, contract) = *j;
+                    let _ = tx.send(sup.join(ticket, contract).await.unwrap_or_else(|e| Answer::Response(err(e))));
+                }
+            },
             Some(ev) = ev_rx.recv() => sup.event(ev).await,
             _ = sigchld.recv() => sup.reap().await,
             _ = reap_tick.tick() => sup.reap().await,
@@ -267,8 +276,9 @@ impl Sup {
                 inst.generation += 1;
                 let mux = inst.mux.get_or_insert_with(|| {
                     let (tx, k) = (self.events.clone(), key.clone());
-                    super::mux::spawn(key.label(), move || {
-                        let _ = tx.send(Event::MuxEmpty(k.clone()));
+                    let max = usize::try_from(cfg.max_message).unwrap_or(usize::MAX);
+                    super::mux::spawn(key.label(), max, cfg.share, move |e| {
+                        let _ = tx.send(Event::Mux(k.clone(), e));
                     })
                 });
                 let _ = mux.ctl.send(super::mux::ServerMsg::Attach {
@@ -436,6 +446,10 @@ impl Sup {
         };
         if inst.stopping || policy.is_none() || session_gone {
             inst.state = State::Stopped;
+            if session_gone {
+                let why = format!("{} was stopped: its tmux session is gone", key.label());
+                tell(inst, why, false);
+            }
             return;
         }
         match after_exit(
@@ -446,6 +460,12 @@ impl Sup {
         ) {
             AfterExit::Restart(delay) => {
                 inst.state = State::Backoff;
+                let why = format!(
+                    "{} exited ({desc}); restarting in {} s",
+                    key.label(),
+                    delay.as_secs()
+                );
+                tell(inst, why, true);
                 let (tx, generation) = (self.events.clone(), inst.generation);
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
@@ -455,23 +475,62 @@ impl Sup {
             AfterExit::CrashLoop => {
                 inst.state = State::Failed;
                 inst.last_log = logs::tail(&log, 10);
+                let why = failed_message(inst);
+                tell(inst, why, false);
                 tracing::warn!(
                     "{}: crash loop ({} failures within 60 s); not restarting",
                     inst.key.label(),
                     inst.failures.len()
                 );
             }
-            AfterExit::Stay => inst.state = State::Exited,
+            AfterExit::Stay => {
+                inst.state = State::Exited;
+                // Not restarted on its own; a client's next request starts it (see `wanted`).
+                let why = format!("{} exited ({desc})", key.label());
+                tell(inst, why, true);
+            }
+        }
+    }
+
+    /// Requests wait for an instance with no process: start it, unless it is coming anyway
+    /// (backoff) or must not be (crash loop), in which case its clients are told why.
+    fn wanted(&mut self, key: &Key) {
+        let Some(i) = self.instances.get(key) else {
+            return;
+        };
+        if i.pid.is_some() || i.state == State::Backoff {
+            return;
+        }
+        if i.state == State::Failed || i.failures.len() >= super::instance::CRASH_LIMIT {
+            let why = failed_message(i);
+            tell(i, why, false);
+            return;
+        }
+        let dir = self.session_dir(key);
+        if let Err(e) = self.start(key, dir, None)
+            && let Some(i) = self.instances.get(key)
+        {
+            tell(i, format!("cannot start {}: {e}", key.label()), false);
         }
     }
 
     async fn event(&mut self, ev: Event) {
         match ev {
-            Event::MuxEmpty(key) => {
+            Event::Mux(key, MuxEvent::Empty) => {
                 // A private instance lives as long as its one connection.
                 if self.instances.get(&key).is_some_and(|i| i.private) {
                     let _ = self.stop(&key, "its client disconnected").await;
                     self.instances.remove(&key);
+                }
+            }
+            Event::Mux(key, MuxEvent::Wanted) => self.wanted(&key),
+            Event::Mux(key, MuxEvent::Roots(roots)) => {
+                if let Some(c) = self
+                    .instances
+                    .get_mut(&key)
+                    .and_then(|i| i.contract.as_mut())
+                {
+                    c.known_roots = Some(roots);
                 }
             }
             Event::RestartDue(key, generation) => {
@@ -724,10 +783,32 @@ impl Sup {
                 }
                 self.start(&key, dir, None).map_or_else(err, ok)
             }
-            Request::Stop { server, session } => self
-                .stop(&Key::new(&server, session), "stopped on request")
-                .await
-                .map_or_else(err, ok),
+            Request::Stop { server, session } => {
+                let key = Key::new(&server, session);
+                // Every instance of the pool.
+                let keys: Vec<Key> = self
+                    .instances
+                    .keys()
+                    .filter(|k| k.server == key.server && k.session == key.session)
+                    .cloned()
+                    .collect();
+                let mut answer = self.stop(&key, "stopped on request").await;
+                for k in keys {
+                    if k != key {
+                        let _ = self.stop(&k, "stopped on request").await;
+                    }
+                    if let Some(i) = self.instances.get(&k) {
+                        let why = format!(
+                            "{} was stopped on request; `mcpd start {}` starts it again",
+                            k.label(),
+                            k.server
+                        );
+                        tell(i, why, false);
+                        answer = answer.or_else(|_| Ok(format!("stopped {}", k.label())));
+                    }
+                }
+                answer.map_or_else(err, ok)
+            }
             Request::Restart { server, session } => {
                 let key = Key::new(&server, session);
                 if !self.env.config.servers.contains_key(&key.server) {
@@ -770,8 +851,8 @@ impl Sup {
         let _ = tx.send(answer.into());
     }
 
-    /// A bridge wants `server`: start it when needed (on-connect, stopped, re-adopted without stdio),
-    /// then hand over its multiplexer. `share = false` servers get a private instance per connection.
+    /// A bridge wants `server`: check that it can be served, and let it in. The instance is chosen
+    /// once its client's first message shows its contract ([`Sup::join`]).
     async fn connect(
         &mut self,
         server: String,
@@ -788,29 +869,121 @@ impl Sup {
             })?),
         };
         self.next_conn += 1;
-        let cid = self.next_conn;
-        let mut key = Key::new(&server, session);
-        if cfg.share == crate::config::Share::Never {
-            key.conn = Some(cid);
+        let ticket = Ticket {
+            server: server.clone(),
+            session,
+            client_session,
+            cid: self.next_conn,
+            max_message: usize::try_from(cfg.max_message).unwrap_or(usize::MAX),
+        };
+        Ok(Answer::Lobby {
+            message: format!("connected to {server}"),
+            ticket,
+        })
+    }
+
+    /// The instance for a client with `contract`: one whose clients have a contract it may share
+    /// (per `share`), else a free or new one of the pool, up to `max_instances`. Started when
+    /// needed (on-connect, stopped, re-adopted without stdio).
+    async fn join(&mut self, t: Ticket, contract: Contract) -> Result<Answer, String> {
+        let Some(cfg) = self.env.config.servers.get(&t.server).cloned() else {
+            return Err(format!("no server named {:?} in the config", t.server));
+        };
+        let pool: Vec<&Instance> = self
+            .instances
+            .values()
+            .filter(|i| i.key.server == t.server && i.key.session == t.session)
+            .collect();
+        let same_session = |i: &Instance| {
+            cfg.share != Share::Session
+                || i.contract.is_none()
+                || i.client_session == t.client_session
+        };
+        let in_use =
+            |i: &Instance| i.pid.is_some() || i.mux.as_ref().is_some_and(|m| m.clients() > 0);
+        let chosen = if cfg.share == Share::Never {
+            None
+        } else {
+            pool.iter()
+                // Serving clients of an admissible contract.
+                .find(|i| {
+                    same_session(i)
+                        && i.contract
+                            .as_ref()
+                            .is_some_and(|c| c.admits(&contract, cfg.share))
+                })
+                // Unbound (started eagerly, no client yet).
+                .or_else(|| pool.iter().find(|i| i.contract.is_none() && !i.private))
+                // Idle and empty: free to take another contract.
+                .or_else(|| pool.iter().find(|i| !in_use(i) && !i.private))
+                .map(|i| i.key.clone())
+        };
+        let key = match chosen {
+            Some(k) => k,
+            None => {
+                let busy: Vec<String> = self
+                    .instances
+                    .values()
+                    .filter(|i| i.key.server == t.server && in_use(i))
+                    .map(|i| match &i.contract {
+                        Some(c) => format!("{} ({})", i.key.label(), c.describe()),
+                        None => i.key.label(),
+                    })
+                    .collect();
+                if busy.len() >= cfg.max_instances as usize {
+                    return Err(format!(
+                        "{}: all {} instances allowed by max_instances are in use by clients of other contracts ({}); this client asked for {}. Raise max_instances in [servers.{}] or set share = \"always\"",
+                        t.server,
+                        cfg.max_instances,
+                        busy.join(", "),
+                        contract.describe(),
+                        t.server
+                    ));
+                }
+                let slot = if cfg.share == Share::Never {
+                    t.cid
+                } else {
+                    (0..)
+                        .find(|n| {
+                            !self.instances.keys().any(|k| {
+                                k.server == t.server && k.session == t.session && k.slot == *n
+                            })
+                        })
+                        .unwrap_or(0)
+                };
+                let mut k = Key::new(&t.server, t.session.clone());
+                k.slot = slot;
+                k
+            }
+        };
+        // A free instance taken by another contract starts afresh: new multiplexer, no history.
+        if let Some(i) = self.instances.get_mut(&key)
+            && i.contract
+                .as_ref()
+                .is_some_and(|c| !c.admits(&contract, cfg.share))
+        {
+            if let Some(m) = i.mux.take() {
+                let _ = m.ctl.send(ServerMsg::Close);
+            }
+            i.contract = None;
+            i.client_session = None;
+            i.failures.clear();
+            if i.state == State::Failed {
+                i.state = State::Stopped;
+            }
+        }
+        if let Some(i) = self.instances.get(&key)
+            && i.state == State::Failed
+            && i.contract
+                .as_ref()
+                .is_some_and(|c| c.admits(&contract, cfg.share))
+        {
+            return Err(failed_message(i));
         }
         let needs_start = match self.instances.get(&key) {
             None => true,
             Some(i) => i.pid.is_none() || !i.attached,
         };
-        if self
-            .instances
-            .get(&key)
-            .is_some_and(|i| i.state == State::Failed)
-        {
-            return Err(format!(
-                "{} failed (crash loop: {}); fix it, then `mcpd restart {server}`",
-                key.label(),
-                self.instances
-                    .get(&key)
-                    .and_then(|i| i.last_exit.clone())
-                    .unwrap_or_default()
-            ));
-        }
         if needs_start {
             if self.instances.get(&key).is_some_and(|i| i.pid.is_some()) {
                 // Re-adopted after a crash: its stdin is gone, so it cannot serve; replace it.
@@ -822,17 +995,22 @@ impl Sup {
             self.start(&key, dir, None)?;
         }
         let inst = self.instances.get_mut(&key).ok_or("the server vanished")?;
-        inst.private = cfg.share == crate::config::Share::Never;
+        inst.private = cfg.share == Share::Never;
+        // The first client's contract stays the instance's: later ones were admitted against it.
+        inst.contract.get_or_insert_with(|| contract.clone());
+        if cfg.share == Share::Session && inst.client_session.is_none() {
+            inst.client_session = t.client_session.clone();
+        }
         let mux = inst.mux.as_ref().ok_or("the server has no multiplexer")?;
+        tracing::info!(
+            "client {} of {} joins {} ({})",
+            t.cid,
+            t.server,
+            key.label(),
+            contract.describe()
+        );
         Ok(Answer::Attach {
-            message: format!(
-                "connected to {} (pid {})",
-                key.label(),
-                inst.pid.unwrap_or(0)
-            ),
             mux: mux.tx.clone(),
-            cid,
-            session: client_session,
         })
     }
 
@@ -907,6 +1085,25 @@ impl Sup {
             rss_history: self.history.total_rss_series(120),
         }
     }
+}
+
+/// Tells an instance's clients the state of its missing process (see [`ServerMsg::State`]).
+fn tell(inst: &Instance, why: String, hold: bool) {
+    if let Some(m) = &inst.mux {
+        let _ = m.ctl.send(ServerMsg::State { why, hold });
+    }
+}
+
+/// The error every client of a crash-looping instance gets, the same a new client gets.
+fn failed_message(inst: &Instance) -> String {
+    format!(
+        "{} failed (crash loop: {} exits within {} s; last: {}); fix it, then `mcpd restart {}`",
+        inst.key.label(),
+        inst.failures.len(),
+        super::instance::CRASH_WINDOW.as_secs(),
+        inst.last_exit.as_deref().unwrap_or("unknown"),
+        inst.key.server
+    )
 }
 
 /// Processes of ours tagged by this daemon (`MCPD_STATE`), optionally only those of one owner and

@@ -113,11 +113,24 @@ impl Agent {
         }
     }
 
+    /// The handshake of a client that declares roots; mcpd then asks it for its roots (they decide
+    /// which instance serves it), which it answers.
     fn initialize(&mut self) -> Value {
         self.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {"roots": {}}, "clientInfo": {"name": "test-agent", "version": "1"}}}));
         let (r, _) = self.response(json!(1), 60);
         self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        let ask = self.recv(30);
+        assert_eq!(
+            ask["method"], "roots/list",
+            "mcpd asks for the roots: {ask}"
+        );
+        let roots: Vec<Value> = self
+            .roots
+            .iter()
+            .map(|r| json!({"uri": format!("file://{r}"), "name": "root"}))
+            .collect();
+        self.send(json!({"jsonrpc": "2.0", "id": ask["id"].clone(), "result": {"roots": roots}}));
         r
     }
 }
@@ -436,7 +449,12 @@ fn a_bridge_in_a_tmux_pane_is_counted_for_its_session() {
     let sb = Sandbox::with_config(&slow_config(dir.path(), ""));
     sb.tmux_started();
     sb.ok(&["tm", "-d", "work"]);
-    let cmd = format!("sleep 100000 | {} connect slow", env!("CARGO_BIN_EXE_mcpd"));
+    // A client counts once its first message shows which instance it needs.
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let cmd = format!(
+        "(echo '{init}'; sleep 100000) | {} connect slow >/dev/null",
+        env!("CARGO_BIN_EXE_mcpd")
+    );
     sb.tmux_ok(&["new-window", "-d", "-t", "=work:", &cmd]);
     let counted = wait_for(Duration::from_secs(15), || {
         sb.server_status("slow")

@@ -4,66 +4,175 @@ use serde_json::{Map, Value, json};
 
 use super::wire::*;
 use super::*;
+use crate::daemon::contract::Contract;
 
 impl Router {
     pub(super) fn client_message(
         &mut self,
         cid: ClientId,
         obj: Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
+        let asking = self
+            .clients
+            .get(&cid)
+            .is_some_and(|c| matches!(c.roots, RootsState::Asking { .. }));
+        if asking && !obj.contains_key("result") && !obj.contains_key("error") {
+            // Its roots decide where it belongs: nothing of it goes anywhere before.
+            if let Some(c) = self.clients.get_mut(&cid)
+                && c.held.len() < QUEUE_CAP
+            {
+                c.held.push(raw.to_string());
+            }
+            return;
+        }
         match classify(&obj) {
             Err(id) => out.push(error_to(cid, &id, INVALID_REQUEST, "Invalid Request")),
-            Ok(Kind::Request(id, method)) => self.client_request(cid, id, &method, obj, out),
-            Ok(Kind::Notification(method)) => self.client_notification(cid, &method, obj, out),
-            Ok(Kind::Response) => self.client_response(cid, obj, out),
+            Ok(Kind::Request(id, method)) => self.client_request(cid, id, &method, &obj, raw, out),
+            Ok(Kind::Notification(method)) => {
+                self.client_notification(cid, &method, &obj, raw, out)
+            }
+            Ok(Kind::Response) => self.client_response(cid, &obj, raw, out),
         }
     }
 
-    pub(super) fn client_request(
+    fn client_request(
         &mut self,
         cid: ClientId,
         id: Value,
         method: &str,
-        obj: Map<String, Value>,
+        obj: &Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
-        if method == "initialize"
-            && let Some(cache) = &self.init_cache
-        {
-            // Answerable in every phase: the handshake result does not depend on the process.
-            out.push(Out::ToClient(cid, result_line(&id, cache.result.clone())));
-            self.mark_initialized(cid);
+        if method == "initialize" {
+            // Another version or other capabilities than it joined with: not this instance's.
+            let joined = self.clients.get(&cid).and_then(|c| c.contract.clone());
+            if joined.is_some_and(|c| !c.same_handshake(&Contract::of_first_line(raw))) {
+                out.extend(self.client_left(cid));
+                let moved = Moved {
+                    lines: vec![raw.to_string()],
+                    ..Moved::default()
+                };
+                out.push(Out::Move(cid, moved));
+                return;
+            }
+            if let Some(c) = self.clients.get_mut(&cid) {
+                c.init_line = Some(raw.to_string());
+            }
+            if let Some(cache) = &self.init_cache {
+                // Same contract, same answer: the handshake result does not depend on the process.
+                let silent = self.silent_inits.contains(&cid);
+                if silent {
+                    self.silent_inits.retain(|c| *c != cid);
+                } else {
+                    out.push(Out::ToClient(cid, with_id(&cache.response, &id)));
+                }
+                self.mark_initialized(cid);
+                return;
+            }
+        }
+        match &self.phase {
+            Phase::Down { why, hold: false } => {
+                out.push(error_to(cid, &id, INTERNAL_ERROR, &why.clone()));
+                return;
+            }
+            Phase::Down { .. } | Phase::Reinit => {
+                if self.queue.len() >= QUEUE_CAP {
+                    let msg = "the server is not ready and too many requests are waiting for it";
+                    out.push(error_to(cid, &id, INTERNAL_ERROR, msg));
+                } else {
+                    self.queue.push_back((cid, raw.to_string()));
+                }
+                return;
+            }
+            Phase::Up => {}
+        }
+        if method == "initialize" {
+            return self.initialize(cid, id, raw, out);
+        }
+        // Calls of different clients must not overlap when a server request needs a unique owner.
+        let behind_others =
+            self.draining != Some(cid) && self.waiting.iter().any(|(c, _)| *c != cid);
+        if self.exclusive() && (self.busy_with_other(cid) || behind_others) {
+            if self.waiting.len() >= QUEUE_CAP {
+                let msg = "too many requests are waiting for other clients' calls to finish";
+                out.push(error_to(cid, &id, INTERNAL_ERROR, msg));
+            } else {
+                self.waiting.push_back((cid, raw.to_string()));
+            }
             return;
         }
-        match self.phase {
-            Phase::Down => out.push(error_to(cid, &id, INTERNAL_ERROR, "server is restarting")),
-            Phase::Reinit if self.queue.len() >= QUEUE_CAP => {
-                out.push(error_to(
-                    cid,
-                    &id,
-                    INTERNAL_ERROR,
-                    "server is restarting and the queue is full",
-                ));
+        match method {
+            "resources/subscribe" => self.subscribe(cid, id, obj, raw, out),
+            "resources/unsubscribe" => self.unsubscribe(cid, id, obj, raw, out),
+            "logging/setLevel" => self.set_level(cid, id, obj, raw, out),
+            "tasks/list" => self.forward_request(cid, id, raw, Call::TasksList, out),
+            "tasks/get" | "tasks/result" | "tasks/cancel" => {
+                let task = param_str(obj, "taskId").unwrap_or_default();
+                if self.tasks.get(&task).is_some_and(|owner| *owner != cid) {
+                    // Another client's task does not exist for this one.
+                    let msg = format!("Invalid params: unknown task {task:?}");
+                    out.push(error_to(cid, &id, INVALID_PARAMS, &msg));
+                } else {
+                    self.forward_request(cid, id, raw, Call::Plain, out)
+                }
             }
-            Phase::Reinit => self.queue.push_back((cid, obj)),
-            Phase::Up => match method {
-                "initialize" => self.initialize(cid, id, obj, out),
-                "resources/subscribe" => self.subscribe(cid, id, obj, out),
-                "resources/unsubscribe" => self.unsubscribe(cid, id, obj, out),
-                _ => self.forward_request(cid, id, obj, None, out),
-            },
+            _ => {
+                let task = obj.get("params").and_then(|p| p.get("task")).is_some();
+                let call = if task { Call::CreatesTask } else { Call::Plain };
+                self.forward_request(cid, id, raw, call, out)
+            }
+        }
+    }
+
+    /// True when some client declared a capability the server may ask for while serving a call.
+    pub(super) fn exclusive(&self) -> bool {
+        self.clients.values().any(|c| {
+            c.contract.as_ref().is_some_and(|k| {
+                ["sampling", "elicitation", "roots"]
+                    .iter()
+                    .any(|cap| k.declares(cap))
+            })
+        })
+    }
+
+    /// True when another client than `cid` has a call in flight.
+    pub(super) fn busy_with_other(&self, cid: ClientId) -> bool {
+        self.pending
+            .values()
+            .any(|p| matches!(p, Pending::Client { cid: c, .. } if *c != cid))
+    }
+
+    /// Forward held requests whose turn has come: the oldest waiting client goes first, with all
+    /// its waiting requests.
+    pub(super) fn drain_waiting(&mut self, out: &mut Vec<Out>) {
+        if self.phase != Phase::Up {
+            return;
+        }
+        while let Some((cid, _)) = self.waiting.front() {
+            let cid = *cid;
+            if self.exclusive() && self.busy_with_other(cid) {
+                return;
+            }
+            let mine: Vec<String> = self
+                .waiting
+                .iter()
+                .filter(|(c, _)| *c == cid)
+                .map(|(_, l)| l.clone())
+                .collect();
+            self.waiting.retain(|(c, _)| *c != cid);
+            self.draining = Some(cid);
+            for line in mine {
+                self.client_line(cid, &line, out);
+            }
+            self.draining = None;
         }
     }
 
     /// Forward the first initialize; later ones wait for its answer.
-    pub(super) fn initialize(
-        &mut self,
-        cid: ClientId,
-        id: Value,
-        mut obj: Map<String, Value>,
-        out: &mut Vec<Out>,
-    ) {
+    pub(super) fn initialize(&mut self, cid: ClientId, id: Value, raw: &str, out: &mut Vec<Out>) {
         let in_flight = self
             .pending
             .values()
@@ -73,79 +182,123 @@ impl Router {
             return;
         }
         let up = self.next_upstream();
-        obj.remove("id");
-        self.init_request = Some(obj.clone());
-        obj.insert("id".into(), up.into());
+        self.init_request = Some(raw.to_string());
         self.pending.insert(up, Pending::Initialize);
-        out.push(Out::ToServer(Value::Object(obj).to_string()));
+        out.push(Out::ToServer(with_id(raw, &Value::from(up))));
     }
 
     /// Forward a subscribe only for the uri's first subscriber; the server needs to hear it once.
-    pub(super) fn subscribe(
+    fn subscribe(
         &mut self,
         cid: ClientId,
         id: Value,
-        obj: Map<String, Value>,
+        obj: &Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
-        let Some(uri) = param_str(&obj, "uri") else {
-            return self.forward_request(cid, id, obj, None, out);
+        let Some(uri) = param_str(obj, "uri") else {
+            return self.forward_request(cid, id, raw, Call::Plain, out);
         };
         let subs = self.subscriptions.entry(uri.clone()).or_default();
         let first = subs.is_empty();
         subs.insert(cid);
         if first {
-            self.forward_request(cid, id, obj, Some(uri), out);
+            self.forward_request(cid, id, raw, Call::Subscribe(uri), out);
         } else {
             out.push(Out::ToClient(cid, result_line(&id, json!({}))));
         }
     }
 
     /// Forward an unsubscribe only when the last subscriber goes.
-    pub(super) fn unsubscribe(
+    fn unsubscribe(
         &mut self,
         cid: ClientId,
         id: Value,
-        obj: Map<String, Value>,
+        obj: &Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
-        let Some(uri) = param_str(&obj, "uri") else {
-            return self.forward_request(cid, id, obj, None, out);
+        let Some(uri) = param_str(obj, "uri") else {
+            return self.forward_request(cid, id, raw, Call::Plain, out);
         };
         let Some(subs) = self.subscriptions.get_mut(&uri) else {
             // Unknown here: let the server give its own answer.
-            return self.forward_request(cid, id, obj, None, out);
+            return self.forward_request(cid, id, raw, Call::Plain, out);
         };
         subs.remove(&cid);
         if subs.is_empty() {
             self.subscriptions.remove(&uri);
-            self.forward_request(cid, id, obj, None, out);
+            self.forward_request(cid, id, raw, Call::Plain, out);
         } else {
             out.push(Out::ToClient(cid, result_line(&id, json!({}))));
         }
     }
 
-    /// Send a client request upstream under a fresh id (and a fresh progress token).
-    pub(super) fn forward_request(
+    /// A client's own level is remembered (its messages are filtered by it); the server hears the
+    /// most verbose level of all clients, and this client gets the server's answer.
+    fn set_level(
         &mut self,
         cid: ClientId,
         id: Value,
-        mut obj: Map<String, Value>,
-        subscribe: Option<String>,
+        obj: &Map<String, Value>,
+        raw: &str,
+        out: &mut Vec<Out>,
+    ) {
+        let Some(rank) = param_str(obj, "level").and_then(|l| level_rank(&l)) else {
+            // Let the server judge a bad level, as it would for a direct client.
+            return self.forward_request(cid, id, raw, Call::Plain, out);
+        };
+        if let Some(c) = self.clients.get_mut(&cid) {
+            c.log_level = Some(rank);
+        }
+        let wanted = self.wanted_level().unwrap_or(rank);
+        self.upstream_level = Some(wanted);
+        let level = Value::from(LOG_LEVELS[wanted]).to_string();
+        let line = splice(raw, &["params", "level"], &level).unwrap_or_else(|| raw.to_string());
+        self.forward_request(cid, id, &line, Call::Plain, out);
+    }
+
+    /// The most verbose level any client asked for.
+    pub(super) fn wanted_level(&self) -> Option<usize> {
+        self.clients.values().filter_map(|c| c.log_level).min()
+    }
+
+    /// After a client left: if the most verbose level it asked for is no longer wanted, tell the
+    /// server the new one (the answer is swallowed).
+    pub(super) fn sync_level(&mut self, out: &mut Vec<Out>) {
+        let wanted = self.wanted_level();
+        if self.phase != Phase::Up || wanted.is_none() || wanted == self.upstream_level {
+            return;
+        }
+        self.upstream_level = wanted;
+        let level = LOG_LEVELS[wanted.unwrap_or(0)];
+        self.own_request("logging/setLevel", json!({ "level": level }), out);
+    }
+
+    /// Send a client request upstream under a fresh id (and a fresh progress token).
+    fn forward_request(
+        &mut self,
+        cid: ClientId,
+        id: Value,
+        raw: &str,
+        call: Call,
         out: &mut Vec<Out>,
     ) {
         let up = self.next_upstream();
-        let token = match progress_token_mut(&mut obj) {
-            Some(slot) => {
-                self.last_token += 1;
-                let token = format!("mcpd-p-{}", self.last_token);
-                let original = std::mem::replace(slot, Value::String(token.clone()));
-                self.progress.insert(token.clone(), (cid, original));
-                Some(token)
-            }
-            None => None,
-        };
-        obj.insert("id".into(), up.into());
+        let mut line = with_id(raw, &Value::from(up));
+        let path = ["params", "_meta", "progressToken"];
+        let token =
+            match span(&line, &path).and_then(|r| serde_json::from_str::<Value>(&line[r]).ok()) {
+                Some(original) => {
+                    self.last_token += 1;
+                    let token = format!("mcpd-p-{}", self.last_token);
+                    line = splice(&line, &path, &Value::from(token.clone()).to_string())
+                        .unwrap_or(line);
+                    self.progress.insert(token.clone(), (cid, original));
+                    Some(token)
+                }
+                None => None,
+            };
         self.by_client_id.insert((cid, id.to_string()), up);
         self.pending.insert(
             up,
@@ -153,69 +306,92 @@ impl Router {
                 cid,
                 id,
                 token,
-                subscribe,
+                call,
             },
         );
-        out.push(Out::ToServer(Value::Object(obj).to_string()));
+        out.push(Out::ToServer(line));
     }
 
-    pub(super) fn client_notification(
+    fn client_notification(
         &mut self,
         cid: ClientId,
         method: &str,
-        obj: Map<String, Value>,
+        obj: &Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
         if method == "notifications/initialized" {
             self.mark_initialized(cid);
+            self.ask_roots(cid, false, out);
             // One per process; after a restart the router sends its own.
             if self.phase == Phase::Up && !self.initialized_sent {
                 self.initialized_sent = true;
-                out.push(Out::ToServer(Value::Object(obj).to_string()));
+                out.push(Out::ToServer(raw.to_string()));
             }
             return;
         }
-        match self.phase {
-            Phase::Down => {}
+        match &self.phase {
+            Phase::Down { hold: false, .. } => {}
             // Queued with the requests so that a cancel still follows the request it names.
-            Phase::Reinit if self.queue.len() < QUEUE_CAP => self.queue.push_back((cid, obj)),
-            Phase::Reinit => {}
-            Phase::Up if method == "notifications/cancelled" => self.client_cancel(cid, obj, out),
-            Phase::Up => out.push(Out::ToServer(Value::Object(obj).to_string())),
+            Phase::Down { .. } | Phase::Reinit => {
+                if self.queue.len() < QUEUE_CAP {
+                    self.queue.push_back((cid, raw.to_string()))
+                }
+            }
+            Phase::Up if method == "notifications/cancelled" => {
+                self.client_cancel(cid, obj, raw, out)
+            }
+            // The instance's roots are its clients' roots: see what changed before telling.
+            Phase::Up
+                if method == "notifications/roots/list_changed" && self.declares(cid, "roots") =>
+            {
+                self.ask_roots(cid, true, out)
+            }
+            Phase::Up => out.push(Out::ToServer(raw.to_string())),
         }
     }
 
-    /// Map a client's cancel to the upstream id; a cancel for nothing we know is dropped.
-    pub(super) fn client_cancel(
+    /// Map a client's cancel to the upstream id; a cancel of a held request removes it; a cancel
+    /// for nothing we know is dropped.
+    fn client_cancel(
         &mut self,
         cid: ClientId,
-        mut obj: Map<String, Value>,
+        obj: &Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
-        let Some(slot) = param_mut(&mut obj, "requestId") else {
+        let Some(rid) = obj.get("params").and_then(|p| p.get("requestId")) else {
             return;
         };
-        let Some(up) = self.by_client_id.remove(&(cid, slot.to_string())) else {
+        let Some(up) = self.by_client_id.remove(&(cid, rid.to_string())) else {
+            self.waiting
+                .retain(|(c, l)| !(*c == cid && request_id_of(l).as_ref() == Some(rid)));
             return;
         };
-        *slot = up.into();
         // A cancelled request gets no response, so forget it now rather than leak it.
         if let Some(Pending::Client { token: Some(t), .. }) = self.pending.remove(&up) {
             self.progress.remove(&t);
         }
-        out.push(Out::ToServer(Value::Object(obj).to_string()));
+        if let Some(line) = splice(raw, &["params", "requestId"], &up.to_string()) {
+            out.push(Out::ToServer(line));
+        }
+        self.drain_waiting(out);
     }
 
     /// A client's answer to a server request routed to it; anything else is dropped.
-    pub(super) fn client_response(
+    fn client_response(
         &mut self,
         cid: ClientId,
-        mut obj: Map<String, Value>,
+        obj: &Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
         let Some(rid) = obj.get("id").and_then(Value::as_str) else {
             return;
         };
+        if rid.starts_with("mcpd-r-") {
+            return self.roots_answer(cid, rid, obj, out);
+        }
         // Only the client the request went to may answer it.
         if self.server_requests.get(rid).is_none_or(|sr| sr.cid != cid) {
             return;
@@ -223,8 +399,7 @@ impl Router {
         let Some(sr) = self.server_requests.remove(rid) else {
             return;
         };
-        obj.insert("id".into(), sr.id);
-        out.push(Out::ToServer(Value::Object(obj).to_string()));
+        out.push(Out::ToServer(with_id(raw, &sr.id)));
     }
 
     pub(super) fn mark_initialized(&mut self, cid: ClientId) {
@@ -260,5 +435,152 @@ impl Router {
         self.pending.insert(up, Pending::Swallow);
         let line = json!({"jsonrpc": "2.0", "id": up, "method": method, "params": params});
         out.push(Out::ToServer(line.to_string()));
+    }
+
+    /// Whether the client declared `cap` (a client joined without a contract declares all).
+    pub(super) fn declares(&self, cid: ClientId, cap: &str) -> bool {
+        self.clients
+            .get(&cid)
+            .and_then(|c| c.contract.as_ref())
+            .is_none_or(|k| k.declares(cap))
+    }
+
+    /// Ask a client that declared roots for them (mcpd's own `roots/list`), holding its lines
+    /// until the answer shows whether it belongs here.
+    fn ask_roots(&mut self, cid: ClientId, changed: bool, out: &mut Vec<Out>) {
+        let declared = self
+            .clients
+            .get(&cid)
+            .and_then(|c| c.contract.as_ref())
+            .is_some_and(|k| k.roots);
+        let Some(c) = self.clients.get_mut(&cid) else {
+            return;
+        };
+        if self.ignore_roots || !declared || (!changed && c.roots != RootsState::Unknown) {
+            return;
+        }
+        self.last_roots_ask += 1;
+        let rid = format!("mcpd-r-{}", self.last_roots_ask);
+        c.roots = RootsState::Asking {
+            rid: rid.clone(),
+            changed,
+        };
+        let line = json!({"jsonrpc": "2.0", "id": rid, "method": "roots/list"});
+        out.push(Out::ToClient(cid, line.to_string()));
+    }
+
+    /// A client's roots are known: it stays (the instance takes its roots if it has none, or if
+    /// it is the instance's only client and its roots changed) or it moves.
+    fn roots_answer(
+        &mut self,
+        cid: ClientId,
+        rid: &str,
+        obj: &Map<String, Value>,
+        out: &mut Vec<Out>,
+    ) {
+        let Some(c) = self.clients.get(&cid) else {
+            return;
+        };
+        let changed = match &c.roots {
+            RootsState::Asking { rid: r, changed } if r == rid => *changed,
+            _ => return,
+        };
+        // A client that cannot list its roots is grouped with those that cannot either.
+        let roots = match obj.get("result").and_then(|r| r.get("roots")) {
+            Some(r) => super::super::contract::canonical(r),
+            None => "null".to_string(),
+        };
+        let alone = self.clients.len() == 1;
+        let stays = match &self.roots {
+            None => true,
+            Some(r) => *r == roots || (changed && alone),
+        };
+        if !stays {
+            let c = self
+                .clients
+                .get_mut(&cid)
+                .map(|c| (c.init_line.take(), std::mem::take(&mut c.held)));
+            let (init, lines) = c.unwrap_or_default();
+            out.extend(self.client_left(cid));
+            let moved = Moved {
+                init,
+                lines,
+                roots: Some(roots),
+            };
+            out.push(Out::Move(cid, moved));
+            return;
+        }
+        if self.roots.as_ref() != Some(&roots) {
+            if self.roots.is_some() && self.phase == Phase::Up {
+                out.push(Out::ToServer(notification(
+                    "notifications/roots/list_changed",
+                    Value::Null,
+                )));
+            }
+            self.roots = Some(roots.clone());
+            out.push(Out::Roots(roots.clone()));
+        }
+        let held = match self.clients.get_mut(&cid) {
+            Some(c) => {
+                c.roots = RootsState::Known(roots);
+                std::mem::take(&mut c.held)
+            }
+            None => Vec::new(),
+        };
+        for line in held {
+            self.client_line(cid, &line, out);
+        }
+    }
+
+    /// A moved client's `initialize`, already answered by its first instance: done here without
+    /// an answer to it (and with `notifications/initialized` sent for it when the process needs
+    /// one). Its roots, known, must be the instance's.
+    pub fn replay_initialize(&mut self, cid: ClientId, line: &str) -> Vec<Out> {
+        let mut out = Vec::new();
+        let Some(c) = self.clients.get_mut(&cid) else {
+            return out;
+        };
+        c.init_line = Some(line.to_string());
+        let roots = match &c.roots {
+            RootsState::Known(r) => Some(r.clone()),
+            _ => None,
+        };
+        if let Some(r) = roots {
+            match &self.roots {
+                Some(mine) if *mine != r => {
+                    out.extend(self.client_left(cid));
+                    let moved = Moved {
+                        init: Some(line.to_string()),
+                        lines: Vec::new(),
+                        roots: Some(r),
+                    };
+                    out.push(Out::Move(cid, moved));
+                    return out;
+                }
+                Some(_) => {}
+                None => {
+                    self.roots = Some(r.clone());
+                    out.push(Out::Roots(r));
+                }
+            }
+        }
+        if self.init_cache.is_some() {
+            self.mark_initialized(cid);
+            return out;
+        }
+        match &self.phase {
+            Phase::Up => {
+                let id = Value::from(format!("mcpd-i-{cid}"));
+                self.silent_inits.push(cid);
+                self.initialize(cid, id, line, &mut out);
+            }
+            _ => {
+                // The replay happens when the process is back (the cache is filled by then, or
+                // the queue replays this initialize).
+                self.queue.push_back((cid, line.to_string()));
+                self.silent_inits.push(cid);
+            }
+        }
+        out
     }
 }

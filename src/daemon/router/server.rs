@@ -5,80 +5,134 @@ use serde_json::{Map, Value, json};
 use super::wire::*;
 use super::*;
 
+/// The client capability a server-to-client request needs.
+fn capability_for(method: &str) -> Option<&'static str> {
+    match method {
+        "sampling/createMessage" => Some("sampling"),
+        "elicitation/create" => Some("elicitation"),
+        "roots/list" => Some("roots"),
+        _ => None,
+    }
+}
+
 impl Router {
     pub(super) fn server_message(
         &mut self,
         obj: Map<String, Value>,
-        line: String,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
         let method = obj.get("method").and_then(Value::as_str).map(str::to_owned);
         match (method, obj.get("id").cloned()) {
-            (Some(method), Some(id)) => self.server_request(id, &method, obj, out),
-            (Some(method), None) => self.server_notification(&method, obj, line, out),
-            (None, Some(id)) => self.server_response(&id, obj, out),
+            (Some(method), Some(id)) => self.server_request(id, &method, raw, out),
+            (Some(method), None) => self.server_notification(&method, &obj, raw, out),
+            (None, Some(id)) => self.server_response(&id, &obj, raw, out),
             (None, None) => {}
         }
     }
 
-    pub(super) fn server_response(
+    fn server_response(
         &mut self,
         id: &Value,
-        mut obj: Map<String, Value>,
+        obj: &Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
         let Some(pending) = id.as_u64().and_then(|up| self.pending.remove(&up)) else {
             return;
         };
-        let result = obj.get("result").cloned();
+        let result = obj.get("result");
         match pending {
             Pending::Client {
                 cid,
                 id,
                 token,
-                subscribe,
+                call,
             } => {
                 self.by_client_id.remove(&(cid, id.to_string()));
                 if let Some(t) = token {
                     self.progress.remove(&t);
                 }
-                if let (None, Some(uri)) = (&result, subscribe) {
+                let line = match (call, result) {
                     // Refused upstream: this client is not subscribed after all.
-                    self.forget_subscriber(&uri, cid);
-                }
-                obj.insert("id".into(), id);
-                out.push(Out::ToClient(cid, Value::Object(obj).to_string()));
+                    (Call::Subscribe(uri), None) => {
+                        self.forget_subscriber(&uri, cid);
+                        with_id(raw, &id)
+                    }
+                    (Call::CreatesTask, Some(r)) => {
+                        let task = r.get("task").and_then(|t| t.get("taskId"));
+                        if let Some(t) = task.and_then(Value::as_str) {
+                            self.tasks.insert(t.to_string(), cid);
+                        }
+                        with_id(raw, &id)
+                    }
+                    (Call::TasksList, Some(r)) => self.own_tasks(cid, &id, r, raw),
+                    _ => with_id(raw, &id),
+                };
+                out.push(Out::ToClient(cid, line));
+                self.drain_waiting(out);
             }
             Pending::Initialize => {
                 let request = self.init_request.take();
-                if let (Some(request), Some(result)) = (request, &result) {
+                if let (Some(request), Some(_)) = (request, result) {
                     self.init_cache = Some(InitCache {
                         request,
-                        result: result.clone(),
+                        response: raw.to_string(),
                     });
                 }
                 for (cid, wid) in std::mem::take(&mut self.init_waiters) {
                     if result.is_some() {
                         self.mark_initialized(cid);
                     }
-                    obj.insert("id".into(), wid);
-                    out.push(Out::ToClient(cid, Value::Object(obj.clone()).to_string()));
+                    if self.silent_inits.contains(&cid) {
+                        // A moved client: it already sent `initialized`, to its first instance.
+                        self.silent_inits.retain(|c| *c != cid);
+                        if result.is_some() && !self.initialized_sent {
+                            self.initialized_sent = true;
+                            out.push(Out::ToServer(notification(
+                                "notifications/initialized",
+                                Value::Null,
+                            )));
+                        }
+                        continue;
+                    }
+                    out.push(Out::ToClient(cid, with_id(raw, &wid)));
                 }
             }
-            Pending::Handshake => self.handshake_done(result, out),
+            Pending::Handshake => self.handshake_done(result.is_some(), raw, out),
             Pending::Swallow => {}
         }
     }
 
-    /// The replayed handshake finished: announce `initialized`, restore subscriptions, flush.
-    pub(super) fn handshake_done(&mut self, result: Option<Value>, out: &mut Vec<Out>) {
+    /// A `tasks/list` result with only the client's own tasks. The one response re-emitted rather
+    /// than relayed: the others' tasks must not show.
+    fn own_tasks(&self, cid: ClientId, id: &Value, result: &Value, raw: &str) -> String {
+        let Some(tasks) = result.get("tasks").and_then(Value::as_array) else {
+            return with_id(raw, id);
+        };
+        let mine: Vec<Value> = tasks
+            .iter()
+            .filter(|t| {
+                let tid = t.get("taskId").and_then(Value::as_str).unwrap_or("");
+                self.tasks.get(tid) == Some(&cid)
+            })
+            .cloned()
+            .collect();
+        let text = Value::Array(mine).to_string();
+        let line = splice(raw, &["result", "tasks"], &text).unwrap_or_else(|| raw.to_string());
+        with_id(&line, id)
+    }
+
+    /// The replayed handshake finished: announce `initialized`, restore subscriptions and the log
+    /// level, flush.
+    fn handshake_done(&mut self, ok: bool, raw: &str, out: &mut Vec<Out>) {
         self.phase = Phase::Up;
-        let Some(result) = result else {
+        if !ok {
             // The new process refused the old parameters: fail what waited and let the next
             // client initialize afresh.
             self.init_cache = None;
-            for (cid, obj) in std::mem::take(&mut self.queue) {
-                if let Some(id) = request_id(&obj) {
+            for (cid, line) in std::mem::take(&mut self.queue) {
+                if let Some(id) = request_id_of(&line) {
                     out.push(error_to(
                         cid,
                         &id,
@@ -88,9 +142,9 @@ impl Router {
                 }
             }
             return;
-        };
+        }
         if let Some(cache) = &mut self.init_cache {
-            cache.result = result;
+            cache.response = raw.to_string();
         }
         self.initialized_sent = true;
         out.push(Out::ToServer(notification(
@@ -101,86 +155,151 @@ impl Router {
         for uri in uris {
             self.own_request("resources/subscribe", json!({ "uri": uri }), out);
         }
-        for (cid, obj) in std::mem::take(&mut self.queue) {
+        self.sync_level(out);
+        for (cid, line) in std::mem::take(&mut self.queue) {
             if self.clients.contains_key(&cid) {
-                self.client_message(cid, obj, out);
+                self.client_line(cid, &line, out);
             }
         }
     }
 
-    pub(super) fn server_request(
-        &mut self,
-        id: Value,
-        method: &str,
-        mut obj: Map<String, Value>,
-        out: &mut Vec<Out>,
-    ) {
+    /// A server-to-client request goes to the client whose call is in flight (unique when it
+    /// matters, see the module doc), or to the only client; never to one that did not declare the
+    /// capability it needs.
+    fn server_request(&mut self, id: Value, method: &str, raw: &str, out: &mut Vec<Out>) {
         if method == "ping" {
             out.push(Out::ToServer(result_line(&id, json!({}))));
             return;
         }
-        // The most recently active client is the one most likely to have a human behind it.
-        let target = self
+        let mut calling: Vec<ClientId> = self
+            .pending
+            .values()
+            .filter_map(|p| match p {
+                Pending::Client { cid, .. } => Some(*cid),
+                _ => None,
+            })
+            .collect();
+        calling.sort_unstable();
+        calling.dedup();
+        let eligible: Vec<ClientId> = self
             .clients
             .iter()
             .filter(|(_, c)| c.initialized)
-            .max_by_key(|(cid, c)| (c.last_active, **cid))
-            .map(|(cid, _)| *cid);
+            .map(|(cid, _)| *cid)
+            .collect();
+        let target = match calling.as_slice() {
+            [one] => Some(*one),
+            // No call in flight (a server asking right after the handshake): its only client.
+            [] if eligible.len() == 1 => Some(eligible[0]),
+            // Several calls (nobody declared a capability that serializes them): the latest.
+            [_, ..] => self
+                .clients
+                .iter()
+                .filter(|(cid, _)| calling.contains(cid))
+                .max_by_key(|(cid, c)| (c.last_active, **cid))
+                .map(|(cid, _)| *cid),
+            [] => None,
+        };
+        // Roots are the same for every client here: no one needs to be asked on the server's behalf.
+        if method == "roots/list"
+            && calling.len() != 1
+            && let Some(roots) = &self.roots
+            && let Ok(roots) = serde_json::from_str::<Value>(roots)
+            && roots.is_array()
+        {
+            out.push(Out::ToServer(result_line(&id, json!({ "roots": roots }))));
+            return;
+        }
         let Some(cid) = target else {
-            out.push(Out::ToServer(error_line(
-                &id,
-                INTERNAL_ERROR,
-                "no client connected",
-            )));
+            let msg = if eligible.is_empty() {
+                "no client connected"
+            } else {
+                "no client call in flight to ask on behalf of"
+            };
+            out.push(Out::ToServer(error_line(&id, INTERNAL_ERROR, msg)));
             return;
         };
+        if let Some(cap) = capability_for(method)
+            && !self.declares(cid, cap)
+        {
+            // What a direct client without the capability answers.
+            out.push(Out::ToServer(error_line(
+                &id,
+                METHOD_NOT_FOUND,
+                "Method not found",
+            )));
+            return;
+        }
         self.last_server_request += 1;
         let rid = format!("mcpd-s-{}", self.last_server_request);
-        obj.insert("id".into(), rid.clone().into());
-        self.server_requests.insert(rid, ServerRequest { cid, id });
-        out.push(Out::ToClient(cid, Value::Object(obj).to_string()));
+        self.server_requests
+            .insert(rid.clone(), ServerRequest { cid, id });
+        out.push(Out::ToClient(cid, with_id(raw, &Value::from(rid))));
     }
 
-    pub(super) fn server_notification(
+    fn server_notification(
         &mut self,
         method: &str,
-        mut obj: Map<String, Value>,
-        line: String,
+        obj: &Map<String, Value>,
+        raw: &str,
         out: &mut Vec<Out>,
     ) {
+        let params = obj.get("params");
         match method {
             "notifications/progress" => {
-                let Some(slot) = param_mut(&mut obj, "progressToken") else {
+                let Some(token) = params.and_then(|p| p.get("progressToken")) else {
                     return;
                 };
-                let Some((cid, original)) = slot.as_str().and_then(|t| self.progress.get(t)) else {
+                let Some((cid, original)) = token.as_str().and_then(|t| self.progress.get(t))
+                else {
                     return;
                 };
-                let cid = *cid;
-                *slot = original.clone();
-                out.push(Out::ToClient(cid, Value::Object(obj).to_string()));
+                let path = ["params", "progressToken"];
+                if let Some(line) = splice(raw, &path, &original.to_string()) {
+                    out.push(Out::ToClient(*cid, line));
+                }
             }
             "notifications/cancelled" => {
-                let Some(slot) = param_mut(&mut obj, "requestId") else {
+                let Some(rid) = params.and_then(|p| p.get("requestId")) else {
                     return;
                 };
-                let Some(sr) = self.server_requests.iter().find(|(_, sr)| sr.id == *slot) else {
+                let Some(sr) = self.server_requests.iter().find(|(_, sr)| sr.id == *rid) else {
                     return;
                 };
                 let (rid, cid) = (sr.0.clone(), sr.1.cid);
                 self.server_requests.remove(&rid);
-                *slot = rid.into();
-                out.push(Out::ToClient(cid, Value::Object(obj).to_string()));
+                let path = ["params", "requestId"];
+                if let Some(line) = splice(raw, &path, &Value::from(rid).to_string()) {
+                    out.push(Out::ToClient(cid, line));
+                }
             }
             "notifications/resources/updated" => {
-                let subs = param_str(&obj, "uri").and_then(|uri| self.subscriptions.get(&uri));
+                let subs = param_str(obj, "uri").and_then(|uri| self.subscriptions.get(&uri));
                 for cid in subs.into_iter().flatten() {
-                    out.push(Out::ToClient(*cid, line.clone()));
+                    out.push(Out::ToClient(*cid, raw.to_string()));
+                }
+            }
+            "notifications/tasks/status" => {
+                let task = param_str(obj, "taskId").unwrap_or_default();
+                if let Some(cid) = self.tasks.get(&task) {
+                    out.push(Out::ToClient(*cid, raw.to_string()));
+                }
+            }
+            "notifications/message" => {
+                let rank = param_str(obj, "level").and_then(|l| level_rank(&l));
+                for (cid, c) in self.clients.iter().filter(|(_, c)| c.initialized) {
+                    let wanted = match (c.log_level, rank) {
+                        (Some(min), Some(r)) => r >= min,
+                        _ => true,
+                    };
+                    if wanted {
+                        out.push(Out::ToClient(*cid, raw.to_string()));
+                    }
                 }
             }
             _ => {
                 for (cid, _) in self.clients.iter().filter(|(_, c)| c.initialized) {
-                    out.push(Out::ToClient(*cid, line.clone()));
+                    out.push(Out::ToClient(*cid, raw.to_string()));
                 }
             }
         }
