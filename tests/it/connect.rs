@@ -68,12 +68,22 @@ impl Agent {
         self.stdin.flush().unwrap();
     }
 
-    /// The next message, or panic after `secs`.
+    /// The next message, or panic after `secs`. mcpd's own question for the roots (asked of a
+    /// client that joins a shared instance: roots decide where it belongs) is answered on the way.
     #[track_caller]
-    fn recv(&self, secs: u64) -> Value {
-        self.lines
-            .recv_timeout(Duration::from_secs(secs))
-            .expect("no message from the bridge in time")
+    fn recv(&mut self, secs: u64) -> Value {
+        loop {
+            let m = self
+                .lines
+                .recv_timeout(Duration::from_secs(secs))
+                .expect("no message from the bridge in time");
+            let mcpd_asks = m["method"] == "roots/list"
+                && m["id"].as_str().is_some_and(|id| id.starts_with("mcpd-r-"));
+            if !mcpd_asks {
+                return m;
+            }
+            self.roots_answer(m["id"].clone());
+        }
     }
 
     /// Waits for the response with `id`, collecting what came before it. A `roots/list` request from
@@ -99,39 +109,29 @@ impl Agent {
                 continue;
             }
             if m["method"] == "roots/list" && self.answer_roots {
-                let roots: Vec<Value> = self
-                    .roots
-                    .iter()
-                    .map(|r| json!({"uri": format!("file://{r}"), "name": "root"}))
-                    .collect();
-                self.send(
-                    json!({"jsonrpc": "2.0", "id": m["id"].clone(), "result": {"roots": roots}}),
-                );
+                self.roots_answer(m["id"].clone());
                 continue;
             }
             before.push(m);
         }
     }
 
-    /// The handshake of a client that declares roots; mcpd then asks it for its roots (they decide
-    /// which instance serves it), which it answers.
+    /// The handshake of a client that declares roots.
     fn initialize(&mut self) -> Value {
         self.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {"roots": {}}, "clientInfo": {"name": "test-agent", "version": "1"}}}));
         let (r, _) = self.response(json!(1), 60);
         self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-        let ask = self.recv(30);
-        assert_eq!(
-            ask["method"], "roots/list",
-            "mcpd asks for the roots: {ask}"
-        );
+        r
+    }
+
+    fn roots_answer(&mut self, id: Value) {
         let roots: Vec<Value> = self
             .roots
             .iter()
             .map(|r| json!({"uri": format!("file://{r}"), "name": "root"}))
             .collect();
-        self.send(json!({"jsonrpc": "2.0", "id": ask["id"].clone(), "result": {"roots": roots}}));
-        r
+        self.send(json!({"jsonrpc": "2.0", "id": id, "result": {"roots": roots}}));
     }
 }
 

@@ -322,9 +322,16 @@ impl Router {
     ) {
         if method == "notifications/initialized" {
             self.mark_initialized(cid);
-            self.ask_roots(cid, false, out);
-            // One per process; after a restart the router sends its own.
-            if self.phase == Phase::Up && !self.initialized_sent {
+            self.roots_on_initialized(cid, out);
+            // One per process; after a restart the router sends its own. Never before the
+            // initialize result (a moved client's comes with its replayed handshake).
+            let in_flight = self
+                .pending
+                .values()
+                .any(|p| matches!(p, Pending::Initialize));
+            if in_flight {
+                self.initialized_due = true;
+            } else if self.phase == Phase::Up && !self.initialized_sent {
                 self.initialized_sent = true;
                 out.push(Out::ToServer(raw.to_string()));
             }
@@ -400,6 +407,21 @@ impl Router {
             return;
         };
         out.push(Out::ToServer(with_id(raw, &sr.id)));
+        // The server asked this client for its roots: they are the instance's from now on.
+        if sr.roots
+            && !self.ignore_roots
+            && let Some(r) = obj.get("result").and_then(|r| r.get("roots"))
+        {
+            let roots = super::super::contract::canonical(r);
+            if let Some(c) = self.clients.get_mut(&cid)
+                && c.roots == RootsState::Unknown
+            {
+                c.roots = RootsState::Known(roots.clone());
+            }
+            if self.roots.is_none() {
+                self.bind_roots(roots, out);
+            }
+        }
     }
 
     pub(super) fn mark_initialized(&mut self, cid: ClientId) {
@@ -443,6 +465,45 @@ impl Router {
             .get(&cid)
             .and_then(|c| c.contract.as_ref())
             .is_none_or(|k| k.declares(cap))
+    }
+
+    /// The instance's roots are now `roots`: the server's waiting `roots/list` get them and the
+    /// shell is told.
+    fn bind_roots(&mut self, roots: String, out: &mut Vec<Out>) {
+        for id in std::mem::take(&mut self.roots_waiting) {
+            out.push(Out::ToServer(super::server::roots_result(&id, &roots)));
+        }
+        self.roots = Some(roots.clone());
+        out.push(Out::Roots(roots));
+    }
+
+    /// A client that declared roots finished its handshake. Alone, it defines the instance's roots
+    /// (learnt when the server asks it). With others, its roots must be known before its calls
+    /// go anywhere: it is asked (mcpd's own `roots/list`), and so is every client whose roots are
+    /// still unknown while the instance's are, so that all are compared.
+    fn roots_on_initialized(&mut self, cid: ClientId, out: &mut Vec<Out>) {
+        if self.ignore_roots || self.clients.len() < 2 || !self.declares_roots(cid) {
+            return;
+        }
+        self.ask_roots(cid, false, out);
+        if self.roots.is_none() {
+            let unknown: Vec<ClientId> = self
+                .clients
+                .iter()
+                .filter(|(c, k)| **c != cid && k.initialized && k.roots == RootsState::Unknown)
+                .map(|(c, _)| *c)
+                .collect();
+            for c in unknown {
+                self.ask_roots(c, false, out);
+            }
+        }
+    }
+
+    fn declares_roots(&self, cid: ClientId) -> bool {
+        self.clients
+            .get(&cid)
+            .and_then(|c| c.contract.as_ref())
+            .is_some_and(|k| k.roots)
     }
 
     /// Ask a client that declared roots for them (mcpd's own `roots/list`), holding its lines
@@ -517,8 +578,7 @@ impl Router {
                     Value::Null,
                 )));
             }
-            self.roots = Some(roots.clone());
-            out.push(Out::Roots(roots.clone()));
+            self.bind_roots(roots.clone(), out);
         }
         let held = match self.clients.get_mut(&cid) {
             Some(c) => {
@@ -558,10 +618,7 @@ impl Router {
                     return out;
                 }
                 Some(_) => {}
-                None => {
-                    self.roots = Some(r.clone());
-                    out.push(Out::Roots(r));
-                }
+                None => self.bind_roots(r, &mut out),
             }
         }
         if self.init_cache.is_some() {

@@ -114,10 +114,12 @@ impl Router {
         self.progress.clear();
         // Tasks lived in the dead process.
         self.tasks.clear();
+        self.roots_waiting.clear();
         self.upstream_level = None;
         self.init_request = None;
         self.init_waiters.clear();
         self.initialized_sent = false;
+        self.initialized_due = false;
         // The supervisor may have told the state before the process's output ended.
         let (why, hold) = self.next_down.take().unwrap_or((msg, false));
         self.phase = Phase::Down { why, hold };

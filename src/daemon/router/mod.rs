@@ -173,6 +173,8 @@ struct ServerRequest {
     cid: ClientId,
     /// The server's own id, restored in the client's response.
     id: Value,
+    /// A `roots/list`: the answer shows the client's roots.
+    roots: bool,
 }
 
 /// The shape of a JSON-RPC message.
@@ -202,6 +204,8 @@ pub struct Router {
     /// The roots of this instance's clients (canonical JSON), once the first is known.
     roots: Option<String>,
     last_roots_ask: u64,
+    /// Ids of the server's `roots/list` requests waiting for the instance's roots.
+    roots_waiting: Vec<Value>,
     /// Task id -> the client that created it.
     tasks: HashMap<String, ClientId>,
     /// The level last sent upstream with `logging/setLevel`.
@@ -215,6 +219,9 @@ pub struct Router {
     init_waiters: Vec<(ClientId, Value)>,
     /// `notifications/initialized` already reached this server process.
     initialized_sent: bool,
+    /// A client sent `notifications/initialized` while the initialize was in flight: sent when
+    /// its result comes.
+    initialized_due: bool,
     /// Client lines held while the server is not ready (restart, handshake replay).
     queue: VecDeque<(ClientId, String)>,
     /// Client requests held so that calls of different clients do not overlap (see the module doc).

@@ -15,6 +15,15 @@ fn capability_for(method: &str) -> Option<&'static str> {
     }
 }
 
+/// The answer to a server's `roots/list` from an instance's roots (canonical JSON).
+pub(super) fn roots_result(id: &Value, roots: &str) -> String {
+    let roots = serde_json::from_str::<Value>(roots)
+        .ok()
+        .filter(Value::is_array)
+        .unwrap_or_else(|| json!([]));
+    result_line(id, json!({ "roots": roots }))
+}
+
 impl Router {
     pub(super) fn server_message(
         &mut self,
@@ -74,6 +83,11 @@ impl Router {
             }
             Pending::Initialize => {
                 let request = self.init_request.take();
+                let due = std::mem::take(&mut self.initialized_due)
+                    || self
+                        .init_waiters
+                        .iter()
+                        .any(|(c, _)| self.silent_inits.contains(c));
                 if let (Some(request), Some(_)) = (request, result) {
                     self.init_cache = Some(InitCache {
                         request,
@@ -85,18 +99,20 @@ impl Router {
                         self.mark_initialized(cid);
                     }
                     if self.silent_inits.contains(&cid) {
-                        // A moved client: it already sent `initialized`, to its first instance.
+                        // A moved client: it already had its answer, from its first instance.
                         self.silent_inits.retain(|c| *c != cid);
-                        if result.is_some() && !self.initialized_sent {
-                            self.initialized_sent = true;
-                            out.push(Out::ToServer(notification(
-                                "notifications/initialized",
-                                Value::Null,
-                            )));
-                        }
                         continue;
                     }
                     out.push(Out::ToClient(cid, with_id(raw, &wid)));
+                }
+                // A moved client already sent `initialized` (to its first instance), or one came
+                // early: the server hears it now, after the result.
+                if due && result.is_some() && !self.initialized_sent {
+                    self.initialized_sent = true;
+                    out.push(Out::ToServer(notification(
+                        "notifications/initialized",
+                        Value::Null,
+                    )));
                 }
             }
             Pending::Handshake => self.handshake_done(result.is_some(), raw, out),
@@ -200,15 +216,21 @@ impl Router {
                 .map(|(cid, _)| *cid),
             [] => None,
         };
-        // Roots are the same for every client here: no one needs to be asked on the server's behalf.
-        if method == "roots/list"
-            && calling.len() != 1
-            && let Some(roots) = &self.roots
-            && let Ok(roots) = serde_json::from_str::<Value>(roots)
-            && roots.is_array()
-        {
-            out.push(Out::ToServer(result_line(&id, json!({ "roots": roots }))));
-            return;
+        // Roots are the same for every client here: no one needs to be asked on the server's behalf
+        // (and until the first client's are known, the server waits for them).
+        let roots_clients = self
+            .clients
+            .values()
+            .any(|c| c.contract.as_ref().is_some_and(|k| k.roots));
+        if method == "roots/list" && !self.ignore_roots && roots_clients {
+            if let Some(roots) = &self.roots {
+                out.push(Out::ToServer(roots_result(&id, roots)));
+                return;
+            }
+            if target.is_none() || (calling.is_empty() && eligible.len() != 1) {
+                self.roots_waiting.push(id);
+                return;
+            }
         }
         let Some(cid) = target else {
             let msg = if eligible.is_empty() {
@@ -232,8 +254,14 @@ impl Router {
         }
         self.last_server_request += 1;
         let rid = format!("mcpd-s-{}", self.last_server_request);
-        self.server_requests
-            .insert(rid.clone(), ServerRequest { cid, id });
+        self.server_requests.insert(
+            rid.clone(),
+            ServerRequest {
+                cid,
+                id,
+                roots: method == "roots/list",
+            },
+        );
         out.push(Out::ToClient(cid, with_id(raw, &Value::from(rid))));
     }
 

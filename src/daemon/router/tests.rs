@@ -454,11 +454,14 @@ fn roots_list_goes_to_the_client_whose_call_is_in_flight_and_back() {
         r.from_client(1, &ok(rid.clone(), json!({"roots": []})), at(base, 51))
             .is_empty()
     );
-    let back = only_server(&r.from_client(
+    let out = r.from_client(
         2,
         &ok(rid.clone(), json!({"roots": [{"uri": "file:///w"}]})),
         at(base, 52),
-    ));
+    );
+    // The answer goes back, and shows the instance's roots.
+    assert!(out.contains(&Out::Roots(r#"[{"uri":"file:///w"}]"#.into())));
+    let back = server_lines(&out).remove(0);
     assert_eq!(back["id"], json!(7));
     assert_eq!(back["result"]["roots"][0]["uri"], "file:///w");
     // Answered once only.
