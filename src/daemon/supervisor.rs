@@ -309,6 +309,7 @@ impl Sup {
         let was = inst.state;
         inst.state = State::Stopped;
         inst.last_exit = Some(why.to_string());
+        tell(inst, format!("{} was stopped ({why})", key.label()), false);
         let Some(pid) = inst.pid.take() else {
             return Ok(format!("{} was not running ({})", key.label(), was.word()));
         };
@@ -446,10 +447,12 @@ impl Sup {
         };
         if inst.stopping || policy.is_none() || session_gone {
             inst.state = State::Stopped;
-            if session_gone {
-                let why = format!("{} was stopped: its tmux session is gone", key.label());
-                tell(inst, why, false);
-            }
+            let why = if session_gone {
+                format!("{} was stopped: its tmux session is gone", key.label())
+            } else {
+                format!("{} was stopped ({desc})", key.label())
+            };
+            tell(inst, why, false);
             return;
         }
         match after_exit(
@@ -1069,6 +1072,8 @@ impl Sup {
                         Some(m) => m.client_sessions().await,
                         None => Vec::new(),
                     },
+                    instance: Some(i.key.label()),
+                    contract: i.contract.as_ref().map(|c| c.describe()),
                     trend_mb_per_hour: trend.map(|t| t.mb_per_hour),
                     leak: trend.is_some_and(|t| t.leak),
                 });

@@ -13,19 +13,19 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// One agent: an `mcpd connect` process with its stdin and a channel of its stdout lines.
-struct Agent {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<Value>,
+pub struct Agent {
+    pub child: Child,
+    pub stdin: ChildStdin,
+    pub lines: Receiver<Value>,
     /// Directories this agent offers when the server asks for roots.
-    roots: Vec<String>,
-    answer_roots: bool,
+    pub roots: Vec<String>,
+    pub answer_roots: bool,
     /// Responses that arrived while another was awaited.
-    stash: Vec<Value>,
+    pub stash: Vec<Value>,
 }
 
 impl Agent {
-    fn connect(sb: &Sandbox, server: &str) -> Agent {
+    pub fn connect(sb: &Sandbox, server: &str) -> Agent {
         let mut child = sb
             .mcpd()
             .args(["connect", server])
@@ -58,11 +58,11 @@ impl Agent {
         }
     }
 
-    fn send(&mut self, v: Value) {
+    pub fn send(&mut self, v: Value) {
         self.send_raw(&v.to_string());
     }
 
-    fn send_raw(&mut self, line: &str) {
+    pub fn send_raw(&mut self, line: &str) {
         self.stdin.write_all(line.as_bytes()).unwrap();
         self.stdin.write_all(b"\n").unwrap();
         self.stdin.flush().unwrap();
@@ -71,7 +71,7 @@ impl Agent {
     /// The next message, or panic after `secs`. mcpd's own question for the roots (asked of a
     /// client that joins a shared instance: roots decide where it belongs) is answered on the way.
     #[track_caller]
-    fn recv(&mut self, secs: u64) -> Value {
+    pub fn recv(&mut self, secs: u64) -> Value {
         loop {
             let m = self
                 .lines
@@ -89,7 +89,7 @@ impl Agent {
     /// Waits for the response with `id`, collecting what came before it. A `roots/list` request from
     /// the server is answered on the way, as an agent would (with `self.roots`).
     #[track_caller]
-    fn response(&mut self, id: Value, secs: u64) -> (Value, Vec<Value>) {
+    pub fn response(&mut self, id: Value, secs: u64) -> (Value, Vec<Value>) {
         if let Some(i) = self
             .stash
             .iter()
@@ -117,7 +117,7 @@ impl Agent {
     }
 
     /// The handshake of a client that declares roots.
-    fn initialize(&mut self) -> Value {
+    pub fn initialize(&mut self) -> Value {
         self.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {"roots": {}}, "clientInfo": {"name": "test-agent", "version": "1"}}}));
         let (r, _) = self.response(json!(1), 60);
@@ -152,7 +152,7 @@ fn fs_config(cache: &Path, served: &Path) -> String {
     )
 }
 
-fn slow_config(sb_dir: &Path, extra: &str) -> String {
+pub fn slow_config(sb_dir: &Path, extra: &str) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow_server.py");
     format!(
         "[daemon]\nsweep_interval = \"2s\"\nsweep_orphans = false\nstop_grace = \"1s\"\n\n[servers.slow]\ncommand = \"python3\"\nargs = [\"-u\", \"{}\"]\nstart = \"on-connect\"\nenv = {{ CANCEL_LOG = \"{}\", INIT_LOG = \"{}\" }}\n{extra}",
@@ -162,7 +162,7 @@ fn slow_config(sb_dir: &Path, extra: &str) -> String {
     )
 }
 
-fn text_of(result: &Value) -> String {
+pub fn text_of(result: &Value) -> String {
     result["result"]["content"][0]["text"]
         .as_str()
         .unwrap_or_default()

@@ -8,6 +8,7 @@ mod connect;
 mod daemon;
 mod foundation;
 mod import;
+mod share_lifecycle;
 mod stop;
 mod support;
 mod tmux;

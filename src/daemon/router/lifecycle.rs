@@ -71,8 +71,8 @@ impl Router {
 
     /// The server process exited: every pending client request fails at once, forwarded server
     /// requests are cancelled at their clients, and the router is down until
-    /// [`Router::server_up`]. Until the supervisor says more ([`Router::server_state`]), new
-    /// requests fail with `reason`.
+    /// [`Router::server_up`]. Until the supervisor says what follows ([`Router::server_state`]),
+    /// new requests wait.
     pub fn server_down(&mut self, reason: &str) -> Vec<Out> {
         let mut out = Vec::new();
         let msg = format!("server exited: {reason}");
@@ -120,8 +120,9 @@ impl Router {
         self.init_waiters.clear();
         self.initialized_sent = false;
         self.initialized_due = false;
-        // The supervisor may have told the state before the process's output ended.
-        let (why, hold) = self.next_down.take().unwrap_or((msg, false));
+        // The supervisor may have told the state before the process's output ended; if not,
+        // requests wait for its word (it always tells what follows an exit).
+        let (why, hold) = self.next_down.take().unwrap_or((msg, true));
         self.phase = Phase::Down { why, hold };
         out
     }

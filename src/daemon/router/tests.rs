@@ -584,11 +584,13 @@ fn server_down_fails_pending_and_rejects_new_requests() {
     );
     assert!(server_lines(&out).is_empty());
     assert_eq!(r.pending(), 0);
-    let got = only_client(
-        &r.from_client(1, &req(json!(2), "tools/list", json!({})), base),
-        1,
+    // Until the supervisor tells what follows, a request waits; then it fails with those words.
+    assert!(
+        r.from_client(1, &req(json!(2), "tools/list", json!({})), base)
+            .is_empty()
     );
-    assert_eq!(got["error"]["message"], "server exited: exit status 1");
+    let got = only_client(&r.server_state("slow exited (exit status 1)", false), 1);
+    assert_eq!(got["error"]["message"], "slow exited (exit status 1)");
     assert!(
         r.from_client(
             1,
