@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::contract::Contract;
 use super::control::{Answer, Call, Incoming};
-use super::mux::{MuxMsg, read_line};
+use super::mux::{Back, MuxMsg, read_line};
 use super::router::{ClientId, Moved, wire};
 
 /// Lines queued for one client before it counts as stuck and is dropped.
@@ -41,7 +41,7 @@ pub async fn run(
 ) {
     let cid = ticket.cid;
     let (tx, mut rx) = mpsc::channel::<String>(CLIENT_QUEUE);
-    let (move_tx, mut move_rx) = mpsc::unbounded_channel::<Moved>();
+    let (move_tx, mut move_rx) = mpsc::unbounded_channel::<Back>();
     let writer = tokio::spawn(async move {
         while let Some(mut line) = rx.recv().await {
             line.push('\n');
@@ -51,14 +51,26 @@ pub async fn run(
         }
         let _ = write.shutdown().await;
     });
-    let mut buf = Vec::new();
+    // Lines are read by their own task: a move (below) must never cut a line in half.
+    let (line_tx, mut lines) = mpsc::channel::<String>(64);
+    let reader = {
+        let (ticket, tx) = (ticket.clone(), tx.clone());
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            while let Some(line) = next_line(&mut r, &mut buf, &ticket, &tx).await {
+                if line_tx.send(line).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
     let mut next: Option<Moved> = None;
     let mut mux: Option<mpsc::Sender<MuxMsg>> = None;
     for _ in 0..MAX_MOVES {
         // What decides the contract: what the move brought, or the first line.
         let moved = match next.take() {
             Some(m) => m,
-            None => match next_line(&mut r, &mut buf, &ticket, &tx).await {
+            None => match lines.recv().await {
                 Some(l) => Moved {
                     lines: vec![l],
                     ..Moved::default()
@@ -114,13 +126,24 @@ pub async fn run(
         mux = Some(joined.clone());
         loop {
             tokio::select! {
-                m = move_rx.recv() => {
-                    // The mux already let us go; join again with what it handed back.
-                    next = m;
+                back = move_rx.recv() => {
+                    let Some(Back::Moved(mut m)) = back else { continue };
+                    // The mux already let us go. Lines sent to it since come back, in order,
+                    // before the flush answer: they go to the next instance after the held ones.
+                    if joined.send(MuxMsg::Flush { cid }).await.is_ok() {
+                        while let Some(b) = move_rx.recv().await {
+                            match b {
+                                Back::Line(l) => m.lines.push(l),
+                                Back::Flushed => break,
+                                Back::Moved(_) => {}
+                            }
+                        }
+                    }
+                    next = Some(m);
                     mux = None;
                     break;
                 }
-                line = next_line(&mut r, &mut buf, &ticket, &tx) => match line {
+                line = lines.recv() => match line {
                     Some(line) => {
                         if joined.send(MuxMsg::FromClient { cid, line }).await.is_err() {
                             break;
@@ -134,6 +157,7 @@ pub async fn run(
             break;
         }
     }
+    reader.abort();
     if let Some(m) = mux {
         let _ = m.send(MuxMsg::ClientLeft { cid }).await;
     }

@@ -27,7 +27,12 @@ pub enum MuxMsg {
         contract: Contract,
         tx: mpsc::Sender<String>,
         /// Where to send it when it belongs to another instance.
-        moved: mpsc::UnboundedSender<Moved>,
+        moved: mpsc::UnboundedSender<Back>,
+    },
+    /// A moved client's bridge has sent everything it will send here: answered with
+    /// [`Back::Flushed`] after the lines that reached this task after the move went back.
+    Flush {
+        cid: ClientId,
     },
     /// A moved client's `initialize`, already answered by the instance it left.
     Replay {
@@ -58,6 +63,17 @@ pub enum ServerMsg {
     /// The instance is given to another contract: end this task (its router's state is the old
     /// contract's).
     Close,
+}
+
+/// What a client's bridge hears from the instance it is leaving.
+#[derive(Debug)]
+pub enum Back {
+    /// It belongs to another instance.
+    Moved(Moved),
+    /// A line it sent that arrived after the move: it goes to the next instance.
+    Line(String),
+    /// No more lines will come back.
+    Flushed,
 }
 
 /// What the task tells the supervisor.
@@ -217,6 +233,8 @@ async fn run(
     on_event: impl Fn(MuxEvent),
 ) {
     let mut clients: HashMap<ClientId, Conn> = HashMap::new();
+    // Clients moved away whose bridge has not flushed yet: their late lines go back to them.
+    let mut gone: HashMap<ClientId, mpsc::UnboundedSender<Back>> = HashMap::new();
     let mut stdin_tx: Option<mpsc::Sender<String>> = None;
     // Which stdout reader is current: an old process's EOF must not take down a new one.
     let mut generation: u64 = 0;
@@ -250,11 +268,24 @@ async fn run(
                 let Some(msg) = msg else { break };
                 match msg {
                     MuxMsg::ClientJoined { cid, session, contract, tx, moved } => {
+                        gone.remove(&cid);
                         clients.insert(cid, Conn { tx, moved });
                         h.sessions.lock().await.insert(cid, session);
                         h.clients.store(clients.len() as u32, Ordering::Relaxed);
                         if let Ok(mut t) = h.changed.lock() { *t = Instant::now(); }
                         router.client_joined_with(cid, contract, Instant::now());
+                        Vec::new()
+                    }
+                    MuxMsg::FromClient { cid, line } if gone.contains_key(&cid) => {
+                        if let Some(back) = gone.get(&cid) {
+                            let _ = back.send(Back::Line(line));
+                        }
+                        Vec::new()
+                    }
+                    MuxMsg::Flush { cid } => {
+                        if let Some(back) = gone.remove(&cid) {
+                            let _ = back.send(Back::Flushed);
+                        }
                         Vec::new()
                     }
                     // A client already dropped (it stopped reading) is not let back in by its lines.
@@ -310,7 +341,8 @@ async fn run(
         for (cid, line) in moved {
             // The router already forgot it; the bridge joins another instance with this line.
             if let Some(c) = clients.get(&cid) {
-                let _ = c.moved.send(line);
+                let _ = c.moved.send(Back::Moved(line));
+                gone.insert(cid, c.moved.clone());
             }
             let _ = leave(&mut router, &mut clients, &h, cid, &on_event).await;
         }
@@ -333,7 +365,7 @@ async fn run(
 /// A connected client's two channels.
 struct Conn {
     tx: mpsc::Sender<String>,
-    moved: mpsc::UnboundedSender<Moved>,
+    moved: mpsc::UnboundedSender<Back>,
 }
 
 async fn leave(

@@ -5,7 +5,7 @@
 // Argument: {"command": [...], "env": {...}, "name": "client name", "protocolVersion": "...",
 //   "capabilities": {...}, "roots": ["/dir", ...], "steps": [{"op": ..., ...}]}
 // Ops: list_tools, call {name, arguments}, list_resources, read {uri}, list_prompts,
-//   set_level {level}, sleep {ms}.
+//   set_level {level}, sleep {ms}, until {name, arguments, absent} (not recorded).
 const path = require("path");
 const sdk = process.env.MCP_SDK;
 const { Client } = require(path.join(sdk, "dist/cjs/client/index.js"));
@@ -90,6 +90,16 @@ async function main() {
         case "list_prompts": r = await client.listPrompts(); break;
         case "set_level": r = await client.setLoggingLevel(step.level); break;
         case "sleep": await new Promise((ok) => setTimeout(ok, step.ms)); r = {}; break;
+        case "until": {
+          // Calls a tool until its text no longer contains `absent` (at most 100 times, 50 ms
+          // apart); not recorded. For servers that apply what they learn asynchronously.
+          for (let i = 0; i < 100; i++) {
+            const t = await client.callTool({ name: step.name, arguments: step.arguments || {} });
+            if (!JSON.stringify(t).includes(step.absent)) break;
+            await new Promise((ok) => setTimeout(ok, 50));
+          }
+          continue;
+        }
         default: throw new Error("unknown op " + step.op);
       }
       out.steps.push({ op: step.op, result: r });

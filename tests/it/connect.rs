@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -15,10 +16,10 @@ use crate::support::*;
 /// One agent: an `mcpd connect` process with its stdin and a channel of its stdout lines.
 pub struct Agent {
     pub child: Child,
-    pub stdin: ChildStdin,
+    pub stdin: Arc<Mutex<ChildStdin>>,
     pub lines: Receiver<Value>,
-    /// Directories this agent offers when the server asks for roots.
-    pub roots: Vec<String>,
+    /// Directories this agent offers when the server (or mcpd) asks for roots.
+    pub roots: Arc<Mutex<Vec<String>>>,
     pub answer_roots: bool,
     /// Responses that arrived while another was awaited.
     pub stash: Vec<Value>,
@@ -35,14 +36,26 @@ impl Agent {
             .spawn()
             .unwrap();
         sb.track(child.id() as i32);
-        let stdin = child.stdin.take().unwrap();
+        let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
         let out = child.stdout.take().unwrap();
+        let roots: Arc<Mutex<Vec<String>>> = Arc::default();
         let (tx, lines) = channel();
+        let (w, r) = (stdin.clone(), roots.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
                 let v: Value = serde_json::from_str(&line)
                     .unwrap_or_else(|e| panic!("bridge wrote non-JSON ({e}): {line}"));
+                // mcpd's own question for the roots (asked of a client that joins a shared
+                // instance: roots decide where it belongs) is answered at once, as SDKs do.
+                if v["method"] == "roots/list"
+                    && v["id"].as_str().is_some_and(|id| id.starts_with("mcpd-r-"))
+                {
+                    let answer = roots_answer(&v["id"], &r.lock().unwrap());
+                    let mut w = w.lock().unwrap();
+                    let _ = writeln!(w, "{answer}").and_then(|()| w.flush());
+                    continue;
+                }
                 if tx.send(v).is_err() {
                     break;
                 }
@@ -52,7 +65,7 @@ impl Agent {
             child,
             stdin,
             lines,
-            roots: Vec::new(),
+            roots,
             answer_roots: true,
             stash: Vec::new(),
         }
@@ -63,27 +76,23 @@ impl Agent {
     }
 
     pub fn send_raw(&mut self, line: &str) {
-        self.stdin.write_all(line.as_bytes()).unwrap();
-        self.stdin.write_all(b"\n").unwrap();
-        self.stdin.flush().unwrap();
+        let mut w = self.stdin.lock().unwrap();
+        w.write_all(line.as_bytes()).unwrap();
+        w.write_all(b"\n").unwrap();
+        w.flush().unwrap();
     }
 
-    /// The next message, or panic after `secs`. mcpd's own question for the roots (asked of a
-    /// client that joins a shared instance: roots decide where it belongs) is answered on the way.
+    /// The next message, or panic after `secs`.
     #[track_caller]
     pub fn recv(&mut self, secs: u64) -> Value {
-        loop {
-            let m = self
-                .lines
-                .recv_timeout(Duration::from_secs(secs))
-                .expect("no message from the bridge in time");
-            let mcpd_asks = m["method"] == "roots/list"
-                && m["id"].as_str().is_some_and(|id| id.starts_with("mcpd-r-"));
-            if !mcpd_asks {
-                return m;
-            }
-            self.roots_answer(m["id"].clone());
-        }
+        self.lines
+            .recv_timeout(Duration::from_secs(secs))
+            .expect("no message from the bridge in time")
+    }
+
+    /// Sets the directories this agent offers as its roots.
+    pub fn set_roots(&mut self, dirs: Vec<String>) {
+        *self.roots.lock().unwrap() = dirs;
     }
 
     /// Waits for the response with `id`, collecting what came before it. A `roots/list` request from
@@ -126,13 +135,18 @@ impl Agent {
     }
 
     fn roots_answer(&mut self, id: Value) {
-        let roots: Vec<Value> = self
-            .roots
-            .iter()
-            .map(|r| json!({"uri": format!("file://{r}"), "name": "root"}))
-            .collect();
-        self.send(json!({"jsonrpc": "2.0", "id": id, "result": {"roots": roots}}));
+        let answer = roots_answer(&id, &self.roots.lock().unwrap());
+        self.send(answer);
     }
+}
+
+/// A `roots/list` answer offering `dirs`.
+fn roots_answer(id: &Value, dirs: &[String]) -> Value {
+    let roots: Vec<Value> = dirs
+        .iter()
+        .map(|r| json!({"uri": format!("file://{r}"), "name": "root"}))
+        .collect();
+    json!({"jsonrpc": "2.0", "id": id, "result": {"roots": roots}})
 }
 
 impl Drop for Agent {
@@ -195,7 +209,7 @@ fn three_agents_with_the_same_ids_share_one_filesystem_server() {
     }
     let mut agents: Vec<Agent> = (0..3).map(|_| Agent::connect(&sb, "fs")).collect();
     for a in &mut agents {
-        a.roots = vec![served.display().to_string()];
+        a.set_roots(vec![served.display().to_string()]);
     }
     for a in &mut agents {
         let init = a.initialize();
@@ -248,7 +262,7 @@ fn three_agents_with_the_same_ids_share_one_filesystem_server() {
         .unwrap()["clients"]
         == 0));
     let mut fourth = Agent::connect(&sb, "fs");
-    fourth.roots = vec![served.display().to_string()];
+    fourth.set_roots(vec![served.display().to_string()]);
     fourth.initialize();
     let path = served.join("file1.txt").display().to_string();
     fourth.send(json!({"jsonrpc": "2.0", "id": "four", "method": "tools/call", "params": {"name": "read_text_file", "arguments": {"path": path}}}));

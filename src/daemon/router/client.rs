@@ -14,11 +14,8 @@ impl Router {
         raw: &str,
         out: &mut Vec<Out>,
     ) {
-        let asking = self
-            .clients
-            .get(&cid)
-            .is_some_and(|c| matches!(c.roots, RootsState::Asking { .. }));
-        if asking && !obj.contains_key("result") && !obj.contains_key("error") {
+        let awaiting = self.clients.get(&cid).is_some_and(|c| c.awaiting);
+        if awaiting && !obj.contains_key("result") && !obj.contains_key("error") {
             // Its roots decide where it belongs: nothing of it goes anywhere before.
             if let Some(c) = self.clients.get_mut(&cid)
                 && c.held.len() < QUEUE_CAP
@@ -352,7 +349,7 @@ impl Router {
             Phase::Up
                 if method == "notifications/roots/list_changed" && self.declares(cid, "roots") =>
             {
-                self.ask_roots(cid, true, out)
+                self.ask_roots(cid, true, true, out)
             }
             Phase::Up => out.push(Out::ToServer(raw.to_string())),
         }
@@ -407,20 +404,11 @@ impl Router {
             return;
         };
         out.push(Out::ToServer(with_id(raw, &sr.id)));
-        // The server asked this client for its roots: they are the instance's from now on.
+        // The server asked this client for its roots: now they are known.
         if sr.roots
-            && !self.ignore_roots
             && let Some(r) = obj.get("result").and_then(|r| r.get("roots"))
         {
-            let roots = super::super::contract::canonical(r);
-            if let Some(c) = self.clients.get_mut(&cid)
-                && c.roots == RootsState::Unknown
-            {
-                c.roots = RootsState::Known(roots.clone());
-            }
-            if self.roots.is_none() {
-                self.bind_roots(roots, out);
-            }
+            self.roots_seen(cid, super::super::contract::canonical(r), out);
         }
     }
 
@@ -465,179 +453,5 @@ impl Router {
             .get(&cid)
             .and_then(|c| c.contract.as_ref())
             .is_none_or(|k| k.declares(cap))
-    }
-
-    /// The instance's roots are now `roots`: the server's waiting `roots/list` get them and the
-    /// shell is told.
-    fn bind_roots(&mut self, roots: String, out: &mut Vec<Out>) {
-        for id in std::mem::take(&mut self.roots_waiting) {
-            out.push(Out::ToServer(super::server::roots_result(&id, &roots)));
-        }
-        self.roots = Some(roots.clone());
-        out.push(Out::Roots(roots));
-    }
-
-    /// A client that declared roots finished its handshake. Alone, it defines the instance's roots
-    /// (learnt when the server asks it). With others, its roots must be known before its calls
-    /// go anywhere: it is asked (mcpd's own `roots/list`), and so is every client whose roots are
-    /// still unknown while the instance's are, so that all are compared.
-    fn roots_on_initialized(&mut self, cid: ClientId, out: &mut Vec<Out>) {
-        if self.ignore_roots || self.clients.len() < 2 || !self.declares_roots(cid) {
-            return;
-        }
-        self.ask_roots(cid, false, out);
-        if self.roots.is_none() {
-            let unknown: Vec<ClientId> = self
-                .clients
-                .iter()
-                .filter(|(c, k)| **c != cid && k.initialized && k.roots == RootsState::Unknown)
-                .map(|(c, _)| *c)
-                .collect();
-            for c in unknown {
-                self.ask_roots(c, false, out);
-            }
-        }
-    }
-
-    fn declares_roots(&self, cid: ClientId) -> bool {
-        self.clients
-            .get(&cid)
-            .and_then(|c| c.contract.as_ref())
-            .is_some_and(|k| k.roots)
-    }
-
-    /// Ask a client that declared roots for them (mcpd's own `roots/list`), holding its lines
-    /// until the answer shows whether it belongs here.
-    fn ask_roots(&mut self, cid: ClientId, changed: bool, out: &mut Vec<Out>) {
-        let declared = self
-            .clients
-            .get(&cid)
-            .and_then(|c| c.contract.as_ref())
-            .is_some_and(|k| k.roots);
-        let Some(c) = self.clients.get_mut(&cid) else {
-            return;
-        };
-        if self.ignore_roots || !declared || (!changed && c.roots != RootsState::Unknown) {
-            return;
-        }
-        self.last_roots_ask += 1;
-        let rid = format!("mcpd-r-{}", self.last_roots_ask);
-        c.roots = RootsState::Asking {
-            rid: rid.clone(),
-            changed,
-        };
-        let line = json!({"jsonrpc": "2.0", "id": rid, "method": "roots/list"});
-        out.push(Out::ToClient(cid, line.to_string()));
-    }
-
-    /// A client's roots are known: it stays (the instance takes its roots if it has none, or if
-    /// it is the instance's only client and its roots changed) or it moves.
-    fn roots_answer(
-        &mut self,
-        cid: ClientId,
-        rid: &str,
-        obj: &Map<String, Value>,
-        out: &mut Vec<Out>,
-    ) {
-        let Some(c) = self.clients.get(&cid) else {
-            return;
-        };
-        let changed = match &c.roots {
-            RootsState::Asking { rid: r, changed } if r == rid => *changed,
-            _ => return,
-        };
-        // A client that cannot list its roots is grouped with those that cannot either.
-        let roots = match obj.get("result").and_then(|r| r.get("roots")) {
-            Some(r) => super::super::contract::canonical(r),
-            None => "null".to_string(),
-        };
-        let alone = self.clients.len() == 1;
-        let stays = match &self.roots {
-            None => true,
-            Some(r) => *r == roots || (changed && alone),
-        };
-        if !stays {
-            let c = self
-                .clients
-                .get_mut(&cid)
-                .map(|c| (c.init_line.take(), std::mem::take(&mut c.held)));
-            let (init, lines) = c.unwrap_or_default();
-            out.extend(self.client_left(cid));
-            let moved = Moved {
-                init,
-                lines,
-                roots: Some(roots),
-            };
-            out.push(Out::Move(cid, moved));
-            return;
-        }
-        if self.roots.as_ref() != Some(&roots) {
-            if self.roots.is_some() && self.phase == Phase::Up {
-                out.push(Out::ToServer(notification(
-                    "notifications/roots/list_changed",
-                    Value::Null,
-                )));
-            }
-            self.bind_roots(roots.clone(), out);
-        }
-        let held = match self.clients.get_mut(&cid) {
-            Some(c) => {
-                c.roots = RootsState::Known(roots);
-                std::mem::take(&mut c.held)
-            }
-            None => Vec::new(),
-        };
-        for line in held {
-            self.client_line(cid, &line, out);
-        }
-    }
-
-    /// A moved client's `initialize`, already answered by its first instance: done here without
-    /// an answer to it (and with `notifications/initialized` sent for it when the process needs
-    /// one). Its roots, known, must be the instance's.
-    pub fn replay_initialize(&mut self, cid: ClientId, line: &str) -> Vec<Out> {
-        let mut out = Vec::new();
-        let Some(c) = self.clients.get_mut(&cid) else {
-            return out;
-        };
-        c.init_line = Some(line.to_string());
-        let roots = match &c.roots {
-            RootsState::Known(r) => Some(r.clone()),
-            _ => None,
-        };
-        if let Some(r) = roots {
-            match &self.roots {
-                Some(mine) if *mine != r => {
-                    out.extend(self.client_left(cid));
-                    let moved = Moved {
-                        init: Some(line.to_string()),
-                        lines: Vec::new(),
-                        roots: Some(r),
-                    };
-                    out.push(Out::Move(cid, moved));
-                    return out;
-                }
-                Some(_) => {}
-                None => self.bind_roots(r, &mut out),
-            }
-        }
-        if self.init_cache.is_some() {
-            self.mark_initialized(cid);
-            return out;
-        }
-        match &self.phase {
-            Phase::Up => {
-                let id = Value::from(format!("mcpd-i-{cid}"));
-                self.silent_inits.push(cid);
-                self.initialize(cid, id, line, &mut out);
-            }
-            _ => {
-                // The replay happens when the process is back (the cache is filled by then, or
-                // the queue replays this initialize).
-                self.queue.push_back((cid, line.to_string()));
-                self.silent_inits.push(cid);
-            }
-        }
-        out
     }
 }

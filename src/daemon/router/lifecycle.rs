@@ -92,7 +92,7 @@ impl Router {
                         out.push(error_to(cid, &id, INTERNAL_ERROR, &msg));
                     }
                 }
-                Pending::Handshake | Pending::Swallow => {}
+                Pending::Handshake | Pending::Swallow | Pending::Settle => {}
             }
         }
         // Queued requests were waiting for a process that is gone.
@@ -115,6 +115,7 @@ impl Router {
         // Tasks lived in the dead process.
         self.tasks.clear();
         self.roots_waiting.clear();
+        self.settling = None;
         self.upstream_level = None;
         self.init_request = None;
         self.init_waiters.clear();

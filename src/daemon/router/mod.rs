@@ -121,7 +121,9 @@ struct Client {
     /// Its own `logging/setLevel` (None: it never asked, it gets every message).
     log_level: Option<usize>,
     roots: RootsState,
-    /// Lines held while its roots are asked for.
+    /// Its lines wait until its roots are known and compared with the instance's.
+    awaiting: bool,
+    /// Lines held while it is awaiting.
     held: Vec<String>,
     /// Its `initialize` line (taken along if it moves).
     init_line: Option<String>,
@@ -156,6 +158,9 @@ enum Pending {
     Handshake,
     /// The router's own request (unsubscribe, resubscribe, setLevel): the response is ignored.
     Swallow,
+    /// The router's own `ping` after the server got its roots: when it is answered, the server
+    /// has read them, and clients waiting for that may go on.
+    Settle,
 }
 
 /// The handshake as first done: replayed to a new process and to later clients.
@@ -204,6 +209,8 @@ pub struct Router {
     /// The roots of this instance's clients (canonical JSON), once the first is known.
     roots: Option<String>,
     last_roots_ask: u64,
+    /// A settle `ping` is out (see [`Pending::Settle`]): waiting clients are not released yet.
+    settling: Option<u64>,
     /// Ids of the server's `roots/list` requests waiting for the instance's roots.
     roots_waiting: Vec<Value>,
     /// Task id -> the client that created it.
@@ -267,6 +274,7 @@ impl Router {
             contract: None,
             log_level: None,
             roots: RootsState::Unknown,
+            awaiting: false,
             held: Vec::new(),
             init_line: None,
         });
@@ -381,6 +389,7 @@ impl Router {
 
 mod client;
 mod lifecycle;
+mod roots;
 mod server;
 #[cfg(test)]
 mod tests;

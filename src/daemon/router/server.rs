@@ -114,9 +114,18 @@ impl Router {
                         Value::Null,
                     )));
                 }
+                if result.is_some() {
+                    self.settle(out);
+                }
             }
             Pending::Handshake => self.handshake_done(result.is_some(), raw, out),
             Pending::Swallow => {}
+            Pending::Settle => {
+                if self.settling == id.as_u64() {
+                    self.settling = None;
+                    self.resolve_roots(out);
+                }
+            }
         }
     }
 
@@ -172,6 +181,7 @@ impl Router {
             self.own_request("resources/subscribe", json!({ "uri": uri }), out);
         }
         self.sync_level(out);
+        self.settle(out);
         for (cid, line) in std::mem::take(&mut self.queue) {
             if self.clients.contains_key(&cid) {
                 self.client_line(cid, &line, out);
@@ -203,7 +213,7 @@ impl Router {
             .filter(|(_, c)| c.initialized)
             .map(|(cid, _)| *cid)
             .collect();
-        let target = match calling.as_slice() {
+        let mut target = match calling.as_slice() {
             [one] => Some(*one),
             // No call in flight (a server asking right after the handshake): its only client.
             [] if eligible.len() == 1 => Some(eligible[0]),
@@ -225,11 +235,35 @@ impl Router {
         if method == "roots/list" && !self.ignore_roots && roots_clients {
             if let Some(roots) = &self.roots {
                 out.push(Out::ToServer(roots_result(&id, roots)));
+                self.settle(out);
+                return;
+            }
+            // Being asked by mcpd already: its answer will do for the server too.
+            let asked = |c: ClientId| {
+                self.clients
+                    .get(&c)
+                    .is_some_and(|k| matches!(k.roots, RootsState::Asking { .. }))
+            };
+            if target.is_some_and(asked) {
+                self.roots_waiting.push(id);
                 return;
             }
             if target.is_none() || (calling.is_empty() && eligible.len() != 1) {
-                self.roots_waiting.push(id);
-                return;
+                // Asked on behalf of nobody in particular: the definer's roots are the instance's.
+                match self.definer() {
+                    Some(d)
+                        if self
+                            .clients
+                            .get(&d)
+                            .is_some_and(|c| c.roots == RootsState::Unknown) =>
+                    {
+                        target = Some(d);
+                    }
+                    _ => {
+                        self.roots_waiting.push(id);
+                        return;
+                    }
+                }
             }
         }
         let Some(cid) = target else {
@@ -254,6 +288,16 @@ impl Router {
         }
         self.last_server_request += 1;
         let rid = format!("mcpd-s-{}", self.last_server_request);
+        // Its answer will show its roots: mcpd need not ask it.
+        if method == "roots/list"
+            && let Some(c) = self.clients.get_mut(&cid)
+            && c.roots == RootsState::Unknown
+        {
+            c.roots = RootsState::Asking {
+                rid: rid.clone(),
+                changed: false,
+            };
+        }
         self.server_requests.insert(
             rid.clone(),
             ServerRequest {

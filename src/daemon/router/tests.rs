@@ -459,9 +459,7 @@ fn roots_list_goes_to_the_client_whose_call_is_in_flight_and_back() {
         &ok(rid.clone(), json!({"roots": [{"uri": "file:///w"}]})),
         at(base, 52),
     );
-    // The answer goes back, and shows the instance's roots.
-    assert!(out.contains(&Out::Roots(r#"[{"uri":"file:///w"}]"#.into())));
-    let back = server_lines(&out).remove(0);
+    let back = only_server(&out);
     assert_eq!(back["id"], json!(7));
     assert_eq!(back["result"]["roots"][0]["uri"], "file:///w");
     // Answered once only.
@@ -1196,24 +1194,33 @@ fn clients_with_other_roots_are_moved_and_equal_roots_share() {
     let up = only_server(&r.from_client(1, &init, base));
     r.from_server(&ok(up["id"].clone(), init_result()), base);
     let out = r.from_client(1, &note("notifications/initialized", Value::Null), base);
-    assert_eq!(server_lines(&out).len(), 1);
-    // Its requests wait for its roots.
-    assert!(
-        r.from_client(1, &req(json!(1), "tools/list", json!({})), base)
-            .is_empty()
+    // The first (the definer) is not asked by mcpd: the server asks it, as directly.
+    assert_eq!(only_server(&out)["method"], "notifications/initialized");
+    let sent = only_server(&r.from_client(1, &req(json!(1), "tools/list", json!({})), base));
+    r.from_server(&ok(sent["id"].clone(), json!({})), base);
+    let ask = only_client(
+        &r.from_server(&req(json!(50), "roots/list", json!({})), base),
+        1,
     );
-    let out = answer_roots(&mut r, &out, 1, &["/a"]);
-    assert!(
-        out.contains(&Out::Roots(r#"[{"uri":"file:///a"}]"#.into())),
-        "{out:?}"
+    let out = r.from_client(
+        1,
+        &ok(ask["id"].clone(), json!({"roots": [{"uri": "file:///a"}]})),
+        base,
     );
-    assert_eq!(server_lines(&out)[0]["method"], "tools/list");
-    // The server's own roots/list, with no call in flight, is answered from the instance's roots.
-    let up = server_lines(&out)[0]["id"].clone();
-    r.from_server(&ok(up, json!({})), base);
-    let got = only_server(&r.from_server(&req(json!(50), "roots/list", json!({})), base));
+    assert_eq!(
+        only_server(
+            &out.iter()
+                .filter(|o| matches!(o, Out::ToServer(_)))
+                .cloned()
+                .collect::<Vec<_>>()
+        )["id"],
+        json!(50)
+    );
+    assert!(out.contains(&Out::Roots(r#"[{"uri":"file:///a"}]"#.into())));
+    // The server's next roots/list, with no call in flight, is answered from the instance's roots.
+    let got = only_server(&r.from_server(&req(json!(51), "roots/list", json!({})), base));
     assert_eq!(got["result"]["roots"][0]["uri"], "file:///a");
-    // Same roots: client 2 stays.
+    // Same roots: client 2 stays; its requests wait for the comparison.
     only_client(&r.from_client(2, &init, base), 2);
     let out = r.from_client(2, &note("notifications/initialized", Value::Null), base);
     assert!(
@@ -1221,7 +1228,7 @@ fn clients_with_other_roots_are_moved_and_equal_roots_share() {
             .is_empty()
     );
     let out = answer_roots(&mut r, &out, 2, &["/a"]);
-    assert_eq!(server_lines(&out)[0]["method"], "tools/list");
+    assert_eq!(only_server(&out)["method"], "tools/list");
     // Other roots: client 3 moves, taking its initialize (answered) and held lines along.
     only_client(&r.from_client(3, &init, base), 3);
     let out = r.from_client(3, &note("notifications/initialized", Value::Null), base);
@@ -1235,7 +1242,7 @@ fn clients_with_other_roots_are_moved_and_equal_roots_share() {
     };
     assert_eq!(out.last(), Some(&Out::Move(3, want)));
     assert_eq!(r.client_ids(), [1, 2]);
-    // Client 1's roots change while it shares: it moves too; alone, it would have stayed.
+    // Client 1's roots change while it shares: it moves; alone, client 2 keeps the instance.
     let out = r.from_client(
         1,
         &note("notifications/roots/list_changed", Value::Null),
@@ -1250,7 +1257,12 @@ fn clients_with_other_roots_are_moved_and_equal_roots_share() {
     );
     let out = answer_roots(&mut r, &out, 2, &["/d"]);
     assert_eq!(
-        server_lines(&out)[0]["method"],
+        only_server(
+            &out.iter()
+                .filter(|o| matches!(o, Out::ToServer(_)))
+                .cloned()
+                .collect::<Vec<_>>()
+        )["method"],
         "notifications/roots/list_changed"
     );
     assert!(out.contains(&Out::Roots(r#"[{"uri":"file:///d"}]"#.into())));
@@ -1266,11 +1278,31 @@ fn a_moved_client_is_initialized_silently() {
     let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
     let init = req(json!(0), "initialize", params);
     let out = r.replay_initialize(3, &init);
-    assert_eq!(out[0], Out::Roots(r#"[{"uri":"file:///b"}]"#.into()));
+    // Alone, its roots are the instance's.
+    assert!(
+        out.contains(&Out::Roots(r#"[{"uri":"file:///b"}]"#.into())),
+        "{out:?}"
+    );
     let up = server_lines(&out)[0]["id"].clone();
+    // Its calls wait until the server has its handshake and roots.
+    assert!(
+        r.from_client(3, &req(json!(4), "tools/call", json!({})), base)
+            .is_empty()
+    );
     let out = r.from_server(&ok(up, init_result()), base);
-    // No answer to the client; the server hears `initialized` from mcpd.
-    assert_eq!(only_server(&out)["method"], "notifications/initialized");
-    let sent = only_server(&r.from_client(3, &req(json!(4), "tools/call", json!({})), base));
-    assert_eq!(sent["method"], "tools/call");
+    // No answer to the client; the server hears `initialized` from mcpd, then a settle ping.
+    let sent = server_lines(&out);
+    assert_eq!(sent[0]["method"], "notifications/initialized");
+    assert_eq!(sent[1]["method"], "ping");
+    // The server's roots/list is answered with its roots, and another ping follows.
+    let out = r.from_server(&req(json!(0), "roots/list", json!({})), base);
+    let got = server_lines(&out);
+    assert_eq!(got[0]["result"]["roots"][0]["uri"], "file:///b");
+    assert!(
+        r.from_server(&ok(sent[1]["id"].clone(), json!({})), base)
+            .is_empty(),
+        "a stale ping"
+    );
+    let out = r.from_server(&ok(got[1]["id"].clone(), json!({})), base);
+    assert_eq!(only_server(&out)["method"], "tools/call");
 }
