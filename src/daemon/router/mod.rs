@@ -393,4 +393,6 @@ mod roots;
 mod server;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sharing;
 pub mod wire;
