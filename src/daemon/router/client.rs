@@ -106,6 +106,12 @@ impl Router {
             "resources/unsubscribe" => self.unsubscribe(cid, id, obj, raw, out),
             "logging/setLevel" => self.set_level(cid, id, obj, raw, out),
             "tasks/list" => self.forward_request(cid, id, raw, Call::TasksList, out),
+            "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list"
+                if obj.get("params").and_then(|p| p.get("cursor")).is_none() =>
+            {
+                let call = Call::List(method.to_string());
+                self.forward_request(cid, id, raw, call, out)
+            }
             "tasks/get" | "tasks/result" | "tasks/cancel" => {
                 let task = param_str(obj, "taskId").unwrap_or_default();
                 if self.tasks.get(&task).is_some_and(|owner| *owner != cid) {

@@ -92,7 +92,7 @@ impl Router {
                         out.push(error_to(cid, &id, INTERNAL_ERROR, &msg));
                     }
                 }
-                Pending::Handshake | Pending::Swallow | Pending::Settle => {}
+                Pending::Handshake | Pending::Swallow | Pending::Settle | Pending::Compare(_) => {}
             }
         }
         // Queued requests were waiting for a process that is gone.

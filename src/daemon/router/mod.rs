@@ -23,7 +23,8 @@
 //!   whose own `logging/setLevel` admits it (the server gets the most verbose level asked), task
 //!   notifications and `tasks/*` only to/from the task's creator, `tasks/list` filtered.
 //! - Lifecycle: when the process dies, pending requests fail at once with the real state; requests
-//!   arriving while a new process is coming are queued (bounded) and the cached handshake replayed.
+//!   arriving while a new process is coming are queued (bounded) and the cached handshake replayed;
+//!   the lists clients saw are fetched again and `list_changed` sent for those that differ.
 //!
 //! Malformed input gets a JSON-RPC error for the client that sent it and never affects others.
 
@@ -139,6 +140,9 @@ enum Call {
     TasksList,
     /// A task-augmented request: the task id in the result belongs to the client.
     CreatesTask,
+    /// A first page of `tools/list`, `prompts/list`, `resources/list`...: remembered, to tell
+    /// clients after a restart whether it changed.
+    List(String),
 }
 
 /// Why an upstream id is outstanding, i.e. what to do with its response.
@@ -158,6 +162,8 @@ enum Pending {
     Handshake,
     /// The router's own request (unsubscribe, resubscribe, setLevel): the response is ignored.
     Swallow,
+    /// The router's own first page of a list, after a restart: compared with the one before.
+    Compare(String),
     /// The router's own `ping` after the server got its roots: when it is answered, the server
     /// has read them, and clients waiting for that may go on.
     Settle,
@@ -213,6 +219,8 @@ pub struct Router {
     settling: Option<u64>,
     /// Ids of the server's `roots/list` requests waiting for the instance's roots.
     roots_waiting: Vec<Value>,
+    /// Method -> canonical JSON of the last first page of that list a client got.
+    lists: BTreeMap<String, String>,
     /// Task id -> the client that created it.
     tasks: HashMap<String, ClientId>,
     /// The level last sent upstream with `logging/setLevel`.

@@ -76,6 +76,11 @@ impl Router {
                         with_id(raw, &id)
                     }
                     (Call::TasksList, Some(r)) => self.own_tasks(cid, &id, r, raw),
+                    (Call::List(method), Some(r)) => {
+                        self.lists
+                            .insert(method, super::super::contract::canonical(r));
+                        with_id(raw, &id)
+                    }
                     _ => with_id(raw, &id),
                 };
                 out.push(Out::ToClient(cid, line));
@@ -120,6 +125,23 @@ impl Router {
             }
             Pending::Handshake => self.handshake_done(result.is_some(), raw, out),
             Pending::Swallow => {}
+            Pending::Compare(method) => {
+                let Some(r) = result else { return };
+                let now = super::super::contract::canonical(r);
+                if self.lists.get(&method).is_some_and(|before| *before != now) {
+                    let kind = match method.as_str() {
+                        "tools/list" => "tools",
+                        "prompts/list" => "prompts",
+                        _ => "resources",
+                    };
+                    let line =
+                        notification(&format!("notifications/{kind}/list_changed"), Value::Null);
+                    for (cid, _) in self.clients.iter().filter(|(_, c)| c.initialized) {
+                        out.push(Out::ToClient(*cid, line.clone()));
+                    }
+                }
+                self.lists.insert(method, now);
+            }
             Pending::Settle => {
                 if self.settling == id.as_u64() {
                     self.settling = None;
@@ -181,6 +203,14 @@ impl Router {
             self.own_request("resources/subscribe", json!({ "uri": uri }), out);
         }
         self.sync_level(out);
+        // Lists clients saw from the old process: they hear `list_changed` if the new one differs.
+        let methods: Vec<String> = self.lists.keys().cloned().collect();
+        for method in methods {
+            let up = self.next_upstream();
+            self.pending.insert(up, Pending::Compare(method.clone()));
+            let line = json!({"jsonrpc": "2.0", "id": up, "method": method});
+            out.push(Out::ToServer(line.to_string()));
+        }
         self.settle(out);
         for (cid, line) in std::mem::take(&mut self.queue) {
             if self.clients.contains_key(&cid) {

@@ -449,3 +449,47 @@ fn a_moved_client_is_initialized_silently() {
     let out = r.from_server(&ok(got[1]["id"].clone(), json!({})), base);
     assert_eq!(only_server(&out)["method"], "tools/call");
 }
+
+#[test]
+fn after_a_restart_clients_hear_list_changed_only_when_a_list_differs() {
+    let (mut r, base) = setup(2);
+    let tools = |names: &[&str]| json!({"tools": names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()});
+    for (cid, list) in [(1, "tools/list"), (2, "prompts/list")] {
+        let sent = only_server(&r.from_client(cid, &req(json!(5), list, json!({})), base));
+        let result = if cid == 1 {
+            tools(&["a", "b"])
+        } else {
+            json!({"prompts": []})
+        };
+        r.from_server(&ok(sent["id"].clone(), result), base);
+    }
+    r.server_down("killed");
+    let hs = only_server(&r.server_up());
+    let out = r.from_server(&ok(hs["id"].clone(), init_result()), base);
+    let asks: Vec<Value> = server_lines(&out)
+        .into_iter()
+        .filter(|v| v["id"].is_number())
+        .collect();
+    assert_eq!(
+        asks.len(),
+        2,
+        "the new process is asked for both lists: {out:?}"
+    );
+    for ask in asks {
+        let out = if ask["method"] == "tools/list" {
+            r.from_server(&ok(ask["id"].clone(), tools(&["a", "c"])), base)
+        } else {
+            r.from_server(&ok(ask["id"].clone(), json!({"prompts": []})), base)
+        };
+        let told: Vec<Value> = [1, 2].iter().flat_map(|c| client_lines(&out, *c)).collect();
+        if ask["method"] == "tools/list" {
+            assert_eq!(told.len(), 2, "{out:?}");
+            assert!(
+                told.iter()
+                    .all(|v| v["method"] == "notifications/tools/list_changed")
+            );
+        } else {
+            assert!(told.is_empty(), "prompts did not change: {out:?}");
+        }
+    }
+}
