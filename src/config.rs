@@ -206,6 +206,23 @@ pub enum StartMode {
     OnConnect,
 }
 
+/// `share` of a server: which `mcpd connect` clients may use the same process.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Share {
+    /// `"auto"`: clients with equal contracts (protocol, capabilities, roots) share (default).
+    #[default]
+    Auto,
+    /// `"always"`: every client of a protocol era shares one process, whatever it declared.
+    Always,
+    /// `"session"`: one process per tmux session of the client (and per contract).
+    Session,
+    /// `"never"` (or `false`): one process per connection.
+    Never,
+}
+
 /// `restart` of a server.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
@@ -249,6 +266,12 @@ keywords!(OnClose { Mcp => "mcp", All => "all" });
 keywords!(Scope { Global => "global", Session => "session" });
 keywords!(StartMode { Eager => "eager", OnConnect => "on-connect" });
 keywords!(RestartPolicy { Always => "always", OnFailure => "on-failure", Never => "never" });
+keywords!(Share { Auto => "auto", Always => "always", Session => "session", Never => "never" });
+
+/// Default `max_instances`: processes of one server at most (different contracts, sessions).
+pub const DEFAULT_MAX_INSTANCES: u32 = 4;
+/// Default `max_message`: the largest JSON-RPC message mcpd relays (64 MiB).
+pub const DEFAULT_MAX_MESSAGE: u64 = 64 << 20;
 
 /// `[servers.NAME]`: one server mcpd runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -272,8 +295,12 @@ pub struct ServerConfig {
     pub max_rss: Option<u64>,
     /// Stop it after this long without a connected client (never zero).
     pub idle_timeout: Option<Duration>,
-    /// Whether `mcpd connect` clients are multiplexed onto one process (default true).
-    pub share: bool,
+    /// Which `mcpd connect` clients share a process (default: by contract).
+    pub share: Share,
+    /// Processes of this server at most (never 0).
+    pub max_instances: u32,
+    /// The largest JSON-RPC message relayed either way, in bytes (never 0).
+    pub max_message: u64,
 }
 
 /// An empty command with every other field at its default; handy for building servers in code
@@ -290,7 +317,9 @@ impl Default for ServerConfig {
             restart: RestartPolicy::default(),
             max_rss: None,
             idle_timeout: None,
-            share: true,
+            share: Share::Auto,
+            max_instances: DEFAULT_MAX_INSTANCES,
+            max_message: DEFAULT_MAX_MESSAGE,
         }
     }
 }
@@ -539,6 +568,8 @@ const SERVER_KEYS: &[&str] = &[
     "max_rss",
     "idle_timeout",
     "share",
+    "max_instances",
+    "max_message",
 ];
 
 const MIN_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -686,6 +717,15 @@ impl Walker<'_> {
     }
 
     /// One of a keyword enum's spellings.
+    /// `share`: a keyword, or the older boolean (`false` is `"never"`, `true` is `"auto"`).
+    fn share(&self, entry: &Entry<'_, '_>) -> Result<Share> {
+        match entry.value.get_ref() {
+            DeValue::Boolean(true) => Ok(Share::Auto),
+            DeValue::Boolean(false) => Ok(Share::Never),
+            _ => self.keyword(entry, Share::ALL, Share::as_str),
+        }
+    }
+
     fn keyword<T: Copy>(
         &self,
         entry: &Entry<'_, '_>,
@@ -944,7 +984,25 @@ impl Walker<'_> {
                     }
                     server.idle_timeout = Some(timeout);
                 }
-                "share" => server.share = self.boolean(&entry)?,
+                "share" => server.share = self.share(&entry)?,
+                "max_instances" => {
+                    let n = self.count(&entry)?;
+                    if n == 0 || n > 1000 {
+                        return Err(self.error(
+                            entry.span(),
+                            &entry.key,
+                            "must be between 1 and 1000",
+                        ));
+                    }
+                    server.max_instances = n as u32;
+                }
+                "max_message" => {
+                    let n = self.size(&entry)?;
+                    if n < 1024 {
+                        return Err(self.error(entry.span(), &entry.key, "must be at least 1KB"));
+                    }
+                    server.max_message = n;
+                }
                 _ => return Err(self.unknown_key(&entry, SERVER_KEYS)),
             }
         }
@@ -1099,7 +1157,10 @@ const DEFAULT_CONFIG_TEMPLATE: &str = r#"# mcpd configuration.
 # restart = "on-failure"        # "always", "on-failure" or "never"; backoff, stops on a crash loop
 # max_rss = "500MB"             # tree memory limit; over it twice: restart (global), stop (session)
 # idle_timeout = "10m"          # no client for this long: stop (started again on the next connect)
-# share = true                  # all `mcpd connect` clients share this one process
+# share = "auto"                # "auto": clients with equal contracts share a process; "always",
+#                               #   "session" (one per tmux session), "never" (one per connection)
+# max_instances = 4             # processes of this server at most (contracts, sessions)
+# max_message = "64MB"          # largest JSON-RPC message relayed; larger gets a JSON-RPC error
 #
 # A per-session server: one process per tmux session, stopped when the session closes.
 # [servers.serena]
@@ -1173,7 +1234,7 @@ mod tests {
                 Scope::Global,
                 StartMode::Eager,
                 RestartPolicy::OnFailure,
-                true
+                Share::Auto
             )
         );
     }
@@ -1244,12 +1305,12 @@ share = false
         assert_eq!(fs.cwd.as_deref(), Some("~"));
         assert_eq!(fs.max_rss, Some(500_000_000));
         assert_eq!(fs.idle_timeout, Some(secs(600)));
-        assert!(fs.share);
+        assert_eq!(fs.share, Share::Auto);
         let serena = &c.servers["serena.v2"];
         assert_eq!(serena.scope, Scope::Session);
         assert_eq!(serena.start, StartMode::OnConnect);
         assert_eq!(serena.restart, RestartPolicy::Never);
-        assert!(!serena.share);
+        assert_eq!(serena.share, Share::Never);
         assert!(serena.args.is_empty() && serena.env.is_empty() && serena.cwd.is_none());
     }
 
@@ -1442,7 +1503,7 @@ share = false
             (
                 "[servers.a]\ncommand = \"x\"\nshare = \"yes\"",
                 "servers.a.share",
-                "expected true or false, found a string",
+                "expected one of \"auto\", \"always\", \"session\", \"never\", found \"yes\"",
             ),
             (
                 "[servers.a]\ncommand = \"x\"\nenv = { A = 1 }",
@@ -1692,6 +1753,36 @@ share = false
     }
 
     #[test]
+    fn share_takes_keywords_and_the_old_booleans() {
+        for (text, want) in [
+            ("\"auto\"", Share::Auto),
+            ("\"always\"", Share::Always),
+            ("\"session\"", Share::Session),
+            ("\"never\"", Share::Never),
+            ("false", Share::Never),
+            ("true", Share::Auto),
+        ] {
+            let c = parse_ok(&format!("[servers.a]\ncommand = \"x\"\nshare = {text}"));
+            assert_eq!(c.servers["a"].share, want, "{text}");
+        }
+        let c = parse_ok("[servers.a]\ncommand = \"x\"\nmax_instances = 2\nmax_message = \"1MB\"");
+        assert_eq!(
+            (c.servers["a"].max_instances, c.servers["a"].max_message),
+            (2, 1_000_000)
+        );
+        let e = parse_err("[servers.a]\ncommand = \"x\"\nmax_instances = 0").to_string();
+        assert!(
+            e.contains("servers.a.max_instances") && e.contains("between 1 and 1000"),
+            "{e}"
+        );
+        let e = parse_err("[servers.a]\ncommand = \"x\"\nmax_message = 10").to_string();
+        assert!(
+            e.contains("servers.a.max_message") && e.contains("at least 1KB"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn keyword_enums_spell_like_the_file() {
         assert_eq!(
             Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
@@ -1850,7 +1941,7 @@ share = false
         let fs = &c.servers["filesystem"];
         assert_eq!(
             (fs.scope, fs.command.as_str(), fs.share),
-            (Scope::Global, "npx", true)
+            (Scope::Global, "npx", Share::Auto)
         );
         assert_eq!(fs.env["LOG_LEVEL"], "warn");
         assert_eq!(fs.max_rss, Some(500_000_000));

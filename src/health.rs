@@ -101,6 +101,10 @@ pub struct ServerRow {
     pub clients: u32,
     /// Their tmux sessions (`-`: outside tmux).
     pub client_sessions: Vec<String>,
+    /// Which instance of the server's pool (`fs`, `fs#1`): one per client contract.
+    pub instance: Option<String>,
+    /// The contract its clients share (protocol era and version, capabilities, roots).
+    pub contract: Option<String>,
     /// RSS trend over the daemon's history window.
     pub trend_mb_per_hour: Option<f64>,
     /// Steady linear growth: a probable leak.
@@ -273,6 +277,8 @@ pub fn merge_daemon(report: &mut Report, d: crate::daemon::protocol::DaemonStatu
             last_log: s.last_log,
             clients: s.clients,
             client_sessions: s.client_sessions,
+            instance: s.instance,
+            contract: s.contract,
             trend_mb_per_hour: s.trend_mb_per_hour,
             leak: s.leak,
             rss_actions: s.rss_actions,

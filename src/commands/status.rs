@@ -111,7 +111,8 @@ pub fn render(r: &Report, style: Style) -> String {
             .iter()
             .map(|s| {
                 vec![
-                    s.name.clone(),
+                    // The instance: one per client contract (`fs`, `fs#1`).
+                    s.instance.clone().unwrap_or_else(|| s.name.clone()),
                     s.scope.clone(),
                     s.session.clone().unwrap_or_else(|| "-".into()),
                     if s.state == "failed" {
@@ -136,12 +137,16 @@ pub fn render(r: &Report, style: Style) -> String {
                         Some(t) => format!("{t:+.1} MB/h"),
                         None => "-".into(),
                     },
+                    s.contract
+                        .as_deref()
+                        .map_or("-".into(), |c| truncate(c, 60)),
                 ]
             })
             .collect();
         out.push_str(&table(
             &[
-                "SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS", "RESTARTS", "CLIENTS", "TREND",
+                "SERVER", "SCOPE", "SESSION", "STATE", "PID", "RSS", "RESTARTS", "CLIENTS",
+                "TREND", "CONTRACT",
             ],
             &rows,
         ));

@@ -8,19 +8,30 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
+use super::bridge::Ticket;
+use super::contract::Contract;
 use super::mux::MuxMsg;
 use super::protocol::{MAX_MESSAGE, READ_TIMEOUT, Request, Response, decode_request};
-use super::router::ClientId;
 
-/// The supervisor's answer: a response, or (for `connect`) the multiplexer to join.
+/// The supervisor's answer: a response, a bridge let in (for `connect`), or the multiplexer of the
+/// instance a bridge joins.
 pub enum Answer {
     Response(Response),
-    Attach {
+    /// `connect` accepted: the bridge reads the client's first message, then asks to join.
+    Lobby {
         message: String,
-        mux: mpsc::Sender<MuxMsg>,
-        cid: ClientId,
-        session: Option<String>,
+        ticket: Ticket,
     },
+    Attach {
+        mux: mpsc::Sender<MuxMsg>,
+    },
+}
+
+/// What reaches the supervisor: a control request from the socket, or a bridge asking for an
+/// instance for its client's contract.
+pub enum Call {
+    Socket(Request),
+    Join(Box<(Ticket, Contract)>),
 }
 
 impl From<Response> for Answer {
@@ -30,7 +41,7 @@ impl From<Response> for Answer {
 }
 
 /// A request handed to the supervisor, with where to send the answer.
-pub type Incoming = (Request, oneshot::Sender<Answer>);
+pub type Incoming = (Call, oneshot::Sender<Answer>);
 
 /// Accepts connections until the listener fails.
 pub async fn serve(listener: UnixListener, to_sup: mpsc::Sender<Incoming>) {
@@ -116,7 +127,7 @@ async fn handle(
         Err(message) => return reply(&mut wr, &Response::Error { message }).await,
     };
     let (tx, rx) = oneshot::channel();
-    if to_sup.send((request, tx)).await.is_err() {
+    if to_sup.send((Call::Socket(request), tx)).await.is_err() {
         return reply(
             &mut wr,
             &Response::Error {
@@ -127,18 +138,12 @@ async fn handle(
     }
     match rx.await {
         Ok(Answer::Response(r)) => reply(&mut wr, &r).await,
-        Ok(Answer::Attach {
-            message,
-            mux,
-            cid,
-            session,
-        }) => {
-            // Even if the answer cannot be written, join and leave through the mux: a private
-            // (`share = false`) instance is stopped when its one client leaves.
-            let _ = reply(&mut wr, &Response::Ok { message }).await;
-            super::mux::serve_client(rd, wr, cid, session, mux).await;
+        Ok(Answer::Lobby { message, ticket }) => {
+            reply(&mut wr, &Response::Ok { message }).await?;
+            super::bridge::run(rd, wr, ticket, to_sup).await;
             Ok(())
         }
+        Ok(Answer::Attach { .. }) => Ok(()),
         Err(_) => {
             reply(
                 &mut wr,

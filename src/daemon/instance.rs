@@ -12,8 +12,9 @@ use crate::state::Owner;
 pub struct Key {
     pub server: String,
     pub session: Option<String>,
-    /// For `share = false` servers: the connection this instance belongs to.
-    pub conn: Option<u64>,
+    /// Which instance of the server's pool (0: the first; others serve other contracts, sessions
+    /// or, under `share = "never"`, one connection each).
+    pub slot: u64,
 }
 
 impl Key {
@@ -30,9 +31,9 @@ impl Key {
             Some(s) => format!("{}@{s}", self.server),
             None => self.server.clone(),
         };
-        match self.conn {
-            Some(c) => format!("{base}#{c}"),
-            None => base,
+        match self.slot {
+            0 => base,
+            n => format!("{base}#{n}"),
         }
     }
 
@@ -40,7 +41,7 @@ impl Key {
         Key {
             server: server.to_string(),
             session,
-            conn: None,
+            slot: 0,
         }
     }
 }
@@ -84,8 +85,12 @@ pub struct Instance {
     /// True when this daemon spawned the current process (so the mux has its stdio); false for a
     /// server re-adopted after a crash, whose stdin died with the previous daemon.
     pub attached: bool,
-    /// A connection's private instance (`share = false`): the client it serves.
+    /// A connection's private instance (`share = "never"`): stopped when its client leaves.
     pub private: bool,
+    /// The contract of the clients it serves (None: no client has joined yet).
+    pub contract: Option<super::contract::Contract>,
+    /// Under `share = "session"`: the tmux session of its clients.
+    pub client_session: Option<String>,
     pub started_at: Option<Instant>,
     pub restarts: u32,
     /// Failure times within the crash-loop window.
@@ -114,6 +119,8 @@ impl Instance {
             mux: None,
             attached: false,
             private: false,
+            contract: None,
+            client_session: None,
             started_at: None,
             restarts: 0,
             failures: VecDeque::new(),

@@ -3,7 +3,9 @@
 //! reaped), sweeps every `sweep_interval` (reconcile sessions, adopt, stop orphans, enforce `max_rss`,
 //! sample history), answers a control socket, and re-adopts its servers after a crash.
 
+pub mod bridge;
 pub mod client;
+pub mod contract;
 pub mod control;
 pub mod history;
 pub mod instance;

@@ -1,7 +1,8 @@
 //! The multiplexer's imperative shell: one task per supervised server instance, between the server's
-//! stdin/stdout and any number of `mcpd connect` bridges. Every decision is the pure [`Router`]'s; this
-//! task only moves lines. A slow client never stalls the others: each client has its own bounded
-//! queue and writer, and a client whose queue is full is dropped.
+//! stdin/stdout and the `mcpd connect` bridges ([`super::bridge`]) whose contract it serves. Every
+//! decision is the pure [`Router`]'s; this task only moves lines. A slow client never stalls the
+//! others: each client has its own bounded queue and writer, and a client whose queue is full is
+//! dropped.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,12 +13,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::pipe;
 use tokio::sync::{Mutex, mpsc};
 
-use super::router::{ClientId, Out, Router};
-
-/// The longest JSON-RPC line accepted from a client or a server.
-pub const MAX_LINE: usize = 16 << 20;
-/// Lines queued for one client before it counts as stuck and is dropped.
-const CLIENT_QUEUE: usize = 4096;
+use super::contract::Contract;
+use super::router::wire::{OVERSIZE_KEEP, Oversize};
+use super::router::{ClientId, Moved, Out, Router};
 
 /// What a client connection tells the task.
 pub enum MuxMsg {
@@ -25,14 +23,25 @@ pub enum MuxMsg {
     ClientJoined {
         cid: ClientId,
         session: Option<String>,
+        /// The contract it was admitted with.
+        contract: Contract,
         tx: mpsc::Sender<String>,
+        /// Where to send it when it belongs to another instance.
+        moved: mpsc::UnboundedSender<Back>,
+    },
+    /// A moved client's bridge has sent everything it will send here: answered with
+    /// [`Back::Flushed`] after the lines that reached this task after the move went back.
+    Flush {
+        cid: ClientId,
+    },
+    /// A moved client's `initialize`, already answered by the instance it left.
+    Replay {
+        cid: ClientId,
+        line: String,
     },
     FromClient {
         cid: ClientId,
         line: String,
-    },
-    Oversized {
-        cid: ClientId,
     },
     ClientLeft {
         cid: ClientId,
@@ -48,6 +57,41 @@ pub enum ServerMsg {
     },
     /// Close the server's stdin (the first step of a stop).
     Detach,
+    /// The state of a missing process, in words; with `hold`, one is coming (or will be started
+    /// on demand) and client requests wait for it.
+    State { why: String, hold: bool },
+    /// The instance is given to another contract: end this task (its router's state is the old
+    /// contract's).
+    Close,
+}
+
+/// What a client's bridge hears from the instance it is leaving.
+#[derive(Debug)]
+pub enum Back {
+    /// It belongs to another instance.
+    Moved(Moved),
+    /// A line it sent that arrived after the move: it goes to the next instance.
+    Line(String),
+    /// No more lines will come back.
+    Flushed,
+}
+
+/// What the task tells the supervisor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MuxEvent {
+    /// The last client left.
+    Empty,
+    /// Requests wait for a process that is not running: start it.
+    Wanted,
+    /// The instance's roots are known (canonical JSON): part of its contract.
+    Roots(String),
+}
+
+/// A line from the server's stdout reader.
+enum FromServer {
+    Line(String),
+    Over(Oversize),
+    Eof,
 }
 
 /// A handle on one instance's multiplexer.
@@ -100,9 +144,14 @@ impl MuxHandle {
     }
 }
 
-/// Starts the multiplexer task for `label` (logs name it). `on_empty` is told when the last client
-/// leaves.
-pub fn spawn(label: String, on_empty: impl Fn() + Send + Sync + 'static) -> MuxHandle {
+/// Starts the multiplexer task for `label` (logs name it); lines longer than `max_message` bytes are
+/// refused either way; `share` is the server's. `on_event` hears when the last client leaves and when a process is wanted.
+pub fn spawn(
+    label: String,
+    max_message: usize,
+    share: crate::config::Share,
+    on_event: impl Fn(MuxEvent) + Send + Sync + 'static,
+) -> MuxHandle {
     let (tx, rx) = mpsc::channel(1024);
     let (ctl, ctl_rx) = mpsc::unbounded_channel();
     let handle = MuxHandle {
@@ -113,62 +162,85 @@ pub fn spawn(label: String, on_empty: impl Fn() + Send + Sync + 'static) -> MuxH
         changed: Arc::new(std::sync::Mutex::new(Instant::now())),
     };
     let h = handle.clone();
-    tokio::spawn(async move { run(label, rx, ctl_rx, h, on_empty).await });
+    let router = match share {
+        crate::config::Share::Always => Router::ignoring_roots(),
+        _ => Router::new(),
+    };
+    tokio::spawn(async move { run(label, max_message, router, rx, ctl_rx, h, on_event).await });
     handle
 }
 
-/// Reads lines of at most [`MAX_LINE`] bytes; `Ok(None)` at EOF, `Err(())` for an oversized line (the
-/// rest of it is skipped).
+/// Reads one line of at most `max` bytes (without its newline) into `buf`: `Ok(None)` at EOF,
+/// `Some(Err(..))` for a longer line, whose rest is skipped and of which only the size and both ends
+/// are kept (for its id).
 pub async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
     r: &mut R,
     buf: &mut Vec<u8>,
-) -> std::io::Result<Option<bool>> {
+    max: usize,
+) -> std::io::Result<Option<Result<(), Oversize>>> {
     buf.clear();
-    let mut too_long = false;
+    let mut over: Option<Oversize> = None;
     loop {
         let chunk = r.fill_buf().await?;
         if chunk.is_empty() {
-            return Ok(if buf.is_empty() && !too_long {
-                None
-            } else {
-                Some(!too_long)
+            return Ok(match over {
+                Some(o) => Some(Err(o)),
+                None if buf.is_empty() => None,
+                None => Some(Ok(())),
             });
         }
         let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };
-        if !too_long {
-            buf.extend_from_slice(&chunk[..take]);
-            if buf.len() > MAX_LINE {
-                too_long = true;
-                buf.clear();
+        let piece = &chunk[..if done { take - 1 } else { take }];
+        match &mut over {
+            None => {
+                buf.extend_from_slice(piece);
+                if buf.len() > max {
+                    over = Some(Oversize {
+                        size: buf.len(),
+                        head: buf[..OVERSIZE_KEEP.min(buf.len())].to_vec(),
+                        tail: buf[buf.len().saturating_sub(OVERSIZE_KEEP)..].to_vec(),
+                    });
+                    buf.clear();
+                }
+            }
+            Some(o) => {
+                o.size += piece.len();
+                o.tail.extend_from_slice(piece);
+                let cut = o.tail.len().saturating_sub(OVERSIZE_KEEP);
+                o.tail.drain(..cut);
             }
         }
         r.consume(take);
         if done {
-            if buf.last() == Some(&b'\n') {
-                buf.pop();
-            }
-            return Ok(Some(!too_long));
+            return Ok(Some(match over {
+                Some(o) => Err(o),
+                None => Ok(()),
+            }));
         }
     }
 }
 
 async fn run(
     label: String,
+    max_message: usize,
+    mut router: Router,
     mut rx: mpsc::Receiver<MuxMsg>,
     mut ctl_rx: mpsc::UnboundedReceiver<ServerMsg>,
     h: MuxHandle,
-    on_empty: impl Fn(),
+    on_event: impl Fn(MuxEvent),
 ) {
-    let mut router = Router::new();
-    let mut clients: HashMap<ClientId, mpsc::Sender<String>> = HashMap::new();
+    let mut clients: HashMap<ClientId, Conn> = HashMap::new();
+    // Clients moved away whose bridge has not flushed yet: their late lines go back to them.
+    let mut gone: HashMap<ClientId, mpsc::UnboundedSender<Back>> = HashMap::new();
     let mut stdin_tx: Option<mpsc::Sender<String>> = None;
     // Which stdout reader is current: an old process's EOF must not take down a new one.
     let mut generation: u64 = 0;
-    let (gen_tx, mut gen_rx) = mpsc::channel::<(u64, Option<String>)>(1024);
-    let mut server_attached = false;
+    let (gen_tx, mut gen_rx) = mpsc::channel::<(u64, FromServer)>(1024);
+    // A start was asked for the requests held now; asked again only after a process came.
+    let mut wanted = false;
     loop {
         let outs = tokio::select! {
             // The supervisor first: a client flood must not delay a new server's stdio.
@@ -178,33 +250,49 @@ async fn run(
                 match msg {
                     ServerMsg::Attach { stdin, stdout } => {
                         generation += 1;
-                        stdin_tx = attach(stdin, stdout, generation, gen_tx.clone(), &label);
-                        let was = server_attached;
-                        server_attached = true;
-                        if was { Vec::new() } else { router.server_up() }
+                        let io = (stdin, stdout);
+                        stdin_tx = attach(io, generation, gen_tx.clone(), &label, max_message);
+                        wanted = false;
+                        // A new process, even if the old one's output has not ended yet.
+                        router.server_up()
                     }
                     ServerMsg::Detach => {
                         stdin_tx = None;
                         Vec::new()
                     }
+                    ServerMsg::State { why, hold } => router.server_state(&why, hold),
+                    ServerMsg::Close => break,
                 }
             }
             msg = rx.recv() => {
                 let Some(msg) = msg else { break };
                 match msg {
-                    MuxMsg::ClientJoined { cid, session, tx } => {
-                        clients.insert(cid, tx);
+                    MuxMsg::ClientJoined { cid, session, contract, tx, moved } => {
+                        gone.remove(&cid);
+                        clients.insert(cid, Conn { tx, moved });
                         h.sessions.lock().await.insert(cid, session);
                         h.clients.store(clients.len() as u32, Ordering::Relaxed);
                         if let Ok(mut t) = h.changed.lock() { *t = Instant::now(); }
-                        router.client_joined(cid, Instant::now());
+                        router.client_joined_with(cid, contract, Instant::now());
+                        Vec::new()
+                    }
+                    MuxMsg::FromClient { cid, line } if gone.contains_key(&cid) => {
+                        if let Some(back) = gone.get(&cid) {
+                            let _ = back.send(Back::Line(line));
+                        }
+                        Vec::new()
+                    }
+                    MuxMsg::Flush { cid } => {
+                        if let Some(back) = gone.remove(&cid) {
+                            let _ = back.send(Back::Flushed);
+                        }
                         Vec::new()
                     }
                     // A client already dropped (it stopped reading) is not let back in by its lines.
-                    MuxMsg::FromClient { cid, .. } | MuxMsg::Oversized { cid } if !clients.contains_key(&cid) => Vec::new(),
+                    MuxMsg::FromClient { cid, .. } if !clients.contains_key(&cid) => Vec::new(),
                     MuxMsg::FromClient { cid, line } => router.from_client(cid, &line, Instant::now()),
-                    MuxMsg::Oversized { cid } => router.oversized_from_client(cid),
-                    MuxMsg::ClientLeft { cid } => leave(&mut router, &mut clients, &h, cid, &on_empty).await,
+                    MuxMsg::Replay { cid, line } => router.replay_initialize(cid, &line),
+                    MuxMsg::ClientLeft { cid } => leave(&mut router, &mut clients, &h, cid, &on_event).await,
                 }
             }
             Some((g, line)) = gen_rx.recv() => {
@@ -212,11 +300,14 @@ async fn run(
                     Vec::new()
                 } else {
                     match line {
-                        Some(l) => router.from_server(&l, Instant::now()),
-                        None => {
+                        FromServer::Line(l) => router.from_server(&l, Instant::now()),
+                        FromServer::Over(o) => {
+                            tracing::warn!("{label}: a server message of {} bytes exceeds max_message ({max_message})", o.size);
+                            router.oversized_from_server(&o, max_message)
+                        }
+                        FromServer::Eof => {
                             // The server's stdout closed: it exited (or is exiting).
                             stdin_tx = None;
-                            server_attached = false;
                             router.server_down("the server exited")
                         }
                     }
@@ -224,6 +315,7 @@ async fn run(
             }
         };
         let mut stuck = Vec::new();
+        let mut moved = Vec::new();
         for out in outs {
             match out {
                 Out::ToServer(line) => {
@@ -236,32 +328,52 @@ async fn run(
                     }
                 }
                 Out::ToClient(cid, line) => {
-                    if let Some(tx) = clients.get(&cid)
-                        && tx.try_send(line).is_err()
+                    if let Some(c) = clients.get(&cid)
+                        && c.tx.try_send(line).is_err()
                     {
                         stuck.push(cid);
                     }
                 }
+                Out::Move(cid, m) => moved.push((cid, m)),
+                Out::Roots(r) => on_event(MuxEvent::Roots(r)),
             }
+        }
+        for (cid, line) in moved {
+            // The router already forgot it; the bridge joins another instance with this line.
+            if let Some(c) = clients.get(&cid) {
+                let _ = c.moved.send(Back::Moved(line));
+                gone.insert(cid, c.moved.clone());
+            }
+            let _ = leave(&mut router, &mut clients, &h, cid, &on_event).await;
         }
         for cid in stuck {
             tracing::warn!("{label}: client {cid} is not reading; disconnecting it");
-            let outs = leave(&mut router, &mut clients, &h, cid, &on_empty).await;
+            let outs = leave(&mut router, &mut clients, &h, cid, &on_event).await;
             for out in outs {
                 if let (Out::ToServer(line), Some(tx)) = (out, &stdin_tx) {
                     let _ = tx.try_send(line);
                 }
             }
         }
+        if router.holding() && !wanted {
+            wanted = true;
+            on_event(MuxEvent::Wanted);
+        }
     }
+}
+
+/// A connected client's two channels.
+struct Conn {
+    tx: mpsc::Sender<String>,
+    moved: mpsc::UnboundedSender<Back>,
 }
 
 async fn leave(
     router: &mut Router,
-    clients: &mut HashMap<ClientId, mpsc::Sender<String>>,
+    clients: &mut HashMap<ClientId, Conn>,
     h: &MuxHandle,
     cid: ClientId,
-    on_empty: &impl Fn(),
+    on_event: &impl Fn(MuxEvent),
 ) -> Vec<Out> {
     if clients.remove(&cid).is_none() {
         return Vec::new();
@@ -273,18 +385,18 @@ async fn leave(
     }
     let outs = router.client_left(cid);
     if clients.is_empty() {
-        on_empty();
+        on_event(MuxEvent::Empty);
     }
     outs
 }
 
 /// Starts a writer for the server's stdin and a reader for its stdout; returns the writer's queue.
 fn attach(
-    stdin: std::process::ChildStdin,
-    stdout: std::process::ChildStdout,
+    (stdin, stdout): (std::process::ChildStdin, std::process::ChildStdout),
     generation: u64,
-    lines: mpsc::Sender<(u64, Option<String>)>,
+    lines: mpsc::Sender<(u64, FromServer)>,
     label: &str,
+    max_message: usize,
 ) -> Option<mpsc::Sender<String>> {
     let writer = pipe::Sender::from_owned_fd(std::os::fd::OwnedFd::from(stdin)).ok()?;
     let reader = pipe::Receiver::from_owned_fd(std::os::fd::OwnedFd::from(stdout)).ok()?;
@@ -304,70 +416,19 @@ fn attach(
         let mut r = BufReader::new(reader);
         let mut buf = Vec::new();
         loop {
-            match read_line(&mut r, &mut buf).await {
-                Ok(Some(true)) => {
-                    let line = String::from_utf8_lossy(&buf).into_owned();
-                    if lines.send((generation, Some(line))).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(Some(false)) => {
-                    tracing::warn!("{label}: dropped a server line longer than {MAX_LINE} bytes")
-                }
+            let msg = match read_line(&mut r, &mut buf, max_message).await {
+                Ok(Some(Ok(()))) => FromServer::Line(String::from_utf8_lossy(&buf).into_owned()),
+                Ok(Some(Err(over))) => FromServer::Over(over),
                 Ok(None) | Err(_) => {
-                    let _ = lines.send((generation, None)).await;
+                    let _ = lines.send((generation, FromServer::Eof)).await;
+                    tracing::debug!("{label}: server stdout closed");
                     return;
                 }
+            };
+            if lines.send((generation, msg)).await.is_err() {
+                return;
             }
         }
     });
     Some(tx)
-}
-
-/// Serves one bridge connection: lines from the socket to the mux, lines from the mux to the socket.
-/// `r` may hold bytes the client sent right after its connect request.
-pub async fn serve_client(
-    mut r: BufReader<tokio::net::unix::OwnedReadHalf>,
-    mut write: tokio::net::unix::OwnedWriteHalf,
-    cid: ClientId,
-    session: Option<String>,
-    mux: mpsc::Sender<MuxMsg>,
-) {
-    let (tx, mut rx) = mpsc::channel::<String>(CLIENT_QUEUE);
-    if mux
-        .send(MuxMsg::ClientJoined { cid, session, tx })
-        .await
-        .is_err()
-    {
-        return;
-    }
-    let writer = tokio::spawn(async move {
-        while let Some(mut line) = rx.recv().await {
-            line.push('\n');
-            if write.write_all(line.as_bytes()).await.is_err() {
-                break;
-            }
-        }
-        let _ = write.shutdown().await;
-    });
-    let mut buf = Vec::new();
-    loop {
-        match read_line(&mut r, &mut buf).await {
-            Ok(Some(true)) => {
-                if buf.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let line = String::from_utf8_lossy(&buf).into_owned();
-                if mux.send(MuxMsg::FromClient { cid, line }).await.is_err() {
-                    break;
-                }
-            }
-            Ok(Some(false)) => {
-                let _ = mux.send(MuxMsg::Oversized { cid }).await;
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
-    let _ = mux.send(MuxMsg::ClientLeft { cid }).await;
-    let _ = writer.await;
 }

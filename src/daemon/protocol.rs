@@ -115,6 +115,12 @@ pub struct ServerStatus {
     /// The tmux sessions of connected clients (`-` for a client outside tmux).
     #[serde(default)]
     pub client_sessions: Vec<String>,
+    /// This instance of the server's pool: `fs`, `fs#1`, `fs@session`...
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// The contract of its clients (`handshake 2025-06-18 [roots] roots [...]`), once one joined.
+    #[serde(default)]
+    pub contract: Option<String>,
     /// RSS trend over the history window, MB per hour.
     pub trend_mb_per_hour: Option<f64>,
     pub leak: bool,

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -13,19 +14,19 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// One agent: an `mcpd connect` process with its stdin and a channel of its stdout lines.
-struct Agent {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<Value>,
-    /// Directories this agent offers when the server asks for roots.
-    roots: Vec<String>,
-    answer_roots: bool,
+pub struct Agent {
+    pub child: Child,
+    pub stdin: Arc<Mutex<ChildStdin>>,
+    pub lines: Receiver<Value>,
+    /// Directories this agent offers when the server (or mcpd) asks for roots.
+    pub roots: Arc<Mutex<Vec<String>>>,
+    pub answer_roots: bool,
     /// Responses that arrived while another was awaited.
-    stash: Vec<Value>,
+    pub stash: Vec<Value>,
 }
 
 impl Agent {
-    fn connect(sb: &Sandbox, server: &str) -> Agent {
+    pub fn connect(sb: &Sandbox, server: &str) -> Agent {
         let mut child = sb
             .mcpd()
             .args(["connect", server])
@@ -35,14 +36,26 @@ impl Agent {
             .spawn()
             .unwrap();
         sb.track(child.id() as i32);
-        let stdin = child.stdin.take().unwrap();
+        let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
         let out = child.stdout.take().unwrap();
+        let roots: Arc<Mutex<Vec<String>>> = Arc::default();
         let (tx, lines) = channel();
+        let (w, r) = (stdin.clone(), roots.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
                 let v: Value = serde_json::from_str(&line)
                     .unwrap_or_else(|e| panic!("bridge wrote non-JSON ({e}): {line}"));
+                // mcpd's own question for the roots (asked of a client that joins a shared
+                // instance: roots decide where it belongs) is answered at once, as SDKs do.
+                if v["method"] == "roots/list"
+                    && v["id"].as_str().is_some_and(|id| id.starts_with("mcpd-r-"))
+                {
+                    let answer = roots_answer(&v["id"], &r.lock().unwrap());
+                    let mut w = w.lock().unwrap();
+                    let _ = writeln!(w, "{answer}").and_then(|()| w.flush());
+                    continue;
+                }
                 if tx.send(v).is_err() {
                     break;
                 }
@@ -52,34 +65,40 @@ impl Agent {
             child,
             stdin,
             lines,
-            roots: Vec::new(),
+            roots,
             answer_roots: true,
             stash: Vec::new(),
         }
     }
 
-    fn send(&mut self, v: Value) {
+    pub fn send(&mut self, v: Value) {
         self.send_raw(&v.to_string());
     }
 
-    fn send_raw(&mut self, line: &str) {
-        self.stdin.write_all(line.as_bytes()).unwrap();
-        self.stdin.write_all(b"\n").unwrap();
-        self.stdin.flush().unwrap();
+    pub fn send_raw(&mut self, line: &str) {
+        let mut w = self.stdin.lock().unwrap();
+        w.write_all(line.as_bytes()).unwrap();
+        w.write_all(b"\n").unwrap();
+        w.flush().unwrap();
     }
 
     /// The next message, or panic after `secs`.
     #[track_caller]
-    fn recv(&self, secs: u64) -> Value {
+    pub fn recv(&mut self, secs: u64) -> Value {
         self.lines
             .recv_timeout(Duration::from_secs(secs))
             .expect("no message from the bridge in time")
     }
 
+    /// Sets the directories this agent offers as its roots.
+    pub fn set_roots(&mut self, dirs: Vec<String>) {
+        *self.roots.lock().unwrap() = dirs;
+    }
+
     /// Waits for the response with `id`, collecting what came before it. A `roots/list` request from
     /// the server is answered on the way, as an agent would (with `self.roots`).
     #[track_caller]
-    fn response(&mut self, id: Value, secs: u64) -> (Value, Vec<Value>) {
+    pub fn response(&mut self, id: Value, secs: u64) -> (Value, Vec<Value>) {
         if let Some(i) = self
             .stash
             .iter()
@@ -99,27 +118,35 @@ impl Agent {
                 continue;
             }
             if m["method"] == "roots/list" && self.answer_roots {
-                let roots: Vec<Value> = self
-                    .roots
-                    .iter()
-                    .map(|r| json!({"uri": format!("file://{r}"), "name": "root"}))
-                    .collect();
-                self.send(
-                    json!({"jsonrpc": "2.0", "id": m["id"].clone(), "result": {"roots": roots}}),
-                );
+                self.roots_answer(m["id"].clone());
                 continue;
             }
             before.push(m);
         }
     }
 
-    fn initialize(&mut self) -> Value {
+    /// The handshake of a client that declares roots.
+    pub fn initialize(&mut self) -> Value {
         self.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {"roots": {}}, "clientInfo": {"name": "test-agent", "version": "1"}}}));
         let (r, _) = self.response(json!(1), 60);
         self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
         r
     }
+
+    fn roots_answer(&mut self, id: Value) {
+        let answer = roots_answer(&id, &self.roots.lock().unwrap());
+        self.send(answer);
+    }
+}
+
+/// A `roots/list` answer offering `dirs`.
+fn roots_answer(id: &Value, dirs: &[String]) -> Value {
+    let roots: Vec<Value> = dirs
+        .iter()
+        .map(|r| json!({"uri": format!("file://{r}"), "name": "root"}))
+        .collect();
+    json!({"jsonrpc": "2.0", "id": id, "result": {"roots": roots}})
 }
 
 impl Drop for Agent {
@@ -139,7 +166,7 @@ fn fs_config(cache: &Path, served: &Path) -> String {
     )
 }
 
-fn slow_config(sb_dir: &Path, extra: &str) -> String {
+pub fn slow_config(sb_dir: &Path, extra: &str) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow_server.py");
     format!(
         "[daemon]\nsweep_interval = \"2s\"\nsweep_orphans = false\nstop_grace = \"1s\"\n\n[servers.slow]\ncommand = \"python3\"\nargs = [\"-u\", \"{}\"]\nstart = \"on-connect\"\nenv = {{ CANCEL_LOG = \"{}\", INIT_LOG = \"{}\" }}\n{extra}",
@@ -149,7 +176,7 @@ fn slow_config(sb_dir: &Path, extra: &str) -> String {
     )
 }
 
-fn text_of(result: &Value) -> String {
+pub fn text_of(result: &Value) -> String {
     result["result"]["content"][0]["text"]
         .as_str()
         .unwrap_or_default()
@@ -182,7 +209,7 @@ fn three_agents_with_the_same_ids_share_one_filesystem_server() {
     }
     let mut agents: Vec<Agent> = (0..3).map(|_| Agent::connect(&sb, "fs")).collect();
     for a in &mut agents {
-        a.roots = vec![served.display().to_string()];
+        a.set_roots(vec![served.display().to_string()]);
     }
     for a in &mut agents {
         let init = a.initialize();
@@ -235,7 +262,7 @@ fn three_agents_with_the_same_ids_share_one_filesystem_server() {
         .unwrap()["clients"]
         == 0));
     let mut fourth = Agent::connect(&sb, "fs");
-    fourth.roots = vec![served.display().to_string()];
+    fourth.set_roots(vec![served.display().to_string()]);
     fourth.initialize();
     let path = served.join("file1.txt").display().to_string();
     fourth.send(json!({"jsonrpc": "2.0", "id": "four", "method": "tools/call", "params": {"name": "read_text_file", "arguments": {"path": path}}}));
@@ -436,7 +463,12 @@ fn a_bridge_in_a_tmux_pane_is_counted_for_its_session() {
     let sb = Sandbox::with_config(&slow_config(dir.path(), ""));
     sb.tmux_started();
     sb.ok(&["tm", "-d", "work"]);
-    let cmd = format!("sleep 100000 | {} connect slow", env!("CARGO_BIN_EXE_mcpd"));
+    // A client counts once its first message shows which instance it needs.
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let cmd = format!(
+        "(echo '{init}'; sleep 100000) | {} connect slow >/dev/null",
+        env!("CARGO_BIN_EXE_mcpd")
+    );
     sb.tmux_ok(&["new-window", "-d", "-t", "=work:", &cmd]);
     let counted = wait_for(Duration::from_secs(15), || {
         sb.server_status("slow")

@@ -1,6 +1,9 @@
 //! The one integration-test binary: real processes, real tmux servers on private sockets, temp state.
 
 mod cli;
+mod conformance;
+mod conformance_agents;
+mod conformance_pairs;
 mod connect;
 mod daemon;
 mod foundation;
@@ -13,6 +16,7 @@ mod ownership_dumps;
 mod ownership_tmux;
 mod peers;
 mod pidns;
+mod share_lifecycle;
 mod stop;
 mod support;
 mod tmux;

@@ -1,0 +1,276 @@
+//! Roots: part of a client's contract, known only after its handshake. The instance's roots are
+//! its first client's (the one the server asks: the "definer"); every other client that declared
+//! roots has its lines held until its roots are known and compared, and is moved to another
+//! instance if they differ, so no call of it ever reaches a server serving another's files.
+//!
+//! A client alone in its instance is not asked by mcpd (the server asks it, as directly); a client
+//! that shares is asked once with mcpd's own `roots/list` (id `mcpd-r-N`).
+
+use serde_json::{Map, Value, json};
+
+use super::wire::*;
+use super::*;
+
+impl Router {
+    /// The instance's roots are now `roots`: the server's waiting `roots/list` get them and the
+    /// shell is told.
+    pub(super) fn bind_roots(&mut self, roots: String, out: &mut Vec<Out>) {
+        let waited = !self.roots_waiting.is_empty();
+        for id in std::mem::take(&mut self.roots_waiting) {
+            out.push(Out::ToServer(super::server::roots_result(&id, &roots)));
+        }
+        self.roots = Some(roots.clone());
+        out.push(Out::Roots(roots));
+        if waited {
+            self.settle(out);
+        }
+    }
+
+    /// When clients' lines wait for their roots: a `ping` behind what the server was just told
+    /// (its handshake, its roots), so that they go on only once the server has read it. A server
+    /// that asks for roots when initialized (as most do) has asked before it answers the ping.
+    pub(super) fn settle(&mut self, out: &mut Vec<Out>) {
+        let waiting = self.clients.values().any(|c| c.awaiting);
+        if self.ignore_roots || !waiting || self.phase != Phase::Up {
+            return;
+        }
+        let up = self.next_upstream();
+        self.pending.insert(up, Pending::Settle);
+        self.settling = Some(up);
+        let line = json!({"jsonrpc": "2.0", "id": up, "method": "ping"});
+        out.push(Out::ToServer(line.to_string()));
+    }
+
+    pub(super) fn declares_roots(&self, cid: ClientId) -> bool {
+        self.clients
+            .get(&cid)
+            .and_then(|c| c.contract.as_ref())
+            .is_some_and(|k| k.roots)
+    }
+
+    /// The client whose roots are the instance's while none are bound: the earliest initialized
+    /// client that declared roots.
+    pub(super) fn definer(&self) -> Option<ClientId> {
+        self.clients
+            .iter()
+            .filter(|(cid, c)| c.initialized && self.declares_roots(**cid))
+            .map(|(cid, _)| *cid)
+            .min()
+    }
+
+    /// A client that declared roots finished its handshake. Alone, it defines the instance's roots
+    /// (learnt when the server asks it). With others, its lines wait until its roots are known and
+    /// compared; and while the instance's roots are unknown, the definer is asked too.
+    pub(super) fn roots_on_initialized(&mut self, cid: ClientId, out: &mut Vec<Out>) {
+        if self.ignore_roots || !self.declares_roots(cid) {
+            return;
+        }
+        if self.clients.len() < 2 && self.roots.is_none() {
+            return;
+        }
+        if self.roots.is_none() && self.definer() == Some(cid) {
+            // The first: its roots become the instance's; the server asks for them, or mcpd does
+            // when another client needs comparing.
+            return;
+        }
+        self.ask_roots(cid, false, true, out);
+        if self.roots.is_none()
+            && let Some(d) = self.definer()
+            && self
+                .clients
+                .get(&d)
+                .is_some_and(|c| c.roots == RootsState::Unknown)
+        {
+            self.ask_roots(d, false, false, out);
+        }
+    }
+
+    /// Ask a client for its roots (mcpd's own `roots/list`); with `hold`, its lines wait.
+    pub(super) fn ask_roots(
+        &mut self,
+        cid: ClientId,
+        changed: bool,
+        hold: bool,
+        out: &mut Vec<Out>,
+    ) {
+        let declared = self.declares_roots(cid);
+        let Some(c) = self.clients.get_mut(&cid) else {
+            return;
+        };
+        if self.ignore_roots || !declared || (!changed && c.roots != RootsState::Unknown) {
+            if hold && matches!(c.roots, RootsState::Asking { .. }) {
+                c.awaiting = true;
+            }
+            return;
+        }
+        self.last_roots_ask += 1;
+        let rid = format!("mcpd-r-{}", self.last_roots_ask);
+        c.roots = RootsState::Asking {
+            rid: rid.clone(),
+            changed,
+        };
+        c.awaiting = hold;
+        let line = json!({"jsonrpc": "2.0", "id": rid, "method": "roots/list"});
+        out.push(Out::ToClient(cid, line.to_string()));
+    }
+
+    /// The answer to mcpd's own question.
+    pub(super) fn roots_answer(
+        &mut self,
+        cid: ClientId,
+        rid: &str,
+        obj: &Map<String, Value>,
+        out: &mut Vec<Out>,
+    ) {
+        let changed = match self.clients.get(&cid).map(|c| &c.roots) {
+            Some(RootsState::Asking { rid: r, changed }) if r == rid => *changed,
+            _ => return,
+        };
+        // A client that cannot list its roots is grouped with those that cannot either.
+        let roots = match obj.get("result").and_then(|r| r.get("roots")) {
+            Some(r) => super::super::contract::canonical(r),
+            None => "null".to_string(),
+        };
+        if changed {
+            return self.roots_changed(cid, roots, out);
+        }
+        self.roots_seen(cid, roots, out);
+    }
+
+    /// A client's roots are known (from mcpd's question or the server's).
+    pub(super) fn roots_seen(&mut self, cid: ClientId, roots: String, out: &mut Vec<Out>) {
+        if self.ignore_roots {
+            return;
+        }
+        if let Some(c) = self.clients.get_mut(&cid) {
+            c.roots = RootsState::Known(roots);
+        }
+        self.resolve_roots(out);
+    }
+
+    /// Bind the definer's roots once known; then every waiting client whose roots are known stays
+    /// (its lines go on) or moves.
+    pub(super) fn resolve_roots(&mut self, out: &mut Vec<Out>) {
+        // Lines go on only once the server has been told its handshake and roots.
+        let initializing = self
+            .pending
+            .values()
+            .any(|p| matches!(p, Pending::Initialize));
+        let gated = self.settling.is_some() || initializing;
+        if self.roots.is_none() {
+            let Some(d) = self.definer() else { return };
+            let Some(RootsState::Known(r)) = self.clients.get(&d).map(|c| c.roots.clone()) else {
+                return;
+            };
+            self.bind_roots(r, out);
+        }
+        let bound = self.roots.clone().unwrap_or_default();
+        let ready: Vec<(ClientId, String)> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.awaiting)
+            .filter_map(|(cid, c)| match &c.roots {
+                RootsState::Known(r) => Some((*cid, r.clone())),
+                _ => None,
+            })
+            .collect();
+        for (cid, roots) in ready {
+            if roots == bound {
+                if !gated {
+                    self.release(cid, out);
+                }
+            } else {
+                self.move_for_roots(cid, roots, out);
+            }
+        }
+    }
+
+    /// The client's held lines go on.
+    fn release(&mut self, cid: ClientId, out: &mut Vec<Out>) {
+        let held = match self.clients.get_mut(&cid) {
+            Some(c) => {
+                c.awaiting = false;
+                std::mem::take(&mut c.held)
+            }
+            None => Vec::new(),
+        };
+        for line in held {
+            self.client_line(cid, &line, out);
+        }
+    }
+
+    /// The client belongs to another instance: it leaves, taking its handshake and held lines.
+    fn move_for_roots(&mut self, cid: ClientId, roots: String, out: &mut Vec<Out>) {
+        let c = self
+            .clients
+            .get_mut(&cid)
+            .map(|c| (c.init_line.take(), std::mem::take(&mut c.held)));
+        let (init, lines) = c.unwrap_or_default();
+        out.extend(self.client_left(cid));
+        let moved = Moved {
+            init,
+            lines,
+            roots: Some(roots),
+        };
+        out.push(Out::Move(cid, moved));
+    }
+
+    /// A client said its roots changed. Alone, the instance takes them and the server is told;
+    /// with others, unless they are the same as before, it moves.
+    fn roots_changed(&mut self, cid: ClientId, roots: String, out: &mut Vec<Out>) {
+        if let Some(c) = self.clients.get_mut(&cid) {
+            c.roots = RootsState::Known(roots.clone());
+        }
+        let alone = self.clients.len() == 1;
+        if self.roots.as_ref() == Some(&roots) {
+            return self.release(cid, out);
+        }
+        if !alone && self.roots.is_some() {
+            return self.move_for_roots(cid, roots, out);
+        }
+        if self.roots.is_some() && self.phase == Phase::Up {
+            out.push(Out::ToServer(notification(
+                "notifications/roots/list_changed",
+                Value::Null,
+            )));
+        }
+        self.bind_roots(roots, out);
+        self.release(cid, out);
+    }
+
+    /// A moved client's `initialize`, already answered by its first instance: done here without
+    /// an answer to it (and with `notifications/initialized` sent for it when the process needs
+    /// one). Its roots, known, are compared like any client's.
+    pub fn replay_initialize(&mut self, cid: ClientId, line: &str) -> Vec<Out> {
+        let mut out = Vec::new();
+        let Some(c) = self.clients.get_mut(&cid) else {
+            return out;
+        };
+        c.init_line = Some(line.to_string());
+        let known = matches!(c.roots, RootsState::Known(_));
+        if self.init_cache.is_some() {
+            self.mark_initialized(cid);
+        } else {
+            let id = Value::from(format!("mcpd-i-{cid}"));
+            self.silent_inits.push(cid);
+            match &self.phase {
+                Phase::Up => self.initialize(cid, id, line, &mut out),
+                // Replayed when the process is back (from the queue).
+                _ => self.queue.push_back((cid, line.to_string())),
+            }
+            self.mark_initialized(cid);
+        }
+        if known && !self.ignore_roots {
+            if let Some(c) = self.clients.get_mut(&cid) {
+                c.awaiting = true;
+            }
+            if self.roots.is_none()
+                && let Some(d) = self.definer().filter(|d| *d != cid)
+            {
+                self.ask_roots(d, false, false, &mut out);
+            }
+            self.resolve_roots(&mut out);
+        }
+        out
+    }
+}

@@ -1,0 +1,246 @@
+//! Sweeps: starting one on the blocking pool and applying its result (sessions gone or reopened,
+//! eager session servers, detached TTLs, `max_rss` and `idle_timeout`).
+
+use super::*;
+
+impl Sup {
+    pub(super) fn session_dir(&self, key: &Key) -> Option<PathBuf> {
+        key.session.as_ref()?;
+        let view = self.env.tmux.view().ok().flatten()?;
+        view.session(key.session.as_deref()?)
+            .map(|s| PathBuf::from(&s.path))
+            .filter(|p| p.is_dir())
+    }
+
+    pub(super) fn start_sweep(&mut self) {
+        if self.sweeping {
+            return;
+        }
+        self.sweeping = true;
+        let input = TickInput {
+            config: self.env.config.clone(),
+            registry: self.registry.clone(),
+            tmux: self.env.tmux.clone(),
+            instances: self
+                .instances
+                .values()
+                .filter_map(|i| i.pid.map(|p| (i.key.clone(), p, i.start_ticks)))
+                .collect(),
+            state_tag: self.state_tag.clone(),
+            state_dir: self.env.paths.state_dir.clone(),
+            keys: self.instances.keys().cloned().collect(),
+        };
+        let tx = self.events.clone();
+        tokio::task::spawn_blocking(move || {
+            let r = tick::tick(input);
+            let _ = tx.send(Event::SweepDone(Box::new(r)));
+        });
+    }
+
+    pub(super) async fn apply_sweep(&mut self, r: TickResult) {
+        self.sweeping = false;
+        self.sweeps += 1;
+        self.last_sweep_ms = r.took_ms;
+        for e in &r.errors {
+            tracing::warn!("sweep: {e}");
+        }
+        // Re-adopted servers are not our children: a sweep is how their exit is seen.
+        for pid in &r.gone {
+            self.on_exit(
+                *pid,
+                false,
+                "gone (not our child: status unknown)".into(),
+                false,
+            )
+            .await;
+        }
+        let now_secs = crate::procs::snapshot::now_epoch() as u64;
+        if let Some(sessions) = &r.sessions {
+            let live: HashSet<&str> = sessions.iter().map(|s| s.name.as_str()).collect();
+            // Session servers of sessions that are gone.
+            let gone: Vec<Key> = self
+                .instances
+                .keys()
+                .filter(|k| {
+                    r.judged.contains(k) && k.session.as_deref().is_some_and(|s| !live.contains(s))
+                })
+                .cloned()
+                .collect();
+            for k in gone {
+                if self.instances.get(&k).is_some_and(|i| i.pid.is_some()) {
+                    let _ = self.stop(&k, "its session is gone").await;
+                }
+                self.instances.remove(&k);
+            }
+            // A name closed and reopened between two sweeps is a new session.
+            let ids: Vec<(String, u32)> = sessions.iter().map(|s| (s.name.clone(), s.id)).collect();
+            self.retire_reopened(&ids).await;
+            // Eager session servers of live sessions found by the sweep.
+            for s in sessions {
+                self.ensure_session_servers(&s.name, Some(PathBuf::from(&s.path)), Some(s.id));
+            }
+            // Detached too long.
+            if let Some(ttl) = self.env.config.sessions.detached_ttl {
+                let stale: Vec<Key> = sessions
+                    .iter()
+                    .filter(|s| {
+                        s.attached == 0 && now_secs.saturating_sub(s.activity) >= ttl.as_secs()
+                    })
+                    .flat_map(|s| {
+                        self.instances
+                            .values()
+                            .filter(|i| {
+                                i.pid.is_some() && i.key.session.as_deref() == Some(s.name.as_str())
+                            })
+                            .map(|i| i.key.clone())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                for k in stale {
+                    let _ = self
+                        .stop(&k, "its session was detached longer than detached_ttl")
+                        .await;
+                }
+            }
+        }
+        self.enforce_limits(&r).await;
+        if let Some(s) = r.sample {
+            self.history.push(s);
+            if self.sweeps.is_multiple_of(10)
+                && let Err(e) = self.history.save(&self.history_path)
+            {
+                tracing::warn!("cannot save history: {e}");
+            }
+        }
+        for w in self.sweep_waiters.drain(..) {
+            let _ = w.send(Answer::Response(ok(format!(
+                "sweep done in {} ms: {} stopped, {} adopted",
+                r.took_ms, r.stopped, r.adopted
+            ))));
+        }
+        if std::mem::take(&mut self.sweep_again) {
+            self.start_sweep();
+        }
+    }
+
+    /// `max_rss` (over it in two consecutive sweeps: restart a global server, stop a session server) and
+    /// `idle_timeout` (no client for that long: stop).
+    pub(super) async fn enforce_limits(&mut self, r: &TickResult) {
+        let mut restart = Vec::new();
+        let mut stop = Vec::new();
+        for inst in self.instances.values_mut() {
+            let (Some(pid), Some(cfg)) = (inst.pid, self.env.config.servers.get(&inst.key.server))
+            else {
+                continue;
+            };
+            if let (Some(max), Some(rss)) = (cfg.max_rss, r.rss.get(&pid)) {
+                if *rss > max {
+                    inst.over_rss += 1;
+                    tracing::info!(
+                        "{} uses {} (max_rss {})",
+                        inst.key.label(),
+                        crate::units::human_bytes(*rss),
+                        crate::units::human_bytes(max)
+                    );
+                } else {
+                    inst.over_rss = 0;
+                }
+                if inst.over_rss >= 2 {
+                    inst.rss_actions += 1;
+                    let why = format!(
+                        "tree RSS {} over max_rss {}",
+                        crate::units::human_bytes(*rss),
+                        crate::units::human_bytes(max)
+                    );
+                    if inst.key.session.is_some() {
+                        stop.push((inst.key.clone(), why))
+                    } else {
+                        restart.push((inst.key.clone(), why))
+                    }
+                    continue;
+                }
+            }
+            let idle_for = match &inst.mux {
+                Some(m) => m.idle_for(),
+                None => inst.started_at.map(|t| t.elapsed()).unwrap_or_default(),
+            };
+            if let Some(idle) = cfg.idle_timeout
+                && idle_for >= idle
+            {
+                stop.push((
+                    inst.key.clone(),
+                    format!("no client for {}", crate::units::human_duration(idle)),
+                ));
+            }
+        }
+        for (k, why) in stop {
+            tracing::warn!("stopping {}: {why}", k.label());
+            let _ = self.stop(&k, &why).await;
+        }
+        for (k, why) in restart {
+            tracing::warn!("restarting {}: {why}", k.label());
+            let _ = self.stop(&k, &why).await;
+            if let Some(i) = self.instances.get_mut(&k) {
+                i.restarts += 1;
+            }
+            if let Err(e) = self.start(&k, None, None) {
+                tracing::warn!("{e}");
+            }
+        }
+    }
+
+    /// Stops and forgets session instances started for an earlier session of the same name (its tmux
+    /// id differs): the new session gets its own servers.
+    pub(super) async fn retire_reopened(&mut self, sessions: &[(String, u32)]) {
+        let stale: Vec<Key> = self
+            .instances
+            .values()
+            .filter(|i| {
+                sessions.iter().any(|(name, id)| {
+                    i.key.session.as_deref() == Some(name.as_str())
+                        && i.session_id.is_some_and(|old| old != *id)
+                })
+            })
+            .map(|i| i.key.clone())
+            .collect();
+        for k in stale {
+            if self.instances.get(&k).is_some_and(|i| i.pid.is_some()) {
+                let _ = self.stop(&k, "its session was closed and reopened").await;
+            }
+            self.instances.remove(&k);
+        }
+    }
+
+    pub(super) fn ensure_session_servers(
+        &mut self,
+        session: &str,
+        dir: Option<PathBuf>,
+        id: Option<u32>,
+    ) -> Vec<String> {
+        let names: Vec<String> = self
+            .env
+            .config
+            .servers
+            .iter()
+            .filter(|(_, c)| c.scope == Scope::Session && c.start == StartMode::Eager)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let mut out = Vec::new();
+        for name in names {
+            let key = Key::new(&name, Some(session.to_string()));
+            // One set per session: an instance that exists (even stopped by the user) is left alone.
+            if let Some(i) = self.instances.get(&key) {
+                out.push(match i.pid {
+                    Some(p) => format!("{} is already running (pid {p})", key.label()),
+                    None => format!("{} is {}", key.label(), i.state.word()),
+                });
+                continue;
+            }
+            match self.start(&key, dir.clone().filter(|d| d.is_dir()), id) {
+                Ok(m) => out.push(m),
+                Err(e) => out.push(e),
+            }
+        }
+        out
+    }
+}
