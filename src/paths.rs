@@ -86,6 +86,14 @@ impl Paths {
         Ok(&self.runtime_dir)
     }
 
+    /// The environment-tag cache shared by the commands and the daemon (procs::envcache), created
+    /// with the runtime directory; None when that directory cannot be made.
+    pub fn env_cache_file(&self) -> Option<PathBuf> {
+        self.ensure_runtime_dir()
+            .ok()
+            .map(|d| d.join("env-tags.cache"))
+    }
+
     /// The directory of per-owner record files.
     pub fn records_dir(&self) -> PathBuf {
         self.state_dir.join("records")

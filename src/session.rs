@@ -11,7 +11,7 @@ use crate::config::{Config, OnClose};
 use crate::matcher::Matcher;
 use crate::procs::peers::{self, StdioView};
 use crate::procs::{
-    self, Identity, ProcInfo, Snapshot, StopOptions, StopOutcome, StopTarget, stop_trees,
+    self, Identity, ProcInfo, Snapshot, StopOptions, StopOutcome, StopTarget, stop_trees_seen,
 };
 use crate::state::{Owner, Record, Registry};
 use crate::tmux::TmuxView;
@@ -155,17 +155,22 @@ pub fn close(
     closed: &ClosedSession,
     tmux: &crate::tmux::Tmux,
     state_tag: &str,
+    env_cache: Option<&std::path::Path>,
 ) -> anyhow::Result<StopOutcome> {
     let owner = Owner::Session(closed.name.clone());
     let (records, warnings) = registry.load(&owner);
     for w in warnings {
         tracing::warn!("{w}");
     }
+    // Membership now: tmux's panes after the close (none when the server is gone), asked while /proc
+    // is read.
+    let asking = crate::world::PendingView::start(tmux);
     let mut snap = Snapshot::take()?;
     let uid = procs::my_uid();
-    snap.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
-    // Membership now: tmux's panes after the close (none when the server is gone).
-    let view = tmux.view_or_empty().ok();
+    procs::envcache::load_through_file(&mut snap, env_cache, |p| {
+        p.uid == uid && !p.cmdline.is_empty() && p.pid > 1
+    });
+    let view = asking.wait().ok();
     let matcher = Matcher::from_config(config);
     let rules = Rules {
         matcher: &matcher,
@@ -183,7 +188,12 @@ pub fn close(
     for (pid, why) in &protected {
         tracing::info!("session {}: not stopping {pid}: {why}", closed.name);
     }
-    let outcome = stop_trees(&targets, &StopOptions::with_grace(config.daemon.stop_grace))?;
+    // The stop starts from the snapshot the decision was made on: one /proc pass fewer per close.
+    let outcome = stop_trees_seen(
+        &snap,
+        &targets,
+        &StopOptions::with_grace(config.daemon.stop_grace),
+    )?;
     crate::journal::record_stops(
         registry.dir().parent().unwrap_or(registry.dir()),
         "session-close",

@@ -174,7 +174,14 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                     socket: Some(env.tmux.socket_path()),
                 };
                 let state_tag = env.paths.state_dir.display().to_string();
-                let out = session::close(&registry, &env.config, &closed, &env.tmux, &state_tag)?;
+                let out = session::close(
+                    &registry,
+                    &env.config,
+                    &closed,
+                    &env.tmux,
+                    &state_tag,
+                    env.paths.env_cache_file().as_deref(),
+                )?;
                 // The hook is only a hint (tmux loses some): reconcile every other session that is
                 // gone too, judged by evidence like a sweep.
                 let reconciled = crate::commands::reconcile::reconcile_sessions(env)?;

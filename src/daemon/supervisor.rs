@@ -51,6 +51,10 @@ struct Sup {
     shutdown: bool,
     /// Connection ids handed to bridges.
     next_conn: u64,
+    /// Environment tags kept across sweeps (procs::envcache).
+    env_cache: std::sync::Arc<std::sync::Mutex<procs::EnvCache>>,
+    /// Tree RSS of each instance pid at the last sweep: `status` answers from it without reading /proc.
+    last_rss: std::collections::HashMap<i32, u64>,
 }
 
 pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
@@ -93,6 +97,8 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         events: ev_tx,
         shutdown: false,
         next_conn: 0,
+        env_cache: Default::default(),
+        last_rss: Default::default(),
         env,
     };
     sup.readopt().await;
@@ -540,6 +546,8 @@ impl Sup {
             state_tag: self.state_tag.clone(),
             state_dir: self.env.paths.state_dir.clone(),
             keys: self.instances.keys().cloned().collect(),
+            env_cache: self.env_cache.clone(),
+            env_cache_file: self.env.paths.env_cache_file(),
         };
         let tx = self.events.clone();
         tokio::task::spawn_blocking(move || {
@@ -552,6 +560,7 @@ impl Sup {
         self.sweeping = false;
         self.sweeps += 1;
         self.last_sweep_ms = r.took_ms;
+        self.last_rss.clone_from(&r.rss);
         for e in &r.errors {
             tracing::warn!("sweep: {e}");
         }
@@ -899,10 +908,6 @@ impl Sup {
     }
 
     async fn status(&mut self) -> DaemonStatus {
-        let snap = tokio::task::spawn_blocking(Snapshot::take)
-            .await
-            .ok()
-            .and_then(Result::ok);
         let mut servers = Vec::new();
         let mut rec = Vec::new();
         for (name, cfg) in &self.env.config.servers {
@@ -928,10 +933,11 @@ impl Sup {
                 });
             }
             for i in insts {
-                let rss = match (i.pid, &snap) {
-                    (Some(p), Some(s)) => s.tree_rss(p),
-                    _ => 0,
-                };
+                // From the last sweep: a request never waits on a /proc pass.
+                let rss = i
+                    .pid
+                    .and_then(|p| self.last_rss.get(&p).copied())
+                    .unwrap_or(0);
                 let trend = self.history.trend(&i.key.label());
                 if let Some(t) = trend.filter(|t| t.leak) {
                     rec.push(history::leak_recommendation(&i.key.label(), &t, rss));
