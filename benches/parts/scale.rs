@@ -116,11 +116,12 @@ fn running(prog: &Path) -> Vec<i32> {
         .collect()
 }
 
-/// `n` orphaned MCP-like processes (their parent exits at once: PID 1 adopts them).
+/// `n` orphaned MCP-like processes (their parent exits at once: PID 1 adopts them), each reading a
+/// pipe whose writer is gone: judging them needs the descriptor scan.
 fn orphans(prog: &Path, n: usize) -> Vec<i32> {
     let before = running(prog);
     let script = format!(
-        "for i in $(seq {n}); do {} 100000 </dev/null >/dev/null 2>&1 & done",
+        "for i in $(seq {n}); do (: | {} 100000 >/dev/null 2>&1 &); done",
         prog.display()
     );
     Command::new("bash").args(["-c", &script]).status().unwrap();
