@@ -1,6 +1,6 @@
 //! The environment-tag cache. A process's environment is fixed when it execs, so its tags need to be
 //! read once per exec, not once per snapshot: the daemon keeps this cache across sweeps, and the
-//! commands share it through a file in the runtime directory (written by whoever read something new).
+//! commands share it through a file in the runtime directory, one per PID namespace (written by whoever read something new).
 //!
 //! An entry is served only to the same process image: same pid, same start time (a recycled pid has
 //! another) and the same fingerprint of `comm` and the command line (an `exec` keeps pid and start

@@ -3,6 +3,7 @@
 mod cli;
 mod connect;
 mod daemon;
+mod fast;
 mod foundation;
 mod import;
 mod link;
