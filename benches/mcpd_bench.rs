@@ -5,8 +5,13 @@
 //!   side with `ps -eo pid,ppid,rss,args`, alternating, same run. Goal: median mcpd/ps <= 1.0 at 3,000.
 //! - stop: stop latency for a cooperative tree and a SIGTERM-ignoring tree (library `stop_trees`).
 //!   Goals: cooperative <= 100 ms median; TERM-ignorer within grace + 100 ms.
+//! - scale (run alone: `cargo bench --bench mcpd_bench -- scale [SIZES...]`): issue 16's table, in
+//!   a private PID namespace; see benches/parts/scale.rs.
 //! - session: tmux kill-session to last process gone for the real npx tree (npm exec -> sh -> node), with
 //!   mcpd's hook, median and p95 over 20 runs; and the control without mcpd (what is left behind).
+
+#[path = "parts/scale.rs"]
+mod scale;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -680,6 +685,12 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    // The scale bench (issue 16) runs on its own: it needs a PID namespace and a few minutes.
+    match filter.first().map(String::as_str) {
+        Some("scale") => return scale::outer(&filter[1..]),
+        Some("scale-inner") => return scale::inner(&filter[1..]),
+        _ => {}
+    }
     let want = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     println!(
         "# mcpd benchmarks ({} cores)\n",

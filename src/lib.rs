@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod duplicates;
+pub mod gather;
 pub mod generate;
 pub mod health;
 pub mod import;

@@ -86,6 +86,26 @@ impl Paths {
         Ok(&self.runtime_dir)
     }
 
+    /// The environment-tag cache shared by the commands and the daemon (procs::envcache), created
+    /// with the runtime directory; None when that directory cannot be made. One file per PID namespace
+    /// (pids mean other processes in another one), named by the namespace's inode.
+    pub fn env_cache_file(&self) -> Option<PathBuf> {
+        let ns = std::fs::read_link("/proc/self/ns/pid").ok().and_then(|l| {
+            let l = l.to_string_lossy().into_owned();
+            let n = l
+                .strip_prefix("pid:[")?
+                .strip_suffix(']')?
+                .parse::<u64>()
+                .ok()?;
+            Some(n)
+        });
+        let name = match ns {
+            Some(n) => format!("env-tags-{n}.cache"),
+            None => "env-tags.cache".to_string(),
+        };
+        self.ensure_runtime_dir().ok().map(|d| d.join(name))
+    }
+
     /// The directory of per-owner record files.
     pub fn records_dir(&self) -> PathBuf {
         self.state_dir.join("records")

@@ -11,7 +11,7 @@ use crate::config::{Config, OnClose};
 use crate::matcher::Matcher;
 use crate::procs::peers::{self, StdioView};
 use crate::procs::{
-    self, Identity, ProcInfo, Snapshot, StopOptions, StopOutcome, StopTarget, stop_trees,
+    self, Identity, ProcInfo, Snapshot, StopOptions, StopOutcome, StopTarget, stop_trees_seen,
 };
 use crate::state::{Owner, Record, Registry};
 use crate::tmux::TmuxView;
@@ -155,17 +155,49 @@ pub fn close(
     closed: &ClosedSession,
     tmux: &crate::tmux::Tmux,
     state_tag: &str,
+    env_cache: Option<&std::path::Path>,
 ) -> anyhow::Result<StopOutcome> {
-    let owner = Owner::Session(closed.name.clone());
-    let (records, warnings) = registry.load(&owner);
-    for w in warnings {
-        tracing::warn!("{w}");
+    close_many(
+        registry,
+        config,
+        std::slice::from_ref(closed),
+        tmux,
+        state_tag,
+        env_cache,
+    )
+}
+
+/// [`close`] for several sessions at once, served by one /proc pass and one stop (concurrent closes
+/// gathered by `crate::gather`): each session's candidates are chosen as for a single close, and
+/// the live-client check sees all of them as the set about to be stopped.
+pub fn close_many(
+    registry: &Registry,
+    config: &Config,
+    closing: &[ClosedSession],
+    tmux: &crate::tmux::Tmux,
+    state_tag: &str,
+    env_cache: Option<&std::path::Path>,
+) -> anyhow::Result<StopOutcome> {
+    let mut records: Vec<Record> = Vec::new();
+    for owner in closing.iter().map(|c| Owner::Session(c.name.clone())) {
+        if records.iter().any(|r| r.owner == owner) {
+            continue; // the same name twice (closed and reopened): its records are in already
+        }
+        let (recs, warnings) = registry.load(&owner);
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        records.extend(recs);
     }
+    // Membership now: tmux's panes after the close (none when the server is gone), asked while /proc
+    // is read.
+    let asking = crate::world::PendingView::start(tmux);
     let mut snap = Snapshot::take()?;
     let uid = procs::my_uid();
-    snap.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
-    // Membership now: tmux's panes after the close (none when the server is gone).
-    let view = tmux.view_or_empty().ok();
+    procs::envcache::load_through_file(&mut snap, env_cache, |p| {
+        p.uid == uid && !p.cmdline.is_empty() && p.pid > 1
+    });
+    let view = asking.wait().ok();
     let matcher = Matcher::from_config(config);
     let rules = Rules {
         matcher: &matcher,
@@ -173,34 +205,57 @@ pub fn close(
         my_uid: uid,
         state_tag: Some(state_tag),
     };
-    let candidates = candidates(&snap, &records, closed, &rules, view.as_ref());
-    let stdio = if candidates.is_empty() {
+    let mut all: Vec<i32> = Vec::new();
+    for closed in closing {
+        for pid in candidates(&snap, &records, closed, &rules, view.as_ref()) {
+            if !all.contains(&pid) {
+                all.push(pid);
+            }
+        }
+    }
+    let stdio = if all.is_empty() {
         HashMap::new()
     } else {
-        peers::stdio_peers(&candidates, &peers::scan_pids(&snap, uid))
+        peers::stdio_peers(&all, &peers::scan_pids(&snap, uid))
     };
-    let (targets, protected) = targets(&snap, &records, &candidates, &stdio, view.as_ref());
+    let (targets, protected) = targets(&snap, &records, &all, &stdio, view.as_ref());
+    let names: Vec<&str> = closing.iter().map(|c| c.name.as_str()).collect();
     for (pid, why) in &protected {
-        tracing::info!("session {}: not stopping {pid}: {why}", closed.name);
+        tracing::info!("session(s) {names:?}: not stopping {pid}: {why}");
     }
-    let outcome = stop_trees(&targets, &StopOptions::with_grace(config.daemon.stop_grace))?;
+    // The stop starts from the snapshot the decision was made on: one /proc pass fewer per close.
+    let outcome = stop_trees_seen(
+        &snap,
+        &targets,
+        &StopOptions::with_grace(config.daemon.stop_grace),
+    )?;
+    let why = match names.as_slice() {
+        [one] => format!("no live client; its tmux session {one:?} closed"),
+        many => format!("no live client; its tmux session (one of {many:?}) closed"),
+    };
     crate::journal::record_stops(
         registry.dir().parent().unwrap_or(registry.dir()),
         "session-close",
         &outcome,
         &HashMap::new(),
-        &format!("no live client; its tmux session {:?} closed", closed.name),
+        &why,
     );
     // Only the records this close was about, and whose processes are gone now: a record written
     // meanwhile (the session reopened under the same name) stays.
-    let about: HashSet<Identity> = records
-        .iter()
-        .filter(|r| closed.owns(r, &owner))
-        .map(Record::identity)
-        .collect();
-    registry.update(&owner, |recs| {
-        recs.retain(|r| !about.contains(&r.identity()) || r.identity().is_alive())
-    })?;
+    for closed in closing {
+        let owner = Owner::Session(closed.name.clone());
+        let about: HashSet<Identity> = records
+            .iter()
+            .filter(|r| closed.owns(r, &owner))
+            .map(Record::identity)
+            .collect();
+        if about.is_empty() {
+            continue;
+        }
+        registry.update(&owner, |recs| {
+            recs.retain(|r| !about.contains(&r.identity()) || r.identity().is_alive())
+        })?;
+    }
     Ok(outcome)
 }
 

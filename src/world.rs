@@ -31,6 +31,27 @@ pub struct World {
     pub state_tag: String,
 }
 
+/// A tmux view being asked for on another thread (`tmux` takes milliseconds to start: the caller
+/// reads /proc meanwhile).
+pub struct PendingView(std::thread::JoinHandle<Result<TmuxView, crate::tmux::TmuxError>>);
+
+impl PendingView {
+    /// Starts asking `tmux` for its sessions and panes ([`Tmux::view_or_empty`]).
+    pub fn start(tmux: &Tmux) -> PendingView {
+        let tmux = tmux.clone();
+        PendingView(std::thread::spawn(move || tmux.view_or_empty()))
+    }
+
+    /// The answer (waits for it).
+    pub fn wait(self) -> Result<TmuxView, crate::tmux::TmuxError> {
+        self.0.join().unwrap_or_else(|_| {
+            Err(crate::tmux::TmuxError::Io(std::io::Error::other(
+                "the tmux query failed",
+            )))
+        })
+    }
+}
+
 /// What the commands share: resolved paths, the config, the tmux server.
 pub struct Env {
     pub paths: Paths,
@@ -63,10 +84,16 @@ impl World {
         let registry = env.registry()?;
         let (records, state_warnings) = registry.load_all();
         let mut warnings: Vec<String> = state_warnings.iter().map(ToString::to_string).collect();
+        // tmux starts up while /proc is read: the two overlap instead of adding up.
+        let asking = PendingView::start(&env.tmux);
         let mut snapshot = Snapshot::take()?;
         let uid = procs::my_uid();
-        snapshot.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
-        let tmux_view = match env.tmux.view_or_empty() {
+        procs::envcache::load_through_file(
+            &mut snapshot,
+            env.paths.env_cache_file().as_deref(),
+            |p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1,
+        );
+        let tmux_view = match asking.wait() {
             Ok(v) => Some(v),
             Err(crate::tmux::TmuxError::Missing) => None,
             Err(e) => {

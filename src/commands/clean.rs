@@ -146,6 +146,7 @@ pub fn run(env: Env, a: &CleanArgs, style: Style) -> anyhow::Result<i32> {
                         },
                         &w.tmux,
                         &w.state_tag,
+                        w.paths.env_cache_file().as_deref(),
                     )?;
                     stopped.extend(out.stopped.clone());
                     closed_sessions.push(name);

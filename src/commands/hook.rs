@@ -174,13 +174,34 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                     socket: Some(env.tmux.socket_path()),
                 };
                 let state_tag = env.paths.state_dir.display().to_string();
-                let out = session::close(&registry, &env.config, &closed, &env.tmux, &state_tag)?;
+                let cache = env.paths.env_cache_file();
+                // Closes that arrive together are served together (crate::gather).
+                let served =
+                    crate::gather::submit_and_serve(&env.paths.state_dir, &closed, |batch| {
+                        session::close_many(
+                            &registry,
+                            &env.config,
+                            batch,
+                            &env.tmux,
+                            &state_tag,
+                            cache.as_deref(),
+                        )
+                    })?;
+                let (sessions, out) = match served {
+                    crate::gather::Served::ByMe(sessions, out) => (sessions, out),
+                    crate::gather::Served::ByOther => {
+                        println!("session-closed {name:?}: closed by a concurrent worker");
+                        return Ok(0);
+                    }
+                };
                 // The hook is only a hint (tmux loses some): reconcile every other session that is
                 // gone too, judged by evidence like a sweep.
                 let reconciled = crate::commands::reconcile::reconcile_sessions(env)?;
                 let survivors = out.survivors().count();
+                let names: Vec<String> = sessions.iter().map(|s| format!("{:?}", s.name)).collect();
                 println!(
-                    "session-closed {name:?}: stopped {} process(es) (and {reconciled} of other closed sessions), {} freed, in {} ms{}",
+                    "session-closed {}: stopped {} process(es) (and {reconciled} of other closed sessions), {} freed, in {} ms{}",
+                    names.join(", "),
                     out.stopped.len() - survivors,
                     crate::units::human_bytes(out.freed_bytes()),
                     out.elapsed_ms,

@@ -63,6 +63,10 @@ struct Sup {
     shutdown: bool,
     /// Connection ids handed to bridges.
     next_conn: u64,
+    /// Environment tags kept across sweeps (procs::envcache).
+    env_cache: std::sync::Arc<std::sync::Mutex<procs::EnvCache>>,
+    /// Tree RSS of each instance pid at the last sweep: `status` answers from it without reading /proc.
+    last_rss: std::collections::HashMap<i32, u64>,
 }
 
 pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
@@ -105,6 +109,8 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         events: ev_tx,
         shutdown: false,
         next_conn: 0,
+        env_cache: Default::default(),
+        last_rss: Default::default(),
         env,
     };
     sup.readopt().await;

@@ -25,6 +25,10 @@ pub struct TickInput {
     pub state_tag: String,
     /// The state directory (for the event journal).
     pub state_dir: std::path::PathBuf,
+    /// Environment tags kept across sweeps (tags are fixed at exec: only new process images are read).
+    pub env_cache: std::sync::Arc<std::sync::Mutex<procs::EnvCache>>,
+    /// Where the commands find the daemon's cache (`status` then reads no environment it has seen).
+    pub env_cache_file: Option<std::path::PathBuf>,
     /// Every instance that existed when the sweep began: only these are judged by its session list
     /// (an instance opened during the sweep is newer than the list).
     pub keys: Vec<Key>,
@@ -54,6 +58,7 @@ pub fn tick(input: TickInput) -> TickResult {
         judged: input.keys.clone(),
         ..TickResult::default()
     };
+    let asking = crate::world::PendingView::start(&input.tmux);
     let mut snap = match Snapshot::take() {
         Ok(s) => s,
         Err(e) => {
@@ -62,8 +67,21 @@ pub fn tick(input: TickInput) -> TickResult {
         }
     };
     let uid = procs::my_uid();
-    snap.load_env_tags(|p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1);
-    let view = match input.tmux.view_or_empty() {
+    {
+        let mut cache = input
+            .env_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        snap.load_env_tags_cached(&mut cache, |p| {
+            p.uid == uid && !p.cmdline.is_empty() && p.pid > 1
+        });
+        if let Some(path) = input.env_cache_file.as_deref().filter(|_| cache.is_dirty())
+            && let Err(e) = cache.save(path)
+        {
+            tracing::debug!("{}: {e}", path.display());
+        }
+    }
+    let view = match asking.wait() {
         Ok(v) => Some(v),
         Err(e) => {
             if !matches!(e, crate::tmux::TmuxError::Missing) {

@@ -45,8 +45,7 @@ impl EnvTags {
     /// Reads the tags of `pid` (Linux: /proc/PID/environ). None when it cannot be read: another user's
     /// process, a process that is gone, or a platform without /proc.
     pub fn read(pid: i32) -> Option<EnvTags> {
-        let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-        Some(Self::parse(&raw))
+        Reader::new()?.read(pid)
     }
 
     /// The last component of a process's cgroup path (`foo.service`, `app-x.scope`).
@@ -79,6 +78,46 @@ impl EnvTags {
             }
         }
         tags
+    }
+}
+
+/// Most of an environment read (the rest is left unread: memory stays bounded).
+#[cfg(target_os = "linux")]
+const ENVIRON_LIMIT: usize = 8 << 20;
+
+/// Reads environments one after another into one reused buffer, each in one `read(2)` when it fits
+/// (Linux; elsewhere a plain file read, which finds nothing where there is no /proc).
+pub(crate) struct Reader {
+    #[cfg(target_os = "linux")]
+    fs: super::procfs::ProcFs,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    /// None when /proc cannot be opened.
+    pub(crate) fn new() -> Option<Reader> {
+        Some(Reader {
+            #[cfg(target_os = "linux")]
+            fs: super::procfs::ProcFs::open(std::path::Path::new("/proc")).ok()?,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The tags of `pid`; None when its environment cannot be read.
+    pub(crate) fn read(&mut self, pid: i32) -> Option<EnvTags> {
+        #[cfg(target_os = "linux")]
+        {
+            let (n, _) = self
+                .fs
+                .read(pid, "environ", &mut self.buf, ENVIRON_LIMIT, false)
+                .ok()?;
+            Some(EnvTags::parse(&self.buf[..n]))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            self.buf = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            Some(EnvTags::parse(&self.buf))
+        }
     }
 }
 

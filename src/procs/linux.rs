@@ -1,11 +1,11 @@
-//! The Linux snapshot: one pass over /proc, two small reads (`stat`, `cmdline`) and one `stat(2)` per
-//! process. This is what keeps `mcpd status` as fast as `ps` with thousands of processes (BENCHMARKS.md).
+//! The Linux snapshot: one pass over /proc, two lean reads (`stat`, `cmdline`, see `procfs`) and one
+//! `fstat` per process. This is what keeps `mcpd status` near the cost of reading /proc at all
+//! (BENCHMARKS.md).
 
 use std::fs;
-use std::io::Read;
-use std::os::unix::fs::MetadataExt;
 
 use super::ProcError;
+use super::procfs::ProcFs;
 use super::snapshot::{ProcInfo, Snapshot, now_epoch};
 
 /// The fields of /proc/PID/stat that mcpd uses.
@@ -105,43 +105,36 @@ pub(crate) fn split_cmdline(raw: &[u8]) -> Vec<String> {
     parts
 }
 
+/// Most a command line may take in a snapshot (the kernel allows up to a quarter of the stack limit;
+/// the rest of a longer one is left unread).
+const CMDLINE_LIMIT: usize = 256 * 1024;
+
 pub(crate) fn take() -> Result<Snapshot, ProcError> {
-    let dir = fs::read_dir("/proc").map_err(|source| ProcError::Read {
-        path: "/proc".into(),
+    take_from(std::path::Path::new("/proc"))
+}
+
+/// One pass over a /proc-like directory: per process, `stat` (read, plus one `fstat` for the owner)
+/// and `cmdline` (read), each one `openat` + one `read` + `close` when it fits the reused buffer.
+pub(crate) fn take_from(root: &std::path::Path) -> Result<Snapshot, ProcError> {
+    let err = |source| ProcError::Read {
+        path: root.display().to_string(),
         source,
-    })?;
+    };
+    let mut fs = ProcFs::open(root).map_err(err)?;
+    let pids = fs.pids().map_err(err)?;
     let page = page_size();
-    let mut procs = Vec::with_capacity(1024);
-    let mut buf = String::with_capacity(512);
-    let mut raw = Vec::with_capacity(512);
-    let mut path = String::with_capacity(32);
-    for entry in dir.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
-            continue;
-        };
+    let mut procs = Vec::with_capacity(pids.len());
+    let mut buf = Vec::new();
+    for pid in pids {
         // A process can exit at any point below; it is then simply not in the snapshot.
-        path.clear();
-        path.push_str("/proc/");
-        path.push_str(name.to_str().unwrap_or_default());
-        let Ok(meta) = fs::metadata(&path) else {
+        let Ok((n, Some(uid))) = fs.read(pid, "stat", &mut buf, 4096, true) else {
             continue;
         };
-        let base = path.len();
-        path.push_str("/stat");
-        buf.clear();
-        if fs::File::open(&path)
-            .and_then(|mut f| f.read_to_string(&mut buf))
-            .is_err()
-        {
+        let Some(st) = parse_stat(&String::from_utf8_lossy(&buf[..n])) else {
             continue;
-        }
-        let Some(st) = parse_stat(&buf) else { continue };
-        path.truncate(base);
-        path.push_str("/cmdline");
-        raw.clear();
-        let cmdline = match fs::File::open(&path).and_then(|mut f| f.read_to_end(&mut raw)) {
-            Ok(_) => split_cmdline(&raw),
+        };
+        let cmdline = match fs.read(pid, "cmdline", &mut buf, CMDLINE_LIMIT, false) {
+            Ok((n, _)) => split_cmdline(&buf[..n]),
             Err(_) => Vec::new(),
         };
         procs.push(ProcInfo {
@@ -149,7 +142,7 @@ pub(crate) fn take() -> Result<Snapshot, ProcError> {
             ppid: st.ppid,
             pgid: st.pgid,
             sid: st.sid,
-            uid: meta.uid(),
+            uid,
             start_ticks: st.start_ticks,
             rss_bytes: st.rss_pages * page,
             comm: st.comm,
@@ -204,6 +197,57 @@ mod tests {
         );
         assert_eq!(split_cmdline(b"sh\0-c\0a b\0"), vec!["sh", "-c", "a b"]);
         assert!(split_cmdline(b"").is_empty());
+    }
+
+    #[test]
+    fn snapshot_of_a_proc_like_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let put = |path: &str, body: &[u8]| {
+            let p = d.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        let stat = |pid: i32, comm: &str, ppid: i32| {
+            format!(
+                "{pid} ({comm}) S {ppid} {pid} {pid} 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 {} 1000 7 0",
+                pid * 10
+            )
+        };
+        put("10/stat", stat(10, "node", 1).as_bytes());
+        put("10/cmdline", b"node\0/x/mcp-server.js\0");
+        // A comm that is not UTF-8 is still a process.
+        let mut odd =
+            b"11 (\xff\xfe) S 10 11 11 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 110 1000 3 0".to_vec();
+        odd.push(b'\n');
+        put("11/stat", &odd);
+        put("12/stat", b"12 (broken) S 1 2"); // truncated: skipped
+        put("13/cmdline", b"no stat: gone"); // exited between the listing and the read
+        put("self/stat", stat(99, "self", 1).as_bytes());
+        let long: Vec<u8> = std::iter::repeat_n(b'a', CMDLINE_LIMIT + 10).collect();
+        put("14/stat", stat(14, "long", 1).as_bytes());
+        put("14/cmdline", &long);
+        let s = take_from(d.path()).unwrap();
+        let mut pids: Vec<i32> = s.procs.keys().copied().collect();
+        pids.sort_unstable();
+        assert_eq!(pids, vec![10, 11, 14]);
+        let p = s.get(10).unwrap();
+        assert_eq!(p.cmdline, vec!["node", "/x/mcp-server.js"]);
+        assert_eq!(
+            (p.ppid, p.start_ticks, p.rss_bytes),
+            (1, 100, 7 * page_size())
+        );
+        assert_eq!(p.uid, nix::unistd::geteuid().as_raw());
+        assert_eq!(s.get(11).unwrap().comm, "\u{fffd}\u{fffd}");
+        assert!(
+            s.get(11).unwrap().cmdline.is_empty(),
+            "no cmdline: a kernel thread's shape"
+        );
+        assert_eq!(s.children_of(10), &[11]);
+        assert_eq!(
+            s.get(14).unwrap().cmdline[0].len(),
+            CMDLINE_LIMIT,
+            "bounded"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! tags mcpd reads (`TMUX`, `MCPD_OWNER`), the guard list of processes that must never be signalled,
 //! the identity-safe tree stop, and the stdio peers that prove a live client.
 
+pub mod envcache;
 pub mod environ;
 pub mod guard;
 pub mod identity;
@@ -9,13 +10,16 @@ pub mod identity;
 mod linux;
 pub mod peers;
 mod portable;
+#[cfg(target_os = "linux")]
+mod procfs;
 pub mod snapshot;
 pub mod stop;
 
+pub use envcache::EnvCache;
 pub use environ::EnvTags;
 pub use identity::Identity;
 pub use snapshot::{ProcInfo, Snapshot};
-pub use stop::{StopOptions, StopOutcome, StopTarget, stop_trees};
+pub use stop::{StopOptions, StopOutcome, StopTarget, stop_trees, stop_trees_seen};
 
 /// Errors reading the process table.
 #[derive(Debug, thiserror::Error)]

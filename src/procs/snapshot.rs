@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{EnvTags, ProcError};
+use super::envcache::EnvCache;
+use super::{EnvTags, ProcError, environ};
 
 /// One process, as seen at snapshot time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -149,6 +150,17 @@ impl Snapshot {
     /// Loads the environment tags of the processes `want` selects (reading /proc/PID/environ is only
     /// possible for our own processes, and costs a read each, so callers pick).
     pub fn load_env_tags(&mut self, want: impl Fn(&ProcInfo) -> bool) {
+        let mut cache = EnvCache::new(self.boot_time);
+        self.load_env_tags_cached(&mut cache, want);
+    }
+
+    /// [`Snapshot::load_env_tags`] through `cache`: only processes it has not seen in this image are
+    /// read; entries of processes that are gone or recycled are dropped from it.
+    pub fn load_env_tags_cached(&mut self, cache: &mut EnvCache, want: impl Fn(&ProcInfo) -> bool) {
+        let procs = &self.procs;
+        cache.retain_live(self.boot_time, |pid, start| {
+            procs.get(&pid).is_some_and(|p| p.start_ticks == start)
+        });
         let under_manager: std::collections::HashSet<i32> = self
             .procs
             .values()
@@ -159,14 +171,30 @@ impl Snapshot {
             })
             .map(|p| p.pid)
             .collect();
+        let mut reader = environ::Reader::new();
         for p in self.procs.values_mut() {
-            if p.env.is_none() && want(p) {
-                let mut tags = EnvTags::read(p.pid).unwrap_or_default();
-                if under_manager.contains(&p.pid) {
-                    tags.unit = EnvTags::read_unit(p.pid);
+            if p.env.is_some() || !want(p) {
+                continue;
+            }
+            let need_unit = under_manager.contains(&p.pid);
+            if let Some(tags) = cache.get(p, need_unit) {
+                let mut tags = tags.clone();
+                if !need_unit {
+                    tags.unit = None; // looked up while it was a service manager's child; not now
                 }
                 p.env = Some(tags);
+                continue;
             }
+            let read = reader.as_mut().and_then(|r| r.read(p.pid));
+            let mut tags = read.clone().unwrap_or_default();
+            if need_unit {
+                tags.unit = EnvTags::read_unit(p.pid);
+            }
+            // Only what was read is remembered: an unreadable environment is tried again next time.
+            if read.is_some() {
+                cache.insert(p, tags.clone(), need_unit);
+            }
+            p.env = Some(tags);
         }
     }
 

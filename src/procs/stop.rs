@@ -257,11 +257,22 @@ impl Stopper<'_> {
 /// Stops the trees rooted at `targets` (see the module doc). Blocks until everything is gone or the
 /// grace and the kill wait are over.
 pub fn stop_trees(targets: &[StopTarget], opts: &StopOptions) -> Result<StopOutcome, ProcError> {
+    stop_trees_seen(&Snapshot::take()?, targets, opts)
+}
+
+/// [`stop_trees`] starting from a snapshot the caller just took (a session close decides from one
+/// and need not read /proc again to begin). Safe with a slightly old snapshot: every target and
+/// descendant is pinned and checked against its start time before a signal, and the rescans during
+/// the wait find what was forked since.
+pub fn stop_trees_seen(
+    snap: &Snapshot,
+    targets: &[StopTarget],
+    opts: &StopOptions,
+) -> Result<StopOutcome, ProcError> {
     let started = Instant::now();
-    let snap = Snapshot::take()?;
     let mut s = Stopper {
         opts,
-        guard: Guard::for_self(&snap),
+        guard: Guard::for_self(snap),
         victims: Vec::new(),
         seen: HashSet::new(),
         groups: Vec::new(),
@@ -298,7 +309,7 @@ pub fn stop_trees(targets: &[StopTarget], opts: &StopOptions) -> Result<StopOutc
             });
         }
     }
-    s.expand(&snap);
+    s.expand(snap);
 
     let deadline = started + opts.grace;
     if !s.wait(deadline)? {

@@ -103,10 +103,6 @@ impl Sup {
     }
 
     pub(super) async fn status(&mut self) -> DaemonStatus {
-        let snap = tokio::task::spawn_blocking(Snapshot::take)
-            .await
-            .ok()
-            .and_then(Result::ok);
         let mut servers = Vec::new();
         let mut rec = Vec::new();
         for (name, cfg) in &self.env.config.servers {
@@ -132,10 +128,11 @@ impl Sup {
                 });
             }
             for i in insts {
-                let rss = match (i.pid, &snap) {
-                    (Some(p), Some(s)) => s.tree_rss(p),
-                    _ => 0,
-                };
+                // From the last sweep: a request never waits on a /proc pass.
+                let rss = i
+                    .pid
+                    .and_then(|p| self.last_rss.get(&p).copied())
+                    .unwrap_or(0);
                 let trend = self.history.trend(&i.key.label());
                 if let Some(t) = trend.filter(|t| t.leak) {
                     rec.push(history::leak_recommendation(&i.key.label(), &t, rss));

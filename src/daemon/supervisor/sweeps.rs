@@ -29,6 +29,8 @@ impl Sup {
             state_tag: self.state_tag.clone(),
             state_dir: self.env.paths.state_dir.clone(),
             keys: self.instances.keys().cloned().collect(),
+            env_cache: self.env_cache.clone(),
+            env_cache_file: self.env.paths.env_cache_file(),
         };
         let tx = self.events.clone();
         tokio::task::spawn_blocking(move || {
@@ -41,6 +43,7 @@ impl Sup {
         self.sweeping = false;
         self.sweeps += 1;
         self.last_sweep_ms = r.took_ms;
+        self.last_rss.clone_from(&r.rss);
         for e in &r.errors {
             tracing::warn!("sweep: {e}");
         }
