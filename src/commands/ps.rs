@@ -37,7 +37,12 @@ pub struct PsRow {
     pub depth: usize,
     /// The configured server this process is, when the daemon runs it (`fs` or `fs@session`).
     pub server: Option<String>,
-    /// Connected `mcpd connect` clients of that server, and their tmux sessions.
+    /// Which instance of that server's pool this process is (`fs`, `fs#1`, `fs@session`): a
+    /// server shared by contract or per session runs one process per group of clients.
+    pub instance: Option<String>,
+    /// The contract the instance's clients share, once one joined.
+    pub contract: Option<String>,
+    /// Connected `mcpd connect` clients of that instance, and their tmux sessions.
     pub clients: Option<u32>,
     pub client_sessions: Vec<String>,
 }
@@ -106,6 +111,13 @@ pub fn rows(
                 Some(sess) => format!("{}@{sess}", s.name),
                 None => s.name.clone(),
             }),
+            instance: servers.get(&pid).map(|s| {
+                s.instance.clone().unwrap_or_else(|| match &s.session {
+                    Some(sess) => format!("{}@{sess}", s.name),
+                    None => s.name.clone(),
+                })
+            }),
+            contract: servers.get(&pid).and_then(|s| s.contract.clone()),
             clients: servers.get(&pid).map(|s| s.clients),
             client_sessions: servers
                 .get(&pid)
@@ -181,7 +193,7 @@ pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
                 truncate(
                     &format!(
                         "{indent}{}{}",
-                        match (&r.server, r.clients) {
+                        match (r.instance.as_ref().or(r.server.as_ref()), r.clients) {
                             (Some(sv), Some(n)) if !r.client_sessions.is_empty() => {
                                 format!(
                                     "[{sv}: {n} client(s) from {}] ",

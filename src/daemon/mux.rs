@@ -260,7 +260,12 @@ async fn run(
                         stdin_tx = None;
                         Vec::new()
                     }
-                    ServerMsg::State { why, hold } => router.server_state(&why, hold),
+                    ServerMsg::State { why, hold } => {
+                        // The supervisor's word on a missing process: a start asked before it had
+                        // seen the exit was ignored (the pid was still there), so ask again.
+                        wanted = false;
+                        router.server_state(&why, hold)
+                    }
                     ServerMsg::Close => break,
                 }
             }

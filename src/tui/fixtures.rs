@@ -95,6 +95,8 @@ pub fn proc_row(
         recorded: None,
         depth,
         server: None,
+        instance: None,
+        contract: None,
         clients: None,
         client_sessions: Vec::new(),
     }

@@ -192,3 +192,37 @@ fn twenty_clients_with_two_hundred_calls_each_get_only_their_own_answers() {
     );
     sb.track_marked();
 }
+
+#[test]
+fn a_later_stateless_client_is_answered_server_discover_from_cache() {
+    let Some(kit) = kit() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("to-server.log");
+    let time = format!("{} --local-timezone UTC", kit.py_bin("mcp-server-time"));
+    // What reaches the process is copied to a file on the way.
+    let server = vec![
+        "sh".to_string(),
+        "-c".into(),
+        format!("tee -a '{}' | exec {time}", seen.display()),
+    ];
+    let sb = Sandbox::with_config(&config(&[("time", server.clone(), "")]));
+    let modern = json!({"mode": "auto", "steps": [{"op": "list_tools"}]});
+    let direct = comparable(&run_client(kit, &sb, PY, &server, &modern));
+    std::fs::remove_file(&seen).unwrap();
+    // One after the other: the second finds the instance the first left running.
+    for i in 0..2 {
+        let got = comparable(&run_client(kit, &sb, PY, &via("time"), &modern));
+        if let Some(diff) = first_difference(&direct, &got, "") {
+            panic!("client {i}: direct and through mcpd differ at {diff}");
+        }
+    }
+    let log = std::fs::read_to_string(&seen).unwrap();
+    let discovers = log
+        .lines()
+        .filter(|l| l.contains("\"server/discover\""))
+        .count();
+    let lists = log.lines().filter(|l| l.contains("\"tools/list\"")).count();
+    assert_eq!((discovers, lists), (1, 2), "what the process got:\n{log}");
+    assert_eq!(instances(&sb, "time").len(), 1);
+    sb.track_marked();
+}

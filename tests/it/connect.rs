@@ -27,9 +27,15 @@ pub struct Agent {
 
 impl Agent {
     pub fn connect(sb: &Sandbox, server: &str) -> Agent {
+        Agent::connect_env(sb, server, &[])
+    }
+
+    /// An agent whose bridge runs with `env` too (e.g. `TMUX`/`TMUX_PANE`: inside a tmux pane).
+    pub fn connect_env(sb: &Sandbox, server: &str, env: &[(&str, String)]) -> Agent {
         let mut child = sb
             .mcpd()
             .args(["connect", server])
+            .envs(env.iter().map(|(k, v)| (*k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

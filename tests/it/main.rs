@@ -18,6 +18,7 @@ mod ownership_tmux;
 mod peers;
 mod pidns;
 mod share_lifecycle;
+mod share_views;
 mod stop;
 mod support;
 mod tmux;

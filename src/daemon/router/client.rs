@@ -70,6 +70,12 @@ impl Router {
                 return;
             }
         }
+        if method == "server/discover"
+            && let Some(cached) = self.discover_cache.get(&discover_version(obj))
+        {
+            out.push(Out::ToClient(cid, with_id(cached, &id)));
+            return;
+        }
         match &self.phase {
             Phase::Down { why, hold: false } => {
                 out.push(error_to(cid, &id, INTERNAL_ERROR, &why.clone()));
@@ -106,6 +112,10 @@ impl Router {
             "resources/unsubscribe" => self.unsubscribe(cid, id, obj, raw, out),
             "logging/setLevel" => self.set_level(cid, id, obj, raw, out),
             "tasks/list" => self.forward_request(cid, id, raw, Call::TasksList, out),
+            "server/discover" => {
+                let call = Call::Discover(discover_version(obj));
+                self.forward_request(cid, id, raw, call, out)
+            }
             "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list"
                 if obj.get("params").and_then(|p| p.get("cursor")).is_none() =>
             {
@@ -460,4 +470,14 @@ impl Router {
             .and_then(|c| c.contract.as_ref())
             .is_none_or(|k| k.declares(cap))
     }
+}
+
+/// The protocol version a `server/discover` proposes (in its `_meta`; empty when none).
+fn discover_version(obj: &Map<String, Value>) -> String {
+    obj.get("params")
+        .and_then(|p| p.get("_meta"))
+        .and_then(|m| m.get(crate::daemon::contract::META_PROTOCOL_VERSION))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }

@@ -112,8 +112,9 @@ impl Router {
         }
         self.by_client_id.clear();
         self.progress.clear();
-        // Tasks lived in the dead process.
+        // Tasks lived in the dead process; the next one is asked what it is (it may be newer).
         self.tasks.clear();
+        self.discover_cache.clear();
         self.roots_waiting.clear();
         self.settling = None;
         self.upstream_level = None;

@@ -12,6 +12,9 @@
 //!   and only the first `notifications/initialized` is forwarded. A client whose `initialize` shows
 //!   another contract than the one it joined with (a 2026-07-28 probe, then a fallback handshake)
 //!   is handed back to the shell to move ([`Out::Move`]).
+//! - `server/discover` (2026-07-28, the stateless era's only handshake) reaches the process once per
+//!   protocol version; its successful response is cached and answered to later clients with their
+//!   own id, until the process exits. Other stateless requests carry their `_meta` untouched.
 //! - Request ids are rewritten to daemon-unique integers and mapped back, because every client
 //!   starts counting at 1; cancellations and progress tokens are rewritten the same way.
 //! - Server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`) go to
@@ -143,6 +146,8 @@ enum Call {
     /// A first page of `tools/list`, `prompts/list`, `resources/list`...: remembered, to tell
     /// clients after a restart whether it changed.
     List(String),
+    /// A `server/discover` at this protocol version: a successful result is cached.
+    Discover(String),
 }
 
 /// Why an upstream id is outstanding, i.e. what to do with its response.
@@ -226,6 +231,10 @@ pub struct Router {
     /// The level last sent upstream with `logging/setLevel`.
     upstream_level: Option<usize>,
     init_cache: Option<InitCache>,
+    /// Protocol version asked -> the process's successful `server/discover` response line (its
+    /// id replaced per client). The stateless era's handshake: the same for every client of the
+    /// instance, so the process is asked once (2026-07-28: "answer it from cache").
+    discover_cache: HashMap<String, String>,
     /// The forwarded initialize request line awaiting its result, to be cached.
     init_request: Option<String>,
     /// Moved clients whose `initialize` is replayed without an answer to them.
@@ -403,4 +412,6 @@ mod server;
 mod tests;
 #[cfg(test)]
 mod tests_sharing;
+#[cfg(test)]
+mod tests_stateless;
 pub mod wire;

@@ -76,6 +76,10 @@ impl Router {
                         with_id(raw, &id)
                     }
                     (Call::TasksList, Some(r)) => self.own_tasks(cid, &id, r, raw),
+                    (Call::Discover(version), Some(_)) => {
+                        self.discover_cache.insert(version, raw.to_string());
+                        with_id(raw, &id)
+                    }
                     (Call::List(method), Some(r)) => {
                         self.lists
                             .insert(method, super::super::contract::canonical(r));

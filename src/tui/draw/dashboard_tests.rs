@@ -187,3 +187,38 @@ fn unreachable_tmux_is_not_shown_as_sessions_gone() {
     assert!(s.contains("session api (tmux unreachable)"), "{s}");
     assert!(!s.contains("(gone)"), "{s}");
 }
+
+#[test]
+fn each_instance_of_a_shared_server_is_a_row_with_its_own_clients() {
+    // `fs` serves two clients of one contract, `fs#1` one of another: two processes, two rows.
+    let instance = |label: &str, pid: i32, clients: u32| {
+        let mut s = fixtures::server("fs", "global", "running", Some(pid), 40 << 20);
+        s.instance = Some(label.into());
+        s.clients = clients;
+        s.client_sessions = vec!["api".into(); clients as usize];
+        s
+    };
+    let data = || {
+        fixtures::data(
+            &[("api", true)],
+            vec![instance("fs", 4101, 2), instance("fs#1", 4102, 1)],
+        )
+    };
+    // Narrow: the instance labels alone.
+    let (s, _) = screen(&app(data(), 120, 30));
+    assert!(s.contains("│fs#1 ") && s.contains("│fs "), "{s}");
+    for (w, h) in [(180, 40), (200, 40)] {
+        let (s, _) = screen(&app(data(), w, h));
+        // NAME SCOPE PID STATE RST RSS (`42 MB`) CLIENTS: the cells around the pid.
+        let row = |pid: &str| {
+            let line = s.lines().find(|l| l.contains(pid));
+            let line = line.unwrap_or_else(|| panic!("no row with pid {pid} at {w}x{h}:\n{s}"));
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            let at = cells.iter().position(|c| *c == pid).unwrap();
+            let name = cells[at - 2].trim_start_matches('│');
+            (name.to_string(), cells[at + 5].to_string())
+        };
+        assert_eq!(row("4101"), ("fs".into(), "2".into()), "{w}x{h}:\n{s}");
+        assert_eq!(row("4102"), ("fs#1".into(), "1".into()), "{w}x{h}:\n{s}");
+    }
+}

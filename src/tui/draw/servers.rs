@@ -1,7 +1,9 @@
 //! The Servers panel: the configured servers with state, restarts and the memory of their trees.
 //! A session server is named `name@session` at every width (one line per session); a failed one
 //! is red (`l` or Enter shows its exit and last log lines); clients and the RSS trend come from
-//! the daemon (`-` without it), the trend wide enough for `+5118MB/h LEAK`.
+//! the daemon (`-` without it), the trend wide enough for `+5118MB/h LEAK`. A server shared by
+//! contract or per session has one row per instance of its pool (`fs`, `fs#1`), each with its
+//! own clients.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -73,7 +75,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             "-".to_string()
         };
-        let mut cells = vec![Cell::from(server_label(&s.name, s.session.as_deref()))];
+        // The instance label (`fs#1`) names the process among its pool; it already carries the
+        // session of a session server's instance.
+        let name = match &s.instance {
+            Some(i) => clean(i),
+            None => server_label(&s.name, s.session.as_deref()),
+        };
+        let mut cells = vec![Cell::from(name)];
         if wide {
             cells.push(Cell::from(s.scope.clone()));
             cells.push(Cell::from(
