@@ -5,7 +5,7 @@
 //! element connected at once. What each client sees through mcpd must equal what it sees directly.
 //!
 //! The registries' packages are installed once into target/tmp (pinned versions); under `CI=true`
-//! an install that fails is a test failure, elsewhere the tests say SKIP and return.
+//! an install that fails is a test failure; elsewhere the tests say so loudly and return.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,13 +53,9 @@ fn tmp() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
 
-/// A missing registry: a failure under CI, a SKIP (None) elsewhere.
+/// A missing registry: a failure under CI=true, a loud skip (None) elsewhere.
 fn unavailable(what: &str, why: &str) -> Option<PathBuf> {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true: cannot install {what}: {why}");
-    }
-    eprintln!("SKIP: cannot install {what}: {why}");
-    None
+    crate::support::unreachable_registry(&format!("cannot install {what}: {why}"))
 }
 
 /// Installs npm `packages` into `dir` (once; `probe` shows it is done).
