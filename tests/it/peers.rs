@@ -109,6 +109,11 @@ fn a_grandchild_sharing_the_same_stdin_end_is_not_a_client() {
     let _kids = Kids(vec![child]);
     let sb = Sandbox::new(); // dropped first: the grandchild is stopped before its parent
     sb.track(grandchild);
+    // `echo $!` runs as soon as the job is forked: wait until it has set up its stdin and run sleep.
+    assert!(wait_for(Duration::from_secs(10), || {
+        std::fs::read(format!("/proc/{grandchild}/cmdline"))
+            .is_ok_and(|c| c.starts_with(b"sleep\0"))
+    }));
 
     let views = stdio_peers(&[sh, grandchild], &[me(), sh, grandchild]);
     for pid in [sh, grandchild] {
