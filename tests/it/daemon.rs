@@ -314,10 +314,10 @@ fn the_daemon_notices_kill_server_at_once_and_stops_what_the_sessions_owned() {
     let probe = Sandbox::new();
     let tag = format!("mcp-server-ks-{}", probe.marker);
     drop(probe);
-    // Orphan sweeps on, but no lineage orphan is old enough (so nothing of other tests is touched):
-    // only what belonged to this sandbox's sessions is judged.
+    // This daemon runs outside a PID namespace: lineage orphan sweeps are off, so it can only stop
+    // what belonged to this sandbox's sessions (its private tmux socket), which sweeps always judge.
     let sb = Sandbox::with_config(
-        "[daemon]\nsweep_interval = \"1h\"\nstop_grace = \"1s\"\norphan_min_age = \"1h\"\n",
+        "[daemon]\nsweep_interval = \"1h\"\nstop_grace = \"1s\"\norphan_min_age = \"1h\"\nsweep_orphans = false\n",
     );
     sb.tmux_started();
     for s in ["a", "b"] {

@@ -128,22 +128,12 @@ impl Ns {
     /// Runs mcpd inside and asserts it exits 0; returns stdout.
     #[track_caller]
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "mcpd {args:?} failed: {}\nstdout: {}\nstderr: {}",
-            out.status,
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
+        expect_ok(args, self.run(args))
     }
 
     #[track_caller]
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.ok(args);
-        serde_json::from_str(&out)
-            .unwrap_or_else(|e| panic!("mcpd {args:?}: not JSON ({e}): {out}"))
+        expect_json(args, &self.ok(args))
     }
 
     /// tmux on the sandbox's private socket, inside the namespace.

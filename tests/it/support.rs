@@ -87,22 +87,12 @@ impl Sandbox {
     /// Runs mcpd and asserts it exits 0; returns stdout.
     #[track_caller]
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "mcpd {args:?} failed: {}\nstdout: {}\nstderr: {}",
-            out.status,
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
+        expect_ok(args, self.run(args))
     }
 
     #[track_caller]
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.ok(args);
-        serde_json::from_str(&out)
-            .unwrap_or_else(|e| panic!("mcpd {args:?}: not JSON ({e}): {out}"))
+        expect_json(args, &self.ok(args))
     }
 
     /// Remembers a process to kill (by pid, identity-checked) when the sandbox is dropped.
@@ -244,6 +234,25 @@ pub fn named(name: &str) -> Vec<i32> {
         .collect();
     v.sort_unstable();
     v
+}
+
+/// Asserts that `mcpd ARGS` exited 0; returns its stdout.
+#[track_caller]
+pub fn expect_ok(args: &[&str], out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "mcpd {args:?} failed: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Parses the stdout of `mcpd ARGS` as JSON.
+#[track_caller]
+pub fn expect_json(args: &[&str], out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("mcpd {args:?}: not JSON ({e}): {out}"))
 }
 
 /// True when `pid` is gone or a zombie.
