@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::{Config, Threshold};
-use crate::procs::Snapshot;
-use crate::state::{Origin, Owner, Record};
+use crate::model::{Origin, Owner, Record, Snapshot, TmuxView};
 use crate::sweep::Classified;
-use crate::tmux::TmuxView;
 use crate::units::human_bytes;
 
 /// A metric's level against its thresholds (`value >= warn` is a warning, `>= crit` critical).
@@ -380,9 +378,9 @@ fn duplicated_servers(inp: &ReportInputs) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::procs::ProcInfo;
+    use crate::model::ProcInfo;
+    use crate::model::SessionInfo;
     use crate::sweep::OrphanWhy;
-    use crate::tmux::SessionInfo;
 
     fn snap(n: usize, rss: u64) -> Snapshot {
         let procs = (0..n)

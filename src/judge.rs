@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 
-use crate::procs::peers::{self, StdioView};
+use crate::model::StdioView;
+use crate::procs::peers;
 use crate::sweep::{self, Classified, Inputs};
 
 /// Classified processes, and the stdio evidence that was read (empty when there were no candidates).

@@ -1,7 +1,7 @@
 //! mcpd: a tmux-aware supervisor for MCP servers and the child processes AI coding agents leave
-//! behind. The binary is a thin shell over this library (see DESIGN.md for the shape): pure decisions in
-//! `matcher`, `sweep`, `health` and `names`; the operating system only in `procs`, `state`, `tmux` and
-//! the command layer.
+//! behind. The binary is a thin shell over this library (see DESIGN.md for the shape): plain values in
+//! `model`; pure decisions over them in `matcher`, `sweep`, `health` and `names`; the operating system
+//! only in `procs`, `state`, `tmux` and the command layer.
 
 pub mod cli;
 pub mod commands;
@@ -16,6 +16,7 @@ pub mod journal;
 pub mod judge;
 pub mod link;
 pub mod matcher;
+pub mod model;
 pub mod names;
 pub mod output;
 pub mod paths;

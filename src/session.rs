@@ -9,12 +9,10 @@ use std::collections::{HashMap, HashSet};
 
 use crate::config::{Config, OnClose};
 use crate::matcher::Matcher;
-use crate::procs::peers::{self, StdioView};
-use crate::procs::{
-    self, Identity, ProcInfo, Snapshot, StopOptions, StopOutcome, StopTarget, stop_trees_seen,
-};
-use crate::state::{Owner, Record, Registry};
-use crate::tmux::TmuxView;
+use crate::model::{Identity, Owner, ProcInfo, Record, Snapshot, StdioView, StopTarget, TmuxView};
+// The shell part (`close`): reading /proc and stopping.
+use crate::procs::{self, StopOptions, StopOutcome, peers, stop_trees_seen};
+use crate::state::Registry;
 
 /// Which session closed.
 #[derive(Clone, Debug)]
@@ -262,9 +260,7 @@ pub fn close_many(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::procs::environ::TmuxTag;
-    use crate::procs::{EnvTags, ProcInfo};
-    use crate::state::Origin;
+    use crate::model::{EnvTags, Origin, TmuxTag};
 
     fn p(pid: i32, args: &[&str], tag: Option<(i32, u32)>) -> ProcInfo {
         ProcInfo {
@@ -336,7 +332,7 @@ mod tests {
             server_pid: 5,
             socket_path: "/s".into(),
             sessions: vec![],
-            panes: vec![crate::tmux::Pane {
+            panes: vec![crate::model::Pane {
                 pid: 11,
                 session_id: 4,
                 ..Default::default()
@@ -353,17 +349,17 @@ mod tests {
         let all = pids(OnClose::All, None);
         let view = |pid: i32, client: i32| StdioView {
             pid,
-            stdin: crate::procs::peers::Endpoint::Pipe { inode: 1 },
-            stdout: crate::procs::peers::Endpoint::DevNull,
-            stdin_clients: vec![crate::procs::peers::Holder {
+            stdin: crate::model::Endpoint::Pipe { inode: 1 },
+            stdout: crate::model::Endpoint::DevNull,
+            stdin_clients: vec![crate::model::Holder {
                 pid: client,
                 fd: 3,
-                mode: crate::procs::peers::Access::Write,
+                mode: crate::model::Access::Write,
             }],
             stdout_clients: vec![],
         };
         let mut quiet = view(11, 0);
-        quiet.stdin = crate::procs::peers::Endpoint::DevNull;
+        quiet.stdin = crate::model::Endpoint::DevNull;
         quiet.stdin_clients.clear();
         let stdio: HashMap<i32, StdioView> = [(10, view(10, 11)), (11, quiet), (14, view(14, 12))]
             .into_iter()

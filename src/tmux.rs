@@ -44,57 +44,7 @@ impl From<std::io::Error> for TmuxError {
     }
 }
 
-/// One session on the server.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SessionInfo {
-    /// The number of the session id (`$3` -> 3).
-    pub id: u32,
-    pub name: String,
-    /// How many clients are attached.
-    pub attached: u32,
-    /// Last activity, seconds since the epoch.
-    pub activity: u64,
-    pub created: u64,
-    /// The session's start directory.
-    pub path: String,
-}
-
-/// A server's sessions at one moment: the plain value the pure modules decide on.
-#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub struct TmuxView {
-    pub server_pid: i32,
-    pub socket_path: String,
-    pub sessions: Vec<SessionInfo>,
-    /// Every pane's process, with its session and tty: tmux's truth about membership now.
-    #[serde(default)]
-    pub panes: Vec<Pane>,
-}
-
-impl TmuxView {
-    pub fn session(&self, name: &str) -> Option<&SessionInfo> {
-        self.sessions.iter().find(|s| s.name == name)
-    }
-
-    pub fn session_by_id(&self, id: u32) -> Option<&SessionInfo> {
-        self.sessions.iter().find(|s| s.id == id)
-    }
-
-    /// True when `tty` is a current pane's terminal.
-    pub fn is_pane_tty(&self, tty: &str) -> bool {
-        self.panes.iter().any(|p| !p.tty.is_empty() && p.tty == tty)
-    }
-}
-
-/// A pane's process and the session it belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub struct Pane {
-    pub pid: i32,
-    pub session_id: u32,
-    pub session_name: String,
-    /// The pane's terminal (`/dev/pts/3`).
-    #[serde(default)]
-    pub tty: String,
-}
+pub use crate::model::{Pane, SessionInfo, TmuxView};
 
 /// A handle on one tmux server.
 #[derive(Clone, Debug)]

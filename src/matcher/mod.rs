@@ -7,7 +7,7 @@
 
 pub mod program;
 
-use crate::procs::ProcInfo;
+use crate::model::ProcInfo;
 pub use program::{Kind, Program, identify};
 
 /// One pattern, parsed.

@@ -3,25 +3,12 @@
 //! recorded start time, and on Linux the signal travels through a pidfd, so it can only reach the process
 //! that was checked.
 
-use serde::{Deserialize, Serialize};
+pub use crate::model::Identity;
 
+#[cfg(not(target_os = "linux"))]
 use super::ProcInfo;
 
-/// Who a process is: pid + start time (clock ticks since boot on Linux).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Identity {
-    pub pid: i32,
-    pub start_ticks: u64,
-}
-
 impl Identity {
-    pub fn of(p: &ProcInfo) -> Identity {
-        Identity {
-            pid: p.pid,
-            start_ticks: p.start_ticks,
-        }
-    }
-
     /// True when a process with this pid exists now and has the recorded start time.
     pub fn is_alive(&self) -> bool {
         self.pid > 0 && current_start_ticks(self.pid) == Some(self.start_ticks)

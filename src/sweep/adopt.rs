@@ -3,9 +3,7 @@
 use std::collections::HashSet;
 
 use crate::matcher::Matcher;
-use crate::procs::{Identity, Snapshot};
-use crate::state::{Origin, Owner, Record};
-use crate::tmux::TmuxView;
+use crate::model::{Identity, Origin, Owner, Record, Snapshot, TmuxView};
 
 /// Pure: the MCP-like processes running in each live session's panes (the pane's process and its
 /// descendants) that are not recorded yet, as adopted records for that session. Whatever is not

@@ -7,9 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::procs::peers::{ClientEvidence, Endpoint, StdioView, client_evidence};
-use crate::procs::{ProcInfo, Snapshot};
-use crate::tmux::TmuxView;
+use crate::model::stdio::{ClientEvidence, Endpoint, StdioView, client_evidence};
+use crate::model::{ProcInfo, Snapshot, TmuxView};
 
 /// What the stdio evidence says about one candidate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

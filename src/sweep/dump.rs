@@ -10,10 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Classified, Inputs};
 use crate::matcher::Matcher;
-use crate::procs::peers::StdioView;
-use crate::procs::{ProcInfo, Snapshot};
-use crate::state::Record;
-use crate::tmux::TmuxView;
+use crate::model::{ProcInfo, Record, Snapshot, StdioView, TmuxView};
 
 /// The format's version; a newer one is refused with a clear message.
 pub const VERSION: u32 = 1;

@@ -6,8 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::matcher::Matcher;
-use crate::procs::{ProcInfo, Snapshot};
-use crate::tmux::TmuxView;
+use crate::model::{ProcInfo, Snapshot, TmuxView};
 
 /// One ancestor on the walk, and what it meant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

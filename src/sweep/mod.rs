@@ -26,10 +26,7 @@ pub use owner::OwnedBy;
 pub use plan::{DropWhy, Plan, PlannedDrop, PlannedMove, PlannedStop, plan};
 
 use crate::matcher::{MatchWhy, Matcher};
-use crate::procs::peers::StdioView;
-use crate::procs::{ProcInfo, Snapshot};
-use crate::state::{Origin, Owner, Record};
-use crate::tmux::TmuxView;
+use crate::model::{Origin, Owner, ProcInfo, Record, Snapshot, StdioView, TmuxView};
 
 /// What the pure functions need.
 #[derive(Clone, Copy)]

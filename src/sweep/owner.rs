@@ -7,9 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::procs::{ProcInfo, Snapshot};
-use crate::state::{Origin, Owner, Record};
-use crate::tmux::TmuxView;
+use crate::model::{Origin, Owner, ProcInfo, Record, Snapshot, TmuxView};
 
 /// How the owner was found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

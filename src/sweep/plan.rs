@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::{Classified, Inputs};
-use crate::procs::{Identity, StopTarget};
-use crate::state::Owner;
+use crate::model::{Identity, Owner, StopTarget};
 
 /// A tree to stop, with what to tell the user about it.
 #[derive(Clone, Debug, Serialize)]

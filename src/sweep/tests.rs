@@ -3,10 +3,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::procs::EnvTags;
-use crate::procs::environ::TmuxTag;
-use crate::procs::peers::{Access, Endpoint, Holder};
-use crate::tmux::SessionInfo;
+use crate::model::{Access, Endpoint, EnvTags, Holder, SessionInfo, TmuxTag};
 
 const ME: u32 = 1000;
 const HZ: u64 = 100;
@@ -309,7 +306,7 @@ fn view(server_pid: i32, sessions: &[(u32, &str)]) -> TmuxView {
         // The base table's shell (60) is the first session's pane.
         panes: sessions
             .first()
-            .map(|(id, n)| crate::tmux::Pane {
+            .map(|(id, n)| crate::model::Pane {
                 pid: 60,
                 session_id: *id,
                 session_name: n.to_string(),
@@ -484,7 +481,7 @@ fn records_follow_renames_and_moved_windows_by_id() {
     t.extend(npx_tree(60, 100, 400));
     t.extend(npx_tree(61, 200, 400));
     let mut v = view(50, &[(0, "renamed"), (1, "b")]);
-    v.panes.push(crate::tmux::Pane {
+    v.panes.push(crate::model::Pane {
         pid: 61,
         session_id: 1,
         session_name: "b".into(),
