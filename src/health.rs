@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::{Config, Threshold};
-use crate::model::{Origin, Owner, Record, Snapshot, TmuxView};
+use crate::model::{DaemonStatus, Origin, Owner, Record, Snapshot, TmuxView};
 use crate::sweep::Classified;
 use crate::units::human_bytes;
 
@@ -79,37 +79,7 @@ pub struct SessionRow {
     pub rss_bytes: u64,
 }
 
-/// A configured or recorded server (from the daemon when it runs, else from the records).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ServerRow {
-    pub name: String,
-    pub scope: String,
-    pub session: Option<String>,
-    pub pid: Option<i32>,
-    /// `running`, `stopped`, `backoff`, `failed`, `exited`, `idle` (on-connect, not started).
-    pub state: String,
-    /// RSS of the server's whole tree.
-    pub rss_bytes: u64,
-    pub restarts: u32,
-    pub uptime_seconds: Option<u64>,
-    pub last_exit: Option<String>,
-    /// The last lines of its log, when it failed.
-    pub last_log: Vec<String>,
-    /// Connected `mcpd connect` clients.
-    pub clients: u32,
-    /// Their tmux sessions (`-`: outside tmux).
-    pub client_sessions: Vec<String>,
-    /// Which instance of the server's pool (`fs`, `fs#1`): one per client contract.
-    pub instance: Option<String>,
-    /// The contract its clients share (protocol era and version, capabilities, roots).
-    pub contract: Option<String>,
-    /// RSS trend over the daemon's history window.
-    pub trend_mb_per_hour: Option<f64>,
-    /// Steady linear growth: a probable leak.
-    pub leak: bool,
-    /// Restarts or stops for exceeding `max_rss`.
-    pub rss_actions: u32,
-}
+pub use crate::model::ServerRow;
 
 /// The daemon, when it runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -258,30 +228,8 @@ pub fn report(inp: &ReportInputs) -> Report {
 }
 
 /// Replaces the record-based server rows with the daemon's own view.
-pub fn merge_daemon(report: &mut Report, d: crate::daemon::protocol::DaemonStatus) {
-    report.servers = d
-        .servers
-        .into_iter()
-        .map(|s| ServerRow {
-            name: s.name,
-            scope: s.scope,
-            session: s.session,
-            pid: s.pid,
-            state: s.state,
-            rss_bytes: s.rss_bytes,
-            restarts: s.restarts,
-            uptime_seconds: s.uptime_secs,
-            last_exit: s.last_exit,
-            last_log: s.last_log,
-            clients: s.clients,
-            client_sessions: s.client_sessions,
-            instance: s.instance,
-            contract: s.contract,
-            trend_mb_per_hour: s.trend_mb_per_hour,
-            leak: s.leak,
-            rss_actions: s.rss_actions,
-        })
-        .collect();
+pub fn merge_daemon(report: &mut Report, d: DaemonStatus) {
+    report.servers = d.servers;
     for row in report.servers.iter().filter(|r| r.state == "failed") {
         let who = match &row.session {
             Some(s) => format!("{} --session {s}", row.name),

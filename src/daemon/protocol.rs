@@ -78,53 +78,9 @@ pub enum Response {
     },
 }
 
-/// The daemon's view of itself and its servers.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct DaemonStatus {
-    pub pid: i32,
-    pub version: String,
-    pub uptime_secs: u64,
-    pub sweeps: u64,
-    /// Duration of the last sweep.
-    pub last_sweep_ms: u64,
-    pub servers: Vec<ServerStatus>,
-    /// Recommendations from the history (leaks).
-    pub recommendations: Vec<String>,
-    /// Total RSS over time, oldest first: (unix secs, bytes).
-    pub rss_history: Vec<(u64, u64)>,
-}
-
-/// One supervised server instance.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ServerStatus {
-    pub name: String,
-    pub scope: String,
-    pub session: Option<String>,
-    pub pid: Option<i32>,
-    /// `starting`, `running`, `backoff`, `failed`, `stopped`, `exited`.
-    pub state: String,
-    pub restarts: u32,
-    pub rss_bytes: u64,
-    pub uptime_secs: Option<u64>,
-    pub last_exit: Option<String>,
-    /// The last lines of its log, when it failed.
-    pub last_log: Vec<String>,
-    /// Times it was restarted or stopped for exceeding `max_rss`.
-    pub rss_actions: u32,
-    pub clients: u32,
-    /// The tmux sessions of connected clients (`-` for a client outside tmux).
-    #[serde(default)]
-    pub client_sessions: Vec<String>,
-    /// This instance of the server's pool: `fs`, `fs#1`, `fs@session`...
-    #[serde(default)]
-    pub instance: Option<String>,
-    /// The contract of its clients (`handshake 2025-06-18 [roots] roots [...]`), once one joined.
-    #[serde(default)]
-    pub contract: Option<String>,
-    /// RSS trend over the history window, MB per hour.
-    pub trend_mb_per_hour: Option<f64>,
-    pub leak: bool,
-}
+/// The daemon's view of itself and one supervised server instance: plain values shared with the
+/// health report (their wire form is kept by `crate::model::server`).
+pub use crate::model::{DaemonStatus, ServerRow as ServerStatus};
 
 /// Encodes a request line.
 pub fn encode_request(r: &Request) -> String {

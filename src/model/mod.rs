@@ -1,6 +1,6 @@
 //! The plain values every part of mcpd shares, with no I/O: a process and a snapshot of the process
-//! table, identity, environment tags, stdio evidence, records and owners, a tmux server's view, and
-//! what to stop. The pure decisions (`sweep`, `health`, session targets, `matcher`) depend only on these
+//! table, identity, environment tags, stdio evidence, records and owners, a tmux server's view, a
+//! supervised server's row, and what to stop. The pure decisions (`sweep`, `health`, session targets, `matcher`) depend only on these
 //! and on config; `procs/`, `state/`, `tmux.rs` and the daemon produce and consume them (DESIGN.md,
 //! "Shape of the code"). The old paths (`procs::ProcInfo`, `state::Record`, `tmux::TmuxView`...) re-export
 //! them.
@@ -10,6 +10,7 @@ pub mod identity;
 pub mod owner;
 pub mod process;
 pub mod record;
+pub mod server;
 pub mod stdio;
 pub mod stop;
 pub mod tmux;
@@ -19,6 +20,7 @@ pub use identity::Identity;
 pub use owner::Owner;
 pub use process::{ProcInfo, Snapshot};
 pub use record::{Origin, Record};
+pub use server::{DaemonStatus, ServerRow};
 pub use stdio::{Access, ClientEvidence, Endpoint, Holder, StdioView};
 pub use stop::StopTarget;
 pub use tmux::{Pane, SessionInfo, TmuxView};

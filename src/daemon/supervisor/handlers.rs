@@ -145,7 +145,7 @@ impl Sup {
                     state: i.state.word().into(),
                     restarts: i.restarts,
                     rss_bytes: rss,
-                    uptime_secs: i.pid.and(i.started_at).map(|t| t.elapsed().as_secs()),
+                    uptime_seconds: i.pid.and(i.started_at).map(|t| t.elapsed().as_secs()),
                     last_exit: i.last_exit.clone(),
                     last_log: i.last_log.clone(),
                     rss_actions: i.rss_actions,
