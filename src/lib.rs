@@ -21,6 +21,7 @@ pub mod names;
 pub mod output;
 pub mod paths;
 pub mod procs;
+pub mod ps_rows;
 pub mod session;
 pub mod state;
 pub mod sweep;

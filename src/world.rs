@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::matcher::Matcher;
+use crate::model::DaemonSeen;
 use crate::paths::Paths;
 use crate::procs::{self, Snapshot};
 use crate::state::{Record, Registry};
@@ -145,7 +146,25 @@ impl World {
         sweep::plan(&self.inputs(), &self.classified)
     }
 
+    /// Asks the daemon for its status, once: its answer feeds both [`World::report_with`] and the
+    /// `ps` rows (each status request costs the daemon nothing, but a round trip).
+    pub fn ask_daemon(&self) -> DaemonSeen {
+        if let Some(d) = crate::daemon::client::status(&self.paths) {
+            DaemonSeen::Answered(Box::new(d))
+        } else if let Some(pid) = crate::daemon::client::lock_holder(&self.paths) {
+            DaemonSeen::Busy { pid }
+        } else {
+            DaemonSeen::Absent
+        }
+    }
+
+    /// The health report, with the daemon asked now.
     pub fn report(&self) -> crate::health::Report {
+        self.report_with(&self.ask_daemon())
+    }
+
+    /// The health report, with what the daemon said.
+    pub fn report_with(&self, daemon: &DaemonSeen) -> crate::health::Report {
         let mut r = crate::health::report(&crate::health::ReportInputs {
             snapshot: &self.snapshot,
             classified: &self.classified,
@@ -163,12 +182,14 @@ impl World {
                 .retain(|rec| !rec.contains("are running: make it a shared server"));
         }
         r.recommendations.extend(dups.iter().map(|d| d.advice()));
-        if let Some(d) = crate::daemon::client::status(&self.paths) {
-            crate::health::merge_daemon(&mut r, d);
-        } else if let Some(pid) = crate::daemon::client::lock_holder(&self.paths) {
-            // Running, but busy (stopping a server): its servers are shown from the records.
-            r.daemon.running = true;
-            r.daemon.pid = Some(pid);
+        match daemon {
+            DaemonSeen::Answered(d) => crate::health::merge_daemon(&mut r, (**d).clone()),
+            DaemonSeen::Busy { pid } => {
+                // Running, but busy (stopping a server): its servers are shown from the records.
+                r.daemon.running = true;
+                r.daemon.pid = Some(*pid);
+            }
+            DaemonSeen::Absent => {}
         }
         r
     }

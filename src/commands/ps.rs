@@ -1,136 +1,29 @@
 //! `mcpd ps`: every MCP-like process, as trees, with owner, memory, age and orphan mark.
 
-use std::collections::{HashMap, HashSet};
-
-use serde::Serialize;
-
 use crate::cli::PsArgs;
+use crate::model::ServerRow;
 use crate::output::{Style, table, truncate};
-use crate::state::Owner;
-use crate::sweep::Classified;
+use crate::ps_rows::Filter;
 use crate::units::{human_bytes, human_duration};
 use crate::world::{Env, World};
 
-/// One row of `ps --json` (field names are part of the CLI contract, DESIGN.md).
-#[derive(Debug, Serialize)]
-pub struct PsRow {
-    pub pid: i32,
-    pub ppid: i32,
-    pub start_time: u64,
-    pub rss_bytes: u64,
-    pub command: String,
-    pub owner: Option<String>,
-    pub orphan: bool,
-    pub age_seconds: u64,
-    /// Why it is an orphan, when it is one.
-    pub orphan_reason: Option<String>,
-    /// The one-line reason for its classification, whatever it is (`mcpd ps --explain PID` has all
-    /// the evidence).
-    pub reason: String,
-    /// What protects it from being an orphan: a live client, a live terminal, unreadable stdio.
-    pub client: Option<crate::sweep::Client>,
-    /// An orphan younger than `orphan_min_age`: clean leaves it alone for now.
-    pub young: bool,
-    /// `spawned` or `adopted` when mcpd has a record of it.
-    pub recorded: Option<String>,
-    /// Depth in its tree (0 = top).
-    pub depth: usize,
-    /// The configured server this process is, when the daemon runs it (`fs` or `fs@session`).
-    pub server: Option<String>,
-    /// Which instance of that server's pool this process is (`fs`, `fs#1`, `fs@session`): a
-    /// server shared by contract or per session runs one process per group of clients.
-    pub instance: Option<String>,
-    /// The contract the instance's clients share, once one joined.
-    pub contract: Option<String>,
-    /// Connected `mcpd connect` clients of that instance, and their tmux sessions.
-    pub clients: Option<u32>,
-    pub client_sessions: Vec<String>,
-}
+pub use crate::ps_rows::PsRow;
 
+/// The rows of `ps` for a gathered world, with the daemon's `servers` (from
+/// [`World::ask_daemon`]; empty when it does not run).
 pub fn rows(
     w: &World,
+    servers: &[ServerRow],
     only_orphans: bool,
     session: Option<&str>,
     matching: Option<&str>,
 ) -> Vec<PsRow> {
-    let by_pid: HashMap<i32, &Classified> = w.classified.iter().map(|c| (c.pid, c)).collect();
-    let keep = |c: &Classified| {
-        (!only_orphans || c.orphan.is_some())
-            && session.is_none_or(|s| c.owner.as_ref() == Some(&Owner::Session(s.to_string())))
-            && matching.is_none_or(|m| {
-                w.snapshot
-                    .get(c.pid)
-                    .is_some_and(|p| p.command().contains(m))
-            })
+    let filter = Filter {
+        only_orphans,
+        session,
+        matching,
     };
-    let kept: HashSet<i32> = w
-        .classified
-        .iter()
-        .filter(|c| keep(c))
-        .map(|c| c.pid)
-        .collect();
-    // The daemon's servers, by pid: which server a process is and who is connected to it.
-    let servers: HashMap<i32, crate::daemon::protocol::ServerStatus> =
-        crate::daemon::client::status(&w.paths)
-            .map(|d| {
-                d.servers
-                    .into_iter()
-                    .filter_map(|s| s.pid.map(|p| (p, s)))
-                    .collect()
-            })
-            .unwrap_or_default();
-    let mut out = Vec::new();
-    // Roots: kept processes whose parent is not kept; then depth-first through kept children.
-    let mut roots: Vec<i32> = kept
-        .iter()
-        .copied()
-        .filter(|p| w.snapshot.get(*p).is_none_or(|i| !kept.contains(&i.ppid)))
-        .collect();
-    roots.sort_unstable();
-    let mut stack: Vec<(i32, usize)> = roots.into_iter().rev().map(|p| (p, 0)).collect();
-    while let Some((pid, depth)) = stack.pop() {
-        let (Some(p), Some(c)) = (w.snapshot.get(pid), by_pid.get(&pid)) else {
-            continue;
-        };
-        out.push(PsRow {
-            pid,
-            ppid: p.ppid,
-            start_time: p.start_ticks,
-            rss_bytes: p.rss_bytes,
-            command: p.command(),
-            owner: c.owner.as_ref().map(ToString::to_string),
-            orphan: c.orphan.is_some(),
-            age_seconds: w.snapshot.age(p).as_secs(),
-            orphan_reason: c.orphan.as_ref().map(ToString::to_string),
-            reason: c.reason(),
-            client: c.client.clone(),
-            young: c.young,
-            recorded: c.recorded.map(|o| format!("{o:?}").to_lowercase()),
-            depth,
-            server: servers.get(&pid).map(|s| match &s.session {
-                Some(sess) => format!("{}@{sess}", s.name),
-                None => s.name.clone(),
-            }),
-            instance: servers.get(&pid).map(|s| {
-                s.instance.clone().unwrap_or_else(|| match &s.session {
-                    Some(sess) => format!("{}@{sess}", s.name),
-                    None => s.name.clone(),
-                })
-            }),
-            contract: servers.get(&pid).and_then(|s| s.contract.clone()),
-            clients: servers.get(&pid).map(|s| s.clients),
-            client_sessions: servers
-                .get(&pid)
-                .map(|s| s.client_sessions.clone())
-                .unwrap_or_default(),
-        });
-        for ch in w.snapshot.children_of(pid).iter().rev() {
-            if kept.contains(ch) {
-                stack.push((*ch, depth + 1));
-            }
-        }
-    }
-    out
+    crate::ps_rows::project(&w.classified, &w.snapshot, servers, &filter)
 }
 
 pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
@@ -146,7 +39,14 @@ pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
         eprintln!("saved what mcpd saw to {}", path.display());
         return Ok(0);
     }
-    let rows = rows(&w, a.orphans, a.session.as_deref(), a.matching.as_deref());
+    let daemon = w.ask_daemon();
+    let rows = rows(
+        &w,
+        daemon.servers(),
+        a.orphans,
+        a.session.as_deref(),
+        a.matching.as_deref(),
+    );
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);

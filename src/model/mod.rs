@@ -20,7 +20,7 @@ pub use identity::Identity;
 pub use owner::Owner;
 pub use process::{ProcInfo, Snapshot};
 pub use record::{Origin, Record};
-pub use server::{DaemonStatus, ServerRow};
+pub use server::{DaemonSeen, DaemonStatus, ServerRow};
 pub use stdio::{Access, ClientEvidence, Endpoint, Holder, StdioView};
 pub use stop::StopTarget;
 pub use tmux::{Pane, SessionInfo, TmuxView};

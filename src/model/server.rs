@@ -58,6 +58,28 @@ pub struct DaemonStatus {
     pub rss_history: Vec<(u64, u64)>,
 }
 
+/// What asking the daemon found: a gathering asks once and hands this to the report and the rows.
+#[derive(Clone, Debug, Default)]
+pub enum DaemonSeen {
+    /// It answered.
+    Answered(Box<DaemonStatus>),
+    /// It runs (holds its lock) but did not answer: busy, say stopping a server.
+    Busy { pid: i32 },
+    /// No daemon runs.
+    #[default]
+    Absent,
+}
+
+impl DaemonSeen {
+    /// The servers it reported (none unless it answered).
+    pub fn servers(&self) -> &[ServerRow] {
+        match self {
+            DaemonSeen::Answered(d) => &d.servers,
+            _ => &[],
+        }
+    }
+}
+
 /// The rows as the control protocol has always carried them: the uptime as `uptime_secs`, so a client
 /// of another mcpd version reads it.
 fn wire_rows<S: Serializer>(rows: &[ServerRow], s: S) -> Result<S::Ok, S::Error> {

@@ -87,3 +87,69 @@ fn run(source: &Source, tx: &Sender<Action>, refresh: &Receiver<()>, interval: D
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::daemon::protocol::{DaemonStatus, Response, ServerStatus, decode_request};
+
+    /// A daemon that answers every status request with one server, and counts the requests.
+    fn fake_daemon(socket: &std::path::Path) -> Arc<AtomicUsize> {
+        let listener = UnixListener::bind(socket).unwrap();
+        let asked = Arc::new(AtomicUsize::new(0));
+        let count = asked.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let mut line = Vec::new();
+                BufReader::new(&conn).read_until(b'\n', &mut line).unwrap();
+                decode_request(line.trim_ascii_end()).unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+                let status = DaemonStatus {
+                    pid: 4242,
+                    servers: vec![ServerStatus {
+                        name: "fs".into(),
+                        scope: "global".into(),
+                        state: "running".into(),
+                        ..ServerStatus::default()
+                    }],
+                    ..DaemonStatus::default()
+                };
+                let mut answer =
+                    serde_json::to_string(&Response::Status(Box::new(status))).unwrap();
+                answer.push('\n');
+                conn.write_all(answer.as_bytes()).unwrap();
+            }
+        });
+        asked
+    }
+
+    #[test]
+    fn one_refresh_asks_the_daemon_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            config_file: dir.path().join("config.toml"),
+            state_dir: dir.path().join("state"),
+            runtime_dir: dir.path().join("run"),
+        };
+        std::fs::create_dir_all(&paths.runtime_dir).unwrap();
+        let asked = fake_daemon(&crate::daemon::client::socket_path(&paths));
+        let source = Source {
+            config: Config::load(&paths.config_file).unwrap(),
+            paths,
+            // A socket no tmux server listens on: never the user's tmux.
+            tmux: Tmux::new(Some(dir.path().join("no-tmux"))),
+        };
+        let data = source.collect().unwrap();
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        assert_eq!(data.report.daemon.pid, Some(4242));
+        assert_eq!(data.report.servers[0].name, "fs");
+        source.collect().unwrap();
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+    }
+}

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::commands::ps::{self, PsRow};
 use crate::health::Report;
-use crate::procs::Identity;
+use crate::model::DaemonSeen;
+use crate::model::Identity;
+use crate::ps_rows::{self, PsRow};
 use crate::sweep::Plan;
 use crate::world::World;
 
@@ -30,8 +31,14 @@ pub struct Data {
 }
 
 impl Data {
-    /// Everything the dashboard needs from one gathered world.
+    /// Everything the dashboard needs from one gathered world: the daemon is asked once, and its
+    /// answer feeds both the report and the rows.
     pub fn from_world(w: &World) -> Data {
+        Data::project(w, &w.ask_daemon())
+    }
+
+    /// Pure: the dashboard's data from a gathered world and what the daemon said.
+    pub fn project(w: &World, daemon: &DaemonSeen) -> Data {
         let pgids = w
             .records
             .iter()
@@ -43,8 +50,13 @@ impl Data {
             .map(|r| (r.identity(), r.pgid))
             .collect();
         Data {
-            report: w.report(),
-            rows: ps::rows(w, false, None, None),
+            report: w.report_with(daemon),
+            rows: ps_rows::project(
+                &w.classified,
+                &w.snapshot,
+                daemon.servers(),
+                &ps_rows::Filter::default(),
+            ),
             plan: w.plan(),
             pgids,
             taken_at: w.snapshot.taken_at,

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::commands::ps::PsRow;
 use crate::config::Threshold;
 use crate::health::{Level, Metric, Report, ServerRow, SessionRow};
 use crate::procs::{Identity, StopTarget};
+use crate::ps_rows::PsRow;
 use crate::sweep::{Plan, PlannedStop};
 
 use super::data::Data;
