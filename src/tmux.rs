@@ -106,20 +106,87 @@ impl Tmux {
         }
     }
 
-    fn command(&self) -> Command {
+    /// A tmux client command for this server. Without `as_pane_client`, `TMUX` is removed (a nested
+    /// TMUX would make tmux refuse some commands: "sessions should be nested with care"); with it,
+    /// `TMUX` is kept, so tmux acts on the client showing the pane we run in, not the most recent one.
+    fn command(&self, as_pane_client: bool) -> Command {
         let mut c = Command::new("tmux");
         if let Some(s) = &self.socket {
             c.arg("-S").arg(s);
         }
-        // A nested TMUX would make tmux refuse some commands ("sessions should be nested with care").
-        c.env_remove("TMUX");
+        if !as_pane_client {
+            c.env_remove("TMUX");
+        }
         c.stdin(Stdio::null());
+        c
+    }
+
+    /// A handle on the server at `socket` exactly (whatever `$TMUX` says).
+    pub fn at(socket: PathBuf) -> Tmux {
+        Tmux {
+            socket: Some(socket),
+        }
+    }
+
+    /// True when we run inside a pane of this server (`$TMUX` names its socket; with no explicit
+    /// socket, any `$TMUX` is tmux's default server, which is this one).
+    pub fn inside_same_server(&self) -> bool {
+        let Some(tag) = std::env::var("TMUX")
+            .ok()
+            .and_then(|v| crate::procs::environ::TmuxTag::parse(&v))
+        else {
+            return false;
+        };
+        match self.socket() {
+            Some(s) => Path::new(&tag.socket) == s,
+            None => true,
+        }
+    }
+
+    /// Switches the client showing the pane we run in to session `name` (exact).
+    pub fn switch_client(&self, name: &str) -> Result<(), TmuxError> {
+        self.run_as(
+            &[OsString::from("switch-client"), "-t".into(), exact(name)],
+            true,
+        )
+        .map(drop)
+    }
+
+    /// The name of the session holding `pane` (`%7`), or, without one, the session of the client we
+    /// run in (`$TMUX`).
+    pub fn pane_session(&self, pane: Option<&str>) -> Result<String, TmuxError> {
+        let mut args = vec!["display-message", "-p"];
+        if let Some(p) = pane {
+            args.extend(["-t", p]);
+        }
+        args.push("#{session_name}");
+        Ok(self.run_as(&args, true)?.trim_end_matches('\n').to_string())
+    }
+
+    /// The command that attaches this terminal to session `name` (exact) until the user detaches:
+    /// an interactive client, so it has no timeout; the caller runs or execs it.
+    pub fn attach_command(&self, name: &str) -> Command {
+        let mut c = self.command(false);
+        c.stdin(Stdio::inherit()).args([
+            OsString::from("attach-session"),
+            "-t".into(),
+            exact(name),
+        ]);
         c
     }
 
     /// Runs tmux with `args` and returns its stdout.
     pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Result<String, TmuxError> {
-        let mut cmd = self.command();
+        self.run_as(args, false)
+    }
+
+    /// [`Tmux::run`], as the client of our pane when `as_pane_client` (see [`Tmux::command`]).
+    fn run_as<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        args: &[S],
+        as_pane_client: bool,
+    ) -> Result<String, TmuxError> {
+        let mut cmd = self.command(as_pane_client);
         cmd.args(args);
         let out = output_within(cmd, TIMEOUT).map_err(|e| {
             if e.kind() == std::io::ErrorKind::TimedOut {
@@ -170,11 +237,9 @@ impl Tmux {
 
     /// Checks that tmux is installed and new enough.
     pub fn check_version() -> Result<String, TmuxError> {
-        let out = Command::new("tmux")
-            .arg("-V")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(TmuxError::from)?;
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-V").stdin(Stdio::null());
+        let out = output_within(cmd, TIMEOUT).map_err(TmuxError::from)?;
         let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
         match parse_version(&v) {
             Some(found) if found >= MIN_VERSION => Ok(v),
@@ -386,5 +451,51 @@ mod tests {
             }]
         );
         assert!(v.is_pane_tty("/dev/pts/4") && !v.is_pane_tty("/dev/pts/5"));
+    }
+
+    /// A private tmux server (its own socket in a temp dir), killed when dropped.
+    struct Server {
+        tmux: Tmux,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.tmux.run(&["kill-server"]);
+        }
+    }
+
+    #[test]
+    fn asks_a_pane_for_its_session_and_switching_without_a_client_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = Server {
+            tmux: Tmux::at(dir.path().join("sock")),
+            _dir: dir,
+        };
+        srv.tmux
+            .run(&["new-session", "-d", "-s", "a b", "-x", "80", "-y", "24"])
+            .unwrap();
+        let pane = srv
+            .tmux
+            .run(&["list-panes", "-a", "-F", "#{pane_id}"])
+            .unwrap();
+        assert_eq!(srv.tmux.pane_session(Some(pane.trim())).unwrap(), "a b");
+        // No client is attached to this server: tmux says so, within the timeout.
+        assert!(matches!(
+            srv.tmux.switch_client("a b"),
+            Err(TmuxError::Failed { .. })
+        ));
+        let attach = srv.tmux.attach_command("a b");
+        let args: Vec<_> = attach.get_args().collect();
+        assert_eq!(
+            args,
+            [
+                std::ffi::OsStr::new("-S"),
+                srv.tmux.socket().unwrap().as_os_str(),
+                "attach-session".as_ref(),
+                "-t".as_ref(),
+                "=a b".as_ref()
+            ]
+        );
     }
 }

@@ -17,22 +17,10 @@ use crate::daemon::protocol::{MAX_MESSAGE, Request, Response, encode_request};
 fn own_session() -> Option<String> {
     let tag = crate::procs::environ::TmuxTag::parse(&std::env::var("TMUX").ok()?)?;
     let pane = std::env::var("TMUX_PANE").ok();
-    let mut cmd = std::process::Command::new("tmux");
-    cmd.arg("-S")
-        .arg(&tag.socket)
-        .args(["display-message", "-p"]);
-    if let Some(p) = &pane {
-        cmd.args(["-t", p]);
-    }
-    let out = cmd
-        .arg("#{session_name}")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let name = String::from_utf8_lossy(&out.stdout)
-        .trim_end_matches('\n')
-        .to_string();
-    (out.status.success() && !name.is_empty()).then_some(name)
+    crate::tmux::Tmux::at(tag.socket.into())
+        .pane_session(pane.as_deref())
+        .ok()
+        .filter(|name| !name.is_empty())
 }
 
 pub fn run(g: &GlobalArgs, a: ServerArgs) -> anyhow::Result<i32> {

@@ -8,7 +8,7 @@ use std::os::unix::process::CommandExt;
 use anyhow::Context;
 
 use crate::cli::{GlobalArgs, TmArgs};
-use crate::tmux::{Tmux, TmuxError, exact};
+use crate::tmux::{Tmux, TmuxError};
 
 pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
     Tmux::check_version()?;
@@ -96,16 +96,15 @@ pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
         );
         return Ok(0);
     }
-    if inside_same_server(&tmux) {
+    if tmux.inside_same_server() {
         // With TMUX kept, tmux switches the client this pane belongs to, not the most recent one.
-        let mut cmd = std::process::Command::new("tmux");
-        if let Some(s) = tmux.socket() {
-            cmd.arg("-S").arg(s);
-        }
-        let status = cmd
-            .args([OsString::from("switch-client"), "-t".into(), exact(&name)])
-            .status()?;
-        return Ok(if status.success() { 0 } else { 1 });
+        return Ok(match tmux.switch_client(&name) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("{e}");
+                1
+            }
+        });
     }
     // tmux itself would only say "open terminal failed: not a terminal".
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdin())
@@ -118,26 +117,7 @@ pub fn run(g: &GlobalArgs, a: &TmArgs) -> anyhow::Result<i32> {
             if created { "was created" } else { "exists" }
         );
     }
-    let mut cmd = std::process::Command::new("tmux");
-    if let Some(s) = tmux.socket() {
-        cmd.arg("-S").arg(s);
-    }
-    cmd.env_remove("TMUX")
-        .args([OsString::from("attach-session"), "-t".into(), exact(&name)]);
+    let mut cmd = tmux.attach_command(&name);
     let err = cmd.exec();
     Err(anyhow::anyhow!("cannot run tmux attach-session: {err}"))
-}
-
-/// True when we run inside a pane of the server we are about to use.
-fn inside_same_server(tmux: &Tmux) -> bool {
-    let Some(tag) = std::env::var("TMUX")
-        .ok()
-        .and_then(|v| crate::procs::environ::TmuxTag::parse(&v))
-    else {
-        return false;
-    };
-    match tmux.socket() {
-        Some(s) => std::path::Path::new(&tag.socket) == s,
-        None => true,
-    }
 }
