@@ -5,31 +5,10 @@
 use std::collections::HashMap;
 
 use crate::procs::{StopOptions, StopOutcome, stop_trees};
-use crate::state::{Owner, Registry};
 use crate::sweep::Plan;
 use crate::world::{Env, World};
 
-/// Moves records to the session their process belongs to now (renames, move-window). Returns how
-/// many moved; failures are warnings, never losses (the registry writes before it removes).
-pub fn apply_moves(registry: &Registry, plan: &Plan, records: &[crate::state::Record]) -> usize {
-    let mut by_to: HashMap<&Owner, Vec<crate::state::Record>> = HashMap::new();
-    for m in &plan.moves {
-        if let Some(r) = records
-            .iter()
-            .find(|r| r.pid == m.pid && r.start_ticks == m.start_time && r.owner == m.from)
-        {
-            by_to.entry(&m.to).or_default().push(r.clone());
-        }
-    }
-    let mut n = 0;
-    for (to, recs) in by_to {
-        match registry.move_records(&recs, to) {
-            Ok(_) => n += recs.len(),
-            Err(e) => tracing::warn!("cannot move records to {to}: {e}"),
-        }
-    }
-    n
-}
+pub use crate::state::apply_moves;
 
 /// Stops the plan's trees and writes each stop to the journal with its reason.
 pub fn stop_planned(

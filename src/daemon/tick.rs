@@ -122,7 +122,7 @@ pub fn tick(input: TickInput) -> TickResult {
         ..inp
     };
     let plan = sweep::plan(&inp, &classified);
-    crate::commands::reconcile::apply_moves(&input.registry, &plan, &records);
+    crate::state::apply_moves(&input.registry, &plan, &records);
     let ours: HashSet<i32> = input.instances.iter().map(|(_, p, _)| *p).collect();
     let by_pid: HashMap<i32, &sweep::Classified> = classified.iter().map(|c| (c.pid, c)).collect();
     // What a closed session left behind is always stopped; lineage orphans only with sweep_orphans.
