@@ -170,14 +170,7 @@ mod tests {
     use super::*;
 
     fn proc(pid: i32, ppid: i32, argv: &[&str]) -> ProcInfo {
-        ProcInfo {
-            pid,
-            ppid,
-            rss_bytes: 50 << 20,
-            cmdline: argv.iter().map(|s| s.to_string()).collect(),
-            state: 'S',
-            ..Default::default()
-        }
+        ProcInfo::new(pid, ppid, argv).with_rss(50 << 20)
     }
 
     fn class(pid: i32, owner: Option<Owner>) -> Classified {

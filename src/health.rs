@@ -332,14 +332,7 @@ mod tests {
 
     fn snap(n: usize, rss: u64) -> Snapshot {
         let procs = (0..n)
-            .map(|i| ProcInfo {
-                pid: 100 + i as i32,
-                ppid: 1,
-                rss_bytes: rss,
-                cmdline: vec!["node".into(), "mcp-server-x".into()],
-                state: 'S',
-                ..Default::default()
-            })
+            .map(|i| ProcInfo::new(100 + i as i32, 1, &["node", "mcp-server-x"]).with_rss(rss))
             .collect();
         Snapshot::from_procs(procs, 100, 0, 0.0)
     }

@@ -263,24 +263,17 @@ mod tests {
     use crate::model::{EnvTags, Origin, TmuxTag};
 
     fn p(pid: i32, args: &[&str], tag: Option<(i32, u32)>) -> ProcInfo {
-        ProcInfo {
-            pid,
-            ppid: 1,
-            pgid: pid,
-            uid: 1000,
-            start_ticks: pid as u64,
-            cmdline: args.iter().map(|s| s.to_string()).collect(),
-            state: 'S',
-            env: Some(EnvTags {
+        ProcInfo::new(pid, 1, args)
+            .with_uid(1000)
+            .with_start(pid as u64)
+            .with_env(EnvTags {
                 tmux: tag.map(|(server_pid, session_id)| TmuxTag {
                     socket: "/s".into(),
                     server_pid,
                     session_id,
                 }),
                 ..Default::default()
-            }),
-            ..Default::default()
-        }
+            })
     }
 
     #[test]
@@ -297,19 +290,15 @@ mod tests {
             0,
             0.0,
         );
-        let rec = Record {
-            pid: 14,
-            start_ticks: 14,
-            pgid: 14,
-            owner: Owner::Session("s".into()),
-            origin: Origin::Adopted,
-            server: None,
-            command: String::new(),
-            recorded_at: 0,
-            session_id: Some(3),
-            tmux_socket: None,
-            tmux_server_pid: None,
-        };
+        let rec = Record::new(
+            Identity {
+                pid: 14,
+                start_ticks: 14,
+            },
+            Owner::Session("s".into()),
+            Origin::Adopted,
+        )
+        .with_session_id(3);
         let m = Matcher::from_config(&Config::default());
         let closed = ClosedSession {
             name: "s".into(),

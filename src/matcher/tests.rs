@@ -8,14 +8,7 @@ fn m() -> Matcher {
 }
 
 fn p(args: &[&str]) -> ProcInfo {
-    ProcInfo {
-        pid: 10,
-        ppid: 1,
-        comm: program::base(args[0]).chars().take(15).collect(),
-        cmdline: args.iter().map(|s| s.to_string()).collect(),
-        state: 'S',
-        ..Default::default()
-    }
+    ProcInfo::new(10, 1, args)
 }
 
 #[test]
@@ -86,10 +79,7 @@ fn not_mcp_like() {
     ] {
         assert!(!m.is_mcp(&p(args)), "{args:?} should not be MCP-like");
     }
-    assert!(!m.is_mcp(&ProcInfo {
-        comm: "kthreadd".into(),
-        ..Default::default()
-    }));
+    assert!(!m.is_mcp(&ProcInfo::new(2, 0, &[]).with_comm("kthreadd")));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! "Shape of the code"). The old paths (`procs::ProcInfo`, `state::Record`, `tmux::TmuxView`...) re-export
 //! them.
 
+pub mod build;
 pub mod env;
 pub mod identity;
 pub mod owner;

@@ -147,15 +147,7 @@ mod tests {
     use super::*;
 
     fn p(pid: i32, ppid: i32) -> ProcInfo {
-        ProcInfo {
-            pid,
-            ppid,
-            pgid: pid,
-            sid: pid,
-            comm: "x".into(),
-            state: 'S',
-            ..Default::default()
-        }
+        ProcInfo::new(pid, ppid, &[]).with_comm("x")
     }
 
     #[test]

@@ -4,15 +4,7 @@ use super::*;
 use crate::procs::Snapshot;
 
 fn proc(pid: i32, start: u64, args: &[&str]) -> ProcInfo {
-    ProcInfo {
-        pid,
-        ppid: 1,
-        start_ticks: start,
-        comm: args.first().copied().unwrap_or("x").into(),
-        cmdline: args.iter().map(|s| s.to_string()).collect(),
-        state: 'S',
-        ..Default::default()
-    }
+    ProcInfo::new(pid, 1, args).with_start(start)
 }
 
 fn tags(owner: &str) -> EnvTags {

@@ -86,14 +86,7 @@ mod tests {
     use super::*;
 
     fn p(pid: i32, ppid: i32, uid: u32, comm: &str) -> ProcInfo {
-        ProcInfo {
-            pid,
-            ppid,
-            uid,
-            comm: comm.into(),
-            state: 'S',
-            ..Default::default()
-        }
+        ProcInfo::new(pid, ppid, &[]).with_uid(uid).with_comm(comm)
     }
 
     #[test]

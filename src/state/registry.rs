@@ -479,19 +479,13 @@ mod tests {
     use crate::state::Origin;
 
     fn rec(pid: i32, owner: &Owner) -> Record {
-        Record {
+        let id = Identity {
             pid,
             start_ticks: 1000 + pid as u64,
-            pgid: pid,
-            owner: owner.clone(),
-            origin: Origin::Adopted,
-            server: None,
-            command: format!("node server-{pid}"),
-            recorded_at: 1,
-            session_id: None,
-            tmux_socket: None,
-            tmux_server_pid: None,
-        }
+        };
+        Record::new(id, owner.clone(), Origin::Adopted)
+            .with_command(&format!("node server-{pid}"))
+            .recorded_at(1)
     }
 
     #[test]

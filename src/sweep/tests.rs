@@ -11,25 +11,10 @@ const NOW: f64 = 10_000.0;
 
 /// A process started `age` seconds before NOW.
 fn proc(pid: i32, ppid: i32, age: u64, args: &[&str]) -> ProcInfo {
-    ProcInfo {
-        pid,
-        ppid,
-        pgid: pid,
-        sid: pid,
-        uid: ME,
-        start_ticks: (NOW as u64 - age) * HZ,
-        rss_bytes: 10_000_000,
-        comm: args[0]
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .chars()
-            .take(15)
-            .collect(),
-        cmdline: args.iter().map(|s| s.to_string()).collect(),
-        state: 'S',
-        env: None,
-    }
+    ProcInfo::new(pid, ppid, args)
+        .with_uid(ME)
+        .with_start((NOW as u64 - age) * HZ)
+        .with_rss(10_000_000)
 }
 
 fn base() -> Vec<ProcInfo> {
@@ -318,19 +303,7 @@ fn view(server_pid: i32, sessions: &[(u32, &str)]) -> TmuxView {
 }
 
 fn record(p: &ProcInfo, owner: Owner, origin: Origin) -> Record {
-    Record {
-        pid: p.pid,
-        start_ticks: p.start_ticks,
-        pgid: p.pgid,
-        owner,
-        origin,
-        server: None,
-        command: p.command(),
-        recorded_at: 0,
-        session_id: None,
-        tmux_socket: None,
-        tmux_server_pid: None,
-    }
+    Record::of(p, owner, origin)
 }
 
 #[test]

@@ -132,6 +132,7 @@ fn drop_records(registry: &Registry, drops: &[(Owner, Identity)]) -> (usize, Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Origin, Record};
     use crate::procs::stop::Stopped;
 
     fn stopped(pid: i32, rss: u64, ending: Ending) -> Stopped {
@@ -204,18 +205,8 @@ mod tests {
             start_ticks: 42,
         };
         let owner = Owner::Session("s".into());
-        let rec = |id: Identity| crate::state::Record {
-            pid: id.pid,
-            start_ticks: id.start_ticks,
-            pgid: id.pid,
-            owner: owner.clone(),
-            origin: crate::state::Origin::Adopted,
-            server: None,
-            command: "node mcp-server-x".into(),
-            recorded_at: 0,
-            session_id: None,
-            tmux_socket: None,
-            tmux_server_pid: None,
+        let rec = |id: Identity| {
+            Record::new(id, owner.clone(), Origin::Adopted).with_command("node mcp-server-x")
         };
         registry.add(vec![rec(me), rec(gone)]).unwrap();
         let (n, problem) = drop_records(&registry, &[(owner.clone(), me), (owner.clone(), gone)]);

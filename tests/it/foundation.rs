@@ -285,7 +285,8 @@ fn clean_drops_records_of_gone_processes() {
 
 #[test]
 fn twenty_concurrent_writers_lose_nothing() {
-    use mcpd::state::{Origin, Owner, Record, Registry};
+    use mcpd::model::{Identity, Origin, Owner, Record};
+    use mcpd::state::Registry;
     let sb = Sandbox::new();
     let dir = sb.state.join("records");
     let threads: Vec<_> = (0..20)
@@ -296,19 +297,15 @@ fn twenty_concurrent_writers_lose_nothing() {
                 let reg = Registry::open(&dir).unwrap();
                 for i in 0..25 {
                     let owner = Owner::Session(format!("s{}", i % 3));
-                    reg.add(vec![Record {
+                    let id = Identity {
                         pid: w * 1000 + i,
                         start_ticks: 1,
-                        pgid: 1,
-                        owner,
-                        origin: Origin::Adopted,
-                        server: None,
-                        command: "x".into(),
-                        recorded_at: 0,
-                        session_id: None,
-                        tmux_socket: None,
-                        tmux_server_pid: None,
-                    }])
+                    };
+                    reg.add(vec![
+                        Record::new(id, owner, Origin::Adopted)
+                            .with_pgid(1)
+                            .with_command("x"),
+                    ])
                     .unwrap();
                 }
             })
@@ -326,23 +323,21 @@ fn twenty_concurrent_writers_lose_nothing() {
 fn twenty_concurrent_mcpd_processes_keep_the_registry_whole() {
     // Real processes this time: 20 `hook session-renamed` runs moving records between owners at once,
     // while the records are also read. Every record must end up under exactly one owner.
-    use mcpd::state::{Origin, Owner, Record, Registry};
+    use mcpd::model::{Identity, Origin, Owner, Record};
+    use mcpd::state::Registry;
     let sb = Sandbox::new();
     let reg = Registry::open(&sb.state.join("records")).unwrap();
     let recs: Vec<Record> = (0..20)
         .flat_map(|s| {
-            (0..10).map(move |i| Record {
-                pid: 100_000 + s * 100 + i,
-                start_ticks: 1,
-                pgid: 1,
-                owner: Owner::Session(format!("old{s}")),
-                origin: Origin::Adopted,
-                server: None,
-                command: "x".into(),
-                recorded_at: 0,
-                session_id: Some(s as u32),
-                tmux_socket: None,
-                tmux_server_pid: None,
+            (0..10).map(move |i| {
+                let id = Identity {
+                    pid: 100_000 + s * 100 + i,
+                    start_ticks: 1,
+                };
+                Record::new(id, Owner::Session(format!("old{s}")), Origin::Adopted)
+                    .with_pgid(1)
+                    .with_command("x")
+                    .with_session_id(s as u32)
             })
         })
         .collect();

@@ -10,24 +10,21 @@ use crate::support::*;
 
 /// Writes a record file for `owner` (e.g. `session:x`) with the given (pid, pgid) entries.
 fn write_records(sb: &Sandbox, owner: &str, procs: &[(i32, u64, i32)]) {
-    use mcpd::state::{Origin, Owner, Record, Registry};
+    use mcpd::model::{Identity, Origin, Owner, Record};
+    use mcpd::state::Registry;
     let reg = Registry::open(&sb.state.join("records")).unwrap();
     let owner = Owner::parse(owner).unwrap();
     reg.add(
         procs
             .iter()
-            .map(|(pid, start, pgid)| Record {
-                pid: *pid,
-                start_ticks: *start,
-                pgid: *pgid,
-                owner: owner.clone(),
-                origin: Origin::Spawned,
-                server: None,
-                command: "test".into(),
-                recorded_at: 0,
-                session_id: None,
-                tmux_socket: None,
-                tmux_server_pid: None,
+            .map(|(pid, start, pgid)| {
+                let id = Identity {
+                    pid: *pid,
+                    start_ticks: *start,
+                };
+                Record::new(id, owner.clone(), Origin::Spawned)
+                    .with_pgid(*pgid)
+                    .with_command("test")
             })
             .collect(),
     )

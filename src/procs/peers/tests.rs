@@ -138,13 +138,10 @@ fn views_round_trip_through_json() {
 
 #[test]
 fn scans_only_the_users_live_processes() {
-    let p = |pid, ppid, uid, state, cmd: &[&str]| ProcInfo {
-        pid,
-        ppid,
-        uid,
-        state,
-        cmdline: cmd.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
+    let p = |pid, ppid, uid, state, cmd: &[&str]| {
+        ProcInfo::new(pid, ppid, cmd)
+            .with_uid(uid)
+            .with_state(state)
     };
     let s = Snapshot::from_procs(
         vec![
