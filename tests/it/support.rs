@@ -264,6 +264,23 @@ pub fn gone(pid: i32) -> bool {
         .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
 }
 
+/// True when `pid` is gone or has no signal waiting to be handled: whatever was sent to it (a
+/// SIGHUP from a closing pane, say) has had its effect.
+pub fn settled(pid: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return true;
+    };
+    gone(pid)
+        || status
+            .lines()
+            .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
+            .all(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|m| m.trim_start_matches('0').is_empty())
+            })
+}
+
 /// Polls `f` until true or `timeout`.
 pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;

@@ -138,7 +138,10 @@ fn kill_session_stops_the_agents_npx_tree_and_without_mcpd_it_survives() {
     control.start_tmux("ctl");
     let tree = start_agent(&control, &cache, "ctl");
     control.tmux_ok(&["kill-session", "-t", "=ctl"]);
-    std::thread::sleep(Duration::from_secs(2));
+    // kill-session has sent its SIGHUPs when it returns: wait until each has had its effect.
+    assert!(wait_for(Duration::from_secs(10), || tree
+        .iter()
+        .all(|p| settled(*p))));
     let left: Vec<i32> = tree.iter().copied().filter(|p| !gone(*p)).collect();
     assert_eq!(
         left, tree,
@@ -199,8 +202,15 @@ fn kill_server_loses_hooks_and_clean_reconciles() {
 
     // Hooks off, then the whole server goes: nothing fires.
     sb.ok(&["hook", "uninstall"]);
+    let server: i32 = sb
+        .tmux_ok(&["display-message", "-p", "#{pid}"])
+        .trim()
+        .parse()
+        .unwrap();
     sb.tmux_ok(&["kill-server"]);
-    std::thread::sleep(Duration::from_millis(500));
+    // Gone, the server has hung up every pane: wait until each SIGHUP has had its effect.
+    assert!(wait_for(Duration::from_secs(10), || gone(server)
+        && trees.iter().all(|p| settled(*p))));
     assert!(
         trees.iter().all(|p| !gone(*p)),
         "something died without mcpd"
@@ -327,7 +337,7 @@ fn hostile_names_never_execute_anything() {
     for n in &names {
         sb.ok(&["hook", "session-closed", "--foreground", "--", n]);
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // Foreground closes are done when they return, and every hook tmux ran is in the log.
     for i in 1..=6 {
         assert!(
             !Path::new(&format!("{p}{i}")).exists(),
@@ -527,7 +537,16 @@ fn on_close_all_stops_every_process_of_the_session_not_only_mcp_ones() {
             wait_for(Duration::from_secs(5), || gone(s)),
             "{on_close}: the MCP server survived"
         );
-        std::thread::sleep(Duration::from_millis(300));
+        // The close is over once the hook logs what it stopped, and the agent's SIGHUP handled.
+        assert!(
+            wait_for(Duration::from_secs(10), || {
+                std::fs::read_to_string(sb.state.join("hook.log")).is_ok_and(|l| {
+                    l.lines()
+                        .any(|x| x.contains("\"work\"") && x.contains(": stopped"))
+                }) && settled(a)
+            }),
+            "{on_close}: the close did not finish"
+        );
         assert_eq!(
             !gone(a),
             agent_survives,

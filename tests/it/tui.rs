@@ -4,6 +4,11 @@ use std::time::Duration;
 
 use crate::support::*;
 
+/// True once the shell has written the dashboard's exit status (a whole line) to `file`.
+fn exited(file: &std::path::Path) -> bool {
+    std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
+}
+
 fn screen(sb: &Sandbox) -> String {
     sb.tmux_ok(&["capture-pane", "-p", "-t", "=host:"])
 }
@@ -55,11 +60,10 @@ fn tui_draws_opens_help_and_quits_cleanly() {
     sb.tmux_ok(&["send-keys", "-t", "=host:", "Escape"]);
     sb.tmux_ok(&["send-keys", "-t", "=host:", "q"]);
     assert!(
-        wait_for(Duration::from_secs(5), || exit_file.exists()),
+        wait_for(Duration::from_secs(5), || exited(&exit_file)),
         "did not quit:\n{}",
         screen(&sb)
     );
-    std::thread::sleep(Duration::from_millis(100));
     assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
     assert_eq!(
         std::fs::read_to_string(&err_file).unwrap(),
@@ -150,10 +154,9 @@ fn tui_in_a_real_terminal_esc_stays_filter_is_live_and_the_daemon_state_shows() 
     );
     sb.tmux_ok(&["send-keys", "-t", "=host:", "q"]);
     assert!(
-        wait_for(Duration::from_secs(5), || exit_file.exists()),
+        wait_for(Duration::from_secs(5), || exited(&exit_file)),
         "q did not quit:\n{}",
         screen(&sb)
     );
-    std::thread::sleep(Duration::from_millis(100));
     assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
 }
