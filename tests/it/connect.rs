@@ -353,8 +353,9 @@ fn garbage_a_killed_agent_and_a_killed_server_leave_the_others_working() {
     assert_eq!(e["id"], 5, "{e}");
     assert!(e.get("error").is_some());
     // A killed agent with a request in flight: the server hears the cancellation.
-    bad.send(json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "slow", "arguments": {"steps": 40}}}));
-    std::thread::sleep(Duration::from_millis(200));
+    bad.send(json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "slow", "arguments": {"steps": 40}, "_meta": {"progressToken": "p9"}}}));
+    // Its first progress: the server is working on it.
+    assert_eq!(bad.recv(10)["method"], "notifications/progress");
     drop(bad);
     assert!(
         wait_for(Duration::from_secs(5), || std::fs::read_to_string(
@@ -368,8 +369,8 @@ fn garbage_a_killed_agent_and_a_killed_server_leave_the_others_working() {
     let pid: i32 = text_of(&who).parse().unwrap();
     // The server is killed mid-request: the pending request gets an error, the daemon restarts the
     // server and re-initializes it, and the agent goes on without a new handshake.
-    good.send(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "slow", "arguments": {"steps": 100}}}));
-    std::thread::sleep(Duration::from_millis(200));
+    good.send(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "slow", "arguments": {"steps": 100}, "_meta": {"progressToken": "p3"}}}));
+    assert_eq!(good.recv(10)["method"], "notifications/progress");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid),
         nix::sys::signal::Signal::SIGKILL,
@@ -448,8 +449,14 @@ fn an_idle_server_is_stopped_and_the_next_connect_starts_it_again() {
     a.initialize();
     a.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}));
     let first: i32 = text_of(&a.response(json!(2), 10).0).parse().unwrap();
-    // Connected: never idle, however long.
-    std::thread::sleep(Duration::from_secs(3));
+    // Connected: never idle, however long: sweeps (each 1 s apart) go by past the idle timeout.
+    let sweeps = || {
+        sb.json(&["status", "--json"])["daemon"]["sweeps"]
+            .as_u64()
+            .unwrap()
+    };
+    let start = sweeps();
+    assert!(wait_for(Duration::from_secs(20), || sweeps() >= start + 3));
     assert!(!gone(first), "stopped while a client was connected");
     drop(a);
     assert!(

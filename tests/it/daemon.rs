@@ -44,7 +44,20 @@ fn sigkilled_daemon_is_replaced_and_readopts_its_server_exactly_once() {
 
     sb.ok(&["daemon", "start"]);
     assert_ne!(sb.daemon_pid(), Some(first));
-    std::thread::sleep(Duration::from_millis(1500));
+    // Settled: a sweep has run since the start (adoption, and any start, are behind it), and the
+    // daemon reports the old server as its own.
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            let j = sb.json(&["status", "--json"]);
+            j["daemon"]["sweeps"].as_u64().is_some_and(|n| n >= 2)
+                && j["servers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["pid"] == server)
+        }),
+        "the new daemon did not take its server back"
+    );
     assert_eq!(
         named(&tag),
         vec![server],
@@ -176,7 +189,15 @@ fn a_session_server_over_max_rss_is_stopped_and_tm_starts_one_set() {
     sb.ok(&["tm", "-d", "proj"]);
     sb.ok(&["tm", "-d", "proj"]);
     assert!(wait_for(Duration::from_secs(10), || named(&tag).len() == 1));
-    std::thread::sleep(Duration::from_millis(500));
+    // Both session-opened requests were answered before `tm` returned; a sweep after them has also
+    // run, so any second set would have been started by now.
+    let after = sb.json(&["status", "--json"])["daemon"]["sweeps"]
+        .as_u64()
+        .unwrap();
+    assert!(wait_for(Duration::from_secs(10), || sb
+        .json(&["status", "--json"])["daemon"]["sweeps"]
+        .as_u64()
+        .is_some_and(|n| n > after)));
     assert_eq!(
         named(&tag).len(),
         1,
