@@ -137,3 +137,66 @@ pub fn project(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProcInfo;
+
+    fn snap() -> Snapshot {
+        Snapshot::from_procs(
+            vec![
+                ProcInfo::new(1, 0, &["/sbin/init"]),
+                ProcInfo::new(10, 1, &["npx", "mcp-server-a"]).with_rss(1 << 20),
+                ProcInfo::new(11, 10, &["node", "mcp-server-a"]).with_rss(2 << 20),
+                ProcInfo::new(20, 1, &["node", "mcp-server-b"]),
+            ],
+            100,
+            0,
+            100.0,
+        )
+    }
+
+    #[test]
+    fn rows_are_trees_labelled_with_the_daemons_servers_and_filtered() {
+        let work = Some(Owner::Session("work".into()));
+        let classified = vec![
+            Classified::owned(10, work.clone()),
+            Classified::owned(11, work),
+            Classified::owned(20, Some(Owner::Global("b".into()))),
+        ];
+        let servers = [ServerRow {
+            name: "b".into(),
+            pid: Some(20),
+            clients: 2,
+            client_sessions: vec!["work".into(), "-".into()],
+            ..ServerRow::default()
+        }];
+        let rows = project(&classified, &snap(), &servers, &Filter::default());
+        let shape: Vec<(i32, usize, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.pid, r.depth, r.server.as_deref()))
+            .collect();
+        assert_eq!(shape, [(10, 0, None), (11, 1, None), (20, 0, Some("b"))]);
+        assert_eq!(
+            (rows[2].clients, rows[2].instance.as_deref()),
+            (Some(2), Some("b"))
+        );
+        assert_eq!(rows[1].command, "node mcp-server-a");
+        // Without the daemon: the same rows, unlabelled.
+        assert!(
+            project(&classified, &snap(), &[], &Filter::default())
+                .iter()
+                .all(|r| r.server.is_none() && r.clients.is_none())
+        );
+        let only_work = Filter {
+            session: Some("work"),
+            ..Filter::default()
+        };
+        let pids: Vec<i32> = project(&classified, &snap(), &servers, &only_work)
+            .iter()
+            .map(|r| r.pid)
+            .collect();
+        assert_eq!(pids, [10, 11]);
+    }
+}

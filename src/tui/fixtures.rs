@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::config::Threshold;
 use crate::health::{Level, Metric, Report, ServerRow, SessionRow};
-use crate::procs::{Identity, StopTarget};
+use crate::model::{Identity, StopTarget};
 use crate::ps_rows::PsRow;
 use crate::sweep::{Plan, PlannedStop};
 
@@ -250,4 +250,18 @@ pub fn many_sessions(n: usize) -> Data {
         d.report.sessions[i].rss_bytes = 30_000_000;
     }
     d
+}
+
+/// A rendered buffer as text, one line per row (what a `TestBackend` shows; styles are read from
+/// the buffer itself).
+pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    let a = buf.area;
+    let mut out = String::new();
+    for y in a.top()..a.bottom() {
+        for x in a.left()..a.right() {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
 }

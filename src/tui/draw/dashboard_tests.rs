@@ -7,7 +7,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use crate::health::ServerRow;
+use crate::model::ServerRow;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Effect, Mode, Panel, Pending};
 use crate::tui::data::Data;
@@ -26,14 +26,7 @@ fn screen(app: &App) -> (String, ratatui::buffer::Buffer) {
     let mut t = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
     t.draw(|f| draw(f, app)).unwrap();
     let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    (out, buf)
+    (fixtures::buffer_text(&buf), buf)
 }
 
 fn session_server(name: &str, session: &str, state: &str) -> ServerRow {
@@ -221,4 +214,29 @@ fn each_instance_of_a_shared_server_is_a_row_with_its_own_clients() {
         assert_eq!(row("4101"), ("fs".into(), "2".into()), "{w}x{h}:\n{s}");
         assert_eq!(row("4102"), ("fs#1".into(), "1".into()), "{w}x{h}:\n{s}");
     }
+}
+
+/// Whole screens, kept under `src/tui/snapshots/` for review (as in `tests.rs`).
+fn snapshot(name: &str, screen: &str) {
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, screen);
+    });
+}
+
+#[test]
+fn snapshot_session_servers_80x24() {
+    let mut a = app(servers_data(), 80, 24);
+    a.handle(Action::NextPanel);
+    a.handle(Action::NextPanel);
+    snapshot("session_servers_80x24", &screen(&a).0);
+}
+
+#[test]
+fn snapshot_failed_server_detail_100x30() {
+    let mut a = app(servers_data(), 100, 30);
+    a.handle(Action::NextPanel);
+    a.handle(Action::NextPanel);
+    a.handle(Action::Bottom);
+    a.handle(Action::Details);
+    snapshot("failed_server_detail_100x30", &screen(&a).0);
 }

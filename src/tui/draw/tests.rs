@@ -29,15 +29,7 @@ fn app(d: Data, w: u16, h: u16, color: bool) -> App {
 }
 
 fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    let mut out = String::new();
-    for y in a.top()..a.bottom() {
-        for x in a.left()..a.right() {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    fixtures::buffer_text(buf)
 }
 
 fn screen(app: &App) -> String {
