@@ -1,9 +1,9 @@
 //! The plain values every part of mcpd shares, with no I/O: a process and a snapshot of the process
 //! table, identity, environment tags, stdio evidence, records and owners, a tmux server's view, a
-//! supervised server's row, and what to stop. The pure decisions (`sweep`, `health`, session targets, `matcher`) depend only on these
-//! and on config; `procs/`, `state/`, `tmux.rs` and the daemon produce and consume them (DESIGN.md,
-//! "Shape of the code"). The old paths (`procs::ProcInfo`, `state::Record`, `tmux::TmuxView`...) re-export
-//! them.
+//! supervised server's row, and what to stop (and, in `build`, the one way tests make them). The pure
+//! decisions (`sweep`, `health`, session targets, `matcher`, `ps_rows`) depend only on these and on
+//! config; `procs/`, `state/`, `tmux.rs` and the daemon produce and consume them (DESIGN.md, "Shape of
+//! the code"). The old paths (`procs::ProcInfo`, `state::Record`, `tmux::TmuxView`...) re-export them.
 
 pub mod build;
 pub mod env;

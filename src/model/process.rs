@@ -25,7 +25,8 @@ pub struct ProcInfo {
     pub cmdline: Vec<String>,
     /// The state letter (`R`, `S`, `Z`...).
     pub state: char,
-    /// `TMUX` and `MCPD_OWNER` from the environment, when loaded (loaded by `procs`: `Snapshot::load_env_tags`).
+    /// `TMUX` and `MCPD_OWNER` from the environment, once `procs` loaded them
+    /// (`Snapshot::load_env_tags`).
     pub env: Option<EnvTags>,
 }
 
