@@ -7,6 +7,7 @@ mod conformance_pairs;
 mod connect;
 mod daemon;
 mod fast;
+mod faults;
 mod foundation;
 mod import;
 mod link;
