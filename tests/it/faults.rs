@@ -129,15 +129,28 @@ pub fn owned_by(ns: &Ns, owner: &str) -> Vec<i32> {
         .collect()
 }
 
-/// The records on disk, as the namespace sees them: (owner, pid).
+/// The records on disk, as the namespace sees them: (owner, pid). Read as plain JSON, so that
+/// looking never creates, fixes or moves anything in the state dir under test.
 pub fn records(ns: &Ns) -> Vec<(String, i32)> {
-    let reg = mcpd::state::Registry::open(&inside(ns, &ns.sb.state.join("records"))).unwrap();
-    let mut v: Vec<(String, i32)> = reg
-        .load_all()
-        .0
-        .into_iter()
-        .map(|r| (r.owner.to_string(), r.pid))
-        .collect();
+    let dir = inside(ns, &ns.sb.state.join("records"));
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.starts_with('.') {
+            continue;
+        }
+        let Ok(body) = std::fs::read_to_string(e.path()) else {
+            continue;
+        };
+        let f: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|err| panic!("{name}: a record file is not JSON ({err}): {body}"));
+        for r in f["records"].as_array().into_iter().flatten() {
+            v.push((
+                f["owner"].as_str().unwrap_or_default().to_string(),
+                r["pid"].as_i64().unwrap_or_default() as i32,
+            ));
+        }
+    }
     v.sort();
     v
 }

@@ -8,6 +8,7 @@ mod connect;
 mod daemon;
 mod fast;
 mod faults;
+mod faults_state;
 mod foundation;
 mod import;
 mod link;
