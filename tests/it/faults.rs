@@ -155,9 +155,11 @@ pub fn records(ns: &Ns) -> Vec<(String, i32)> {
     v
 }
 
-/// Pids named in the event journal (`mcpd events --json`).
+/// Pids named in the whole event journal (`mcpd events --json`).
 pub fn journaled(ns: &Ns) -> Vec<i64> {
-    ns.events()
+    ns.json(&["events", "--json", "-n", "1000000"])
+        .as_array()
+        .unwrap()
         .iter()
         .filter_map(|e| e["pid"].as_i64())
         .collect()

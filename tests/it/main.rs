@@ -8,6 +8,7 @@ mod connect;
 mod daemon;
 mod fast;
 mod faults;
+mod faults_servers;
 mod faults_state;
 mod foundation;
 mod import;
