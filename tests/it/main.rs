@@ -9,6 +9,7 @@ mod daemon;
 mod fast;
 mod faults;
 mod faults_servers;
+mod faults_sessions;
 mod faults_state;
 mod foundation;
 mod import;
