@@ -26,4 +26,5 @@ mod share_views;
 mod stop;
 mod support;
 mod tmux;
+mod tmux_pidns;
 mod tui;
