@@ -9,15 +9,12 @@ use crate::pidns::*;
 use crate::support::*;
 
 fn servers() -> String {
+    // `late` is not eager: started by hand while the state dir is broken.
     format!(
-        "{}{}{}",
+        "{}{}{}start = \"on-connect\"\n",
         server("g", "global", &sleeper("mcp-server-g")),
         server("notes", "session", &sleeper("mcp-server-notes")),
-        // Not eager: started by hand while the state dir is broken.
-        format!(
-            "{}start = \"on-connect\"\n",
-            server("late", "global", &sleeper("mcp-server-late"))
-        ),
+        server("late", "global", &sleeper("mcp-server-late")),
     )
 }
 
