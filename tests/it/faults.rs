@@ -155,6 +155,16 @@ pub fn records(ns: &Ns) -> Vec<(String, i32)> {
     v
 }
 
+/// Waits until `left` finds nothing on ten looks in a row: a process that hops pids (fork, exit)
+/// while /proc is read can be missed by one look, not by ten.
+pub fn gone_for_good(timeout: Duration, mut left: impl FnMut() -> Vec<i32>) -> bool {
+    let mut empty = 0;
+    wait_for(timeout, || {
+        empty = if left().is_empty() { empty + 1 } else { 0 };
+        empty >= 10
+    })
+}
+
 /// Pids named in the whole event journal (`mcpd events --json`).
 pub fn journaled(ns: &Ns) -> Vec<i64> {
     ns.json(&["events", "--json", "-n", "1000000"])
