@@ -3,6 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::pidns::*;
 use crate::support::*;
 
 /// A process that looks like an MCP server and whose parent is this test (a live owner).
@@ -20,66 +21,83 @@ fn spawn_owned_decoy(sb: &Sandbox) -> std::process::Child {
     child
 }
 
-/// A non-MCP process reparented to PID 1.
-fn spawn_plain_orphan(sb: &Sandbox) -> i32 {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "(exec -a plain-orphan-{} sleep 100000) >/dev/null 2>&1 & echo $!",
-            sb.marker
-        ))
-        .output()
-        .unwrap();
-    let pid = text(&out.stdout).trim().parse().unwrap();
-    sb.track(pid);
-    pid
-}
-
-/// An MCP-like orphan owned by `nobody` (only possible as root; None otherwise).
-fn spawn_other_users_orphan(sb: &Sandbox) -> Option<i32> {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "note: not root, so no other user's process can be started; that decoy is skipped"
-        );
-        return None;
-    }
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "bash",
-            "-c",
-        ])
-        .arg(format!(
-            "(exec -a 'mcp-server-theirs {}' sleep 100000) >/dev/null 2>&1 & echo $!",
-            sb.marker
-        ))
-        .output()
-        .ok()?;
-    let pid: i32 = text(&out.stdout).trim().parse().ok()?;
-    sb.track(pid);
-    Some(pid)
+/// Waits for the npm exec -> sh -> node tree of the filesystem server; returns its pids.
+fn npx_tree(ns: &Ns) -> Vec<i32> {
+    let mut tree = Vec::new();
+    let up = wait_for(Duration::from_secs(90), || {
+        let procs = ns.procs();
+        let has = |f: &dyn Fn(&NsProc) -> bool| procs.iter().any(f);
+        let ok =
+            has(&|p| p.cmdline[0] == "node" && p.command().contains(".bin/mcp-server-filesystem"))
+                && has(&|p| p.command().starts_with("npm exec"))
+                && has(&|p| {
+                    p.command().starts_with("sh -c")
+                        && p.command().contains("mcp-server-filesystem")
+                });
+        tree = procs
+            .iter()
+            .filter(|p| {
+                p.command().contains("mcp-server-filesystem") || p.command().starts_with("npm exec")
+            })
+            .map(|p| p.pid)
+            .collect();
+        ok
+    });
+    assert!(
+        up,
+        "the filesystem server did not start under npm exec: {:#?}",
+        ns.procs()
+    );
+    tree
 }
 
 #[test]
 fn real_orphaned_npx_tree_is_found_and_fully_stopped_and_decoys_survive() {
     let Some(cache) = npm_cache() else { return };
-    let sb = Sandbox::new();
-    let top = spawn_orphaned_npx_tree(&sb, &cache);
-    let tree: Vec<i32> = marked(&sb.marker);
-    let mut decoy = spawn_owned_decoy(&sb);
-    let plain = spawn_plain_orphan(&sb);
-    let theirs = spawn_other_users_orphan(&sb);
-    assert!(wait_for(Duration::from_secs(5), || marked(&format!(
-        "mcp-server-decoy {}",
-        sb.marker
-    ))
-    .len()
-        == 1));
+    let ns = Ns::new(Sandbox::new());
+    let served = ns.sb.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    // The real server through `npm exec` (npm exec -> sh -> node) in a subshell whose parent exits:
+    // an orphan of the namespace's PID 1, as agents leave them.
+    let top = ns.orphan(
+        &cache,
+        &format!(
+            "(sleep 100000 | npm exec --offline -- @modelcontextprotocol/server-filesystem {})",
+            q(served.display().to_string())
+        ),
+    );
+    let mut tree = npx_tree(&ns);
+    tree.push(top);
+    // An MCP-like process whose parent, a program of the user's (a client), lives: owned.
+    let owner = ns.sb.path().join("owner.py");
+    std::fs::write(
+        &owner,
+        "import subprocess\nsubprocess.Popen(['bash', '-c', 'exec -a mcp-server-decoy sleep 100000']).wait()\n",
+    )
+    .unwrap();
+    let decoy = ns.orphan(
+        ns.sb.path(),
+        &format!("{} {}", q(python()), q(owner.display().to_string())),
+    );
+    // A non-MCP process reparented to PID 1.
+    let plain = ns.orphan(ns.sb.path(), "bash -c 'exec -a plain-orphan sleep 100000'");
+    // An MCP-like orphan of another user (`nobody`; we are root).
+    ns.orphan(
+        ns.sb.path(),
+        "setpriv --reuid=nobody --regid=nogroup --clear-groups \
+         bash -c 'exec -a mcp-server-theirs sleep 100000'",
+    );
+    assert!(wait_for(Duration::from_secs(10), || {
+        ["mcp-server-decoy", "plain-orphan", "mcp-server-theirs"]
+            .iter()
+            .all(|n| ns.find(|p| p.cmdline[0] == *n).len() == 1)
+    }));
+    let decoy_server = ns.find(|p| p.cmdline[0] == "mcp-server-decoy")[0];
+    assert_eq!(ns.parent(decoy_server), Some(decoy));
+    let theirs = ns.find(|p| p.cmdline[0] == "mcp-server-theirs")[0];
 
     // ps --orphans finds the whole npm exec -> sh -> node tree, and none of the decoys.
-    let ps = sb.json(&["ps", "--orphans", "--json", "--match", &sb.marker]);
+    let ps = ns.json(&["ps", "--orphans", "--json"]);
     let pids: Vec<i64> = ps
         .as_array()
         .unwrap()
@@ -100,21 +118,19 @@ fn real_orphaned_npx_tree_is_found_and_fully_stopped_and_decoys_survive() {
             "no orphaned {cmd} in {ps:#}"
         );
     }
-    assert!(pids.contains(&(top as i64)));
+    assert!(pids.contains(&(top as i64)), "{ps:#}");
     assert!(
-        !pids.contains(&(decoy.id() as i64)),
+        !pids.contains(&(decoy_server as i64)),
         "the owned decoy is not an orphan"
     );
     assert!(
         !pids.contains(&(plain as i64)),
         "a non-MCP orphan is not listed"
     );
-    if let Some(t) = theirs {
-        assert!(
-            !pids.contains(&(t as i64)),
-            "another user's process is never considered"
-        );
-    }
+    assert!(
+        !pids.contains(&(theirs as i64)),
+        "another user's process is never considered"
+    );
     let row = &ps[0];
     for key in [
         "pid",
@@ -130,7 +146,7 @@ fn real_orphaned_npx_tree_is_found_and_fully_stopped_and_decoys_survive() {
     }
 
     // status counts them.
-    let status = sb.json(&["status", "--json"]);
+    let status = ns.json(&["status", "--json"]);
     assert!(
         status["orphans"]["value"].as_u64().unwrap() >= 3,
         "{status:#}"
@@ -144,25 +160,26 @@ fn real_orphaned_npx_tree_is_found_and_fully_stopped_and_decoys_survive() {
     );
 
     // --dry-run signals nothing.
-    let dry = sb.ok(&["clean", "--dry-run", "--match", &sb.marker]);
+    let dry = ns.ok(&["clean", "--dry-run"]);
     assert!(dry.contains("Would stop"), "{dry}");
-    assert!(tree.iter().all(|p| !gone(*p)), "dry run killed something");
+    assert!(
+        tree.iter().all(|p| ns.alive(*p)),
+        "dry run killed something"
+    );
 
     // clean stops every process of the tree and nothing else.
-    let out = sb.json(&["clean", "--json", "--match", &sb.marker]);
+    let out = ns.json(&["clean", "--json"]);
     assert!(out["freed_bytes"].as_u64().unwrap() > 50_000_000, "{out:#}");
     assert!(
-        wait_for(Duration::from_secs(5), || tree.iter().all(|p| gone(*p))),
+        wait_for(Duration::from_secs(5), || tree
+            .iter()
+            .all(|p| !ns.alive(*p))),
         "left: {:?}",
-        marked(&sb.marker)
+        tree.iter().filter(|p| ns.alive(**p)).collect::<Vec<_>>()
     );
-    assert!(!gone(decoy.id() as i32), "the owned decoy was killed");
-    assert!(!gone(plain), "the non-MCP orphan was killed");
-    if let Some(t) = theirs {
-        assert!(!gone(t), "another user's process was killed");
-    }
-    decoy.kill().unwrap();
-    decoy.wait().unwrap();
+    assert!(ns.alive(decoy_server), "the owned decoy was killed");
+    assert!(ns.alive(plain), "the non-MCP orphan was killed");
+    assert!(ns.alive(theirs), "another user's process was killed");
 }
 
 #[test]
