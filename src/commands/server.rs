@@ -1,5 +1,7 @@
 //! `mcpd start|stop|restart SERVER [--session NAME]`: control one configured server through the daemon
-//! (started first when needed).
+//! (started first when needed). `start` and `restart` answer once the daemon knows whether the
+//! server stayed up: a command that does not exist, an immediate exit or a crash loop is an error
+//! (exit 1) with the exit status and the last lines of its log.
 
 use std::time::Duration;
 
@@ -37,6 +39,9 @@ pub fn run(g: &GlobalArgs, verb: Verb, a: ServerArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     super::daemon::ensure_running(g, &env.paths)?;
+    // The daemon must act on the config this command read: an edit it has not applied is reloaded
+    // first (so `restart` after an edit starts the new command).
+    super::handshake::check(&env.paths, true)?;
     let (server, session) = (a.server, a.session);
     let req = match verb {
         Verb::Start => Request::Start { server, session },

@@ -17,6 +17,7 @@ mod ownership_dumps;
 mod ownership_tmux;
 mod peers;
 mod pidns;
+mod reload;
 mod share_lifecycle;
 mod share_views;
 mod stop;
