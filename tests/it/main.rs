@@ -6,6 +6,7 @@ mod conformance_agents;
 mod conformance_pairs;
 mod connect;
 mod daemon;
+mod daemon_dirs;
 mod fast;
 mod foundation;
 mod import;
