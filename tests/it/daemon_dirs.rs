@@ -91,7 +91,7 @@ fn a_daemon_of_another_protocol_is_refused_clearly() {
     let sb = Sandbox::with_config(&config(&tag()));
     std::fs::create_dir_all(&sb.state).unwrap();
     std::fs::create_dir_all(&sb.runtime).unwrap();
-    let stand_in = Command::new("sleep").arg("1000").spawn().unwrap();
+    let mut stand_in = Command::new("sleep").arg("1000").spawn().unwrap();
     let pid = stand_in.id() as i32;
     sb.track(pid);
     let lock_path = sb.state.join("daemon.lock");
@@ -125,6 +125,8 @@ fn a_daemon_of_another_protocol_is_refused_clearly() {
         "{err}"
     );
     drop(lock);
+    stand_in.kill().unwrap();
+    stand_in.wait().unwrap();
 }
 
 /// `rm -rf` of the state directory, with the runtime directory elsewhere (MCPD_RUNTIME_DIR): the
@@ -164,6 +166,25 @@ fn a_deleted_state_dir_is_recreated_and_spawns_keep_working() {
     }
     let events = std::fs::read_to_string(sb.state.join("events.jsonl")).unwrap();
     assert!(events.contains("was deleted"), "{events}");
+}
+
+/// `rm -rf` of the runtime directory alone: the daemon, still holding its lock, listens again; the
+/// next command waits for it instead of starting another.
+#[test]
+fn a_deleted_runtime_dir_gets_the_socket_back() {
+    let t = tag();
+    let sb = Sandbox::with_config(&config(&t));
+    sb.ok(&["daemon", "start"]);
+    let daemon = sb.daemon_pid().unwrap();
+    std::fs::remove_dir_all(&sb.runtime).unwrap();
+    let out = sb.ok(&["start", "later"]);
+    assert!(out.contains("started later"), "{out}");
+    assert_eq!(daemons_of(&sb.state), vec![daemon]);
+    assert!(sb.runtime.join("mcpd.sock").exists());
+    assert!(
+        sb.ok(&["daemon", "status"])
+            .contains(&format!("pid {daemon}"))
+    );
 }
 
 /// `rm -rf` of the state directory in the default layout, where the runtime directory (and so the

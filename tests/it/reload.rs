@@ -59,7 +59,7 @@ fn reload_restarts_changed_stops_removed_starts_added_and_leaves_the_rest() {
         &sb.config,
         format!(
             "{}{}{}{}",
-            DAEMON.replace("30s", "5s"),
+            DAEMON.replace("30s", "1s"),
             server("keep", &t[0], ""),
             server("change", &t[2], ""),
             server("new", &t[4], "")
@@ -80,6 +80,18 @@ fn reload_restarts_changed_stops_removed_starts_added_and_leaves_the_rest() {
     one(&t[4]);
     assert!(named(&t[5]).is_empty(), "an on-connect server was started");
     assert_eq!(sb.daemon_pid(), Some(daemon));
+    // The sweep timer was re-armed: sweeps every second now, not every 30 s.
+    let sweeps = |sb: &Sandbox| {
+        sb.json(&["status", "--json"])["daemon"]["sweeps"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = sweeps(&sb);
+    assert!(
+        wait_for(Duration::from_secs(25), || sweeps(&sb) >= before + 3),
+        "the new sweep_interval was not applied: {} sweeps",
+        sweeps(&sb)
+    );
     // Nothing more to do: the same config again changes nothing, and says so in text.
     let text = sb.ok(&["daemon", "reload"]);
     assert!(
