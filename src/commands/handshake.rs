@@ -63,7 +63,13 @@ pub fn compare(h: &Hello, mine: &str, my_protocol: u32) -> Result<Option<String>
         ));
     }
     if h.version == mine {
-        return Ok(None);
+        return Ok(replaced(h.pid).then(|| {
+            format!(
+                "the daemon (pid {}) runs an mcpd binary that has been replaced since it started \
+                 (an upgrade or rebuild of {mine}?): to run the new one, {RESTART_HINT}",
+                h.pid
+            )
+        }));
     }
     let order = match (numbers(&h.version), numbers(mine)) {
         (Some(d), Some(m)) => Some(d.cmp(&m)),
@@ -86,6 +92,13 @@ pub fn compare(h: &Hello, mine: &str, my_protocol: u32) -> Result<Option<String>
     }))
 }
 
+/// True when the daemon's executable was deleted or replaced on disk since it started (Linux says
+/// so in the `/proc/PID/exe` link): same version number, other binary.
+fn replaced(pid: i32) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .is_ok_and(|p| p.to_string_lossy().ends_with(" (deleted)"))
+}
+
 /// This CLI's mcpd version.
 pub fn mine() -> &'static str {
     env!("CARGO_PKG_VERSION")
@@ -104,6 +117,9 @@ pub fn reload(paths: &Paths) -> anyhow::Result<ReloadReport> {
     // A reload may stop several servers, each up to its stop_grace.
     match client::request(paths, &Request::Reload, Duration::from_secs(120))? {
         Some(Response::Reloaded(r)) => Ok(r),
+        Some(Response::Error { message }) if message.contains("unknown variant") => anyhow::bail!(
+            "the daemon is older than `mcpd daemon reload` ({message}): restart it: {RESTART_HINT}"
+        ),
         Some(Response::Error { message }) => anyhow::bail!("reload refused: {message}"),
         Some(other) => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
         None => anyhow::bail!("the daemon stopped answering"),
@@ -179,7 +195,7 @@ mod tests {
 
     fn h(version: &str, protocol: u32) -> Hello {
         Hello {
-            pid: 7,
+            pid: i32::MAX,
             version: version.into(),
             uptime_secs: 0,
             protocol,

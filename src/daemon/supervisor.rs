@@ -180,7 +180,10 @@ pub async fn main(
         }
     }
     sup.stop_everything().await;
-    if let Err(e) = sup.history.save(&sup.history_path) {
+    // After a takeover the state directory is the other daemon's.
+    if !keeper.lost
+        && let Err(e) = sup.history.save(&sup.history_path)
+    {
         tracing::warn!("cannot save history: {e}");
     }
     tracing::info!("daemon stopped");

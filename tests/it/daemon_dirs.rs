@@ -83,6 +83,33 @@ fn a_daemon_of_another_version_is_named_with_how_to_restart_it() {
     }
 }
 
+/// Same version, other binary: a daemon started from an mcpd that was then replaced on disk (an
+/// upgrade or rebuild) is pointed out too.
+#[test]
+fn a_daemon_whose_binary_was_replaced_is_pointed_out() {
+    let sb = Sandbox::with_config(DAEMON);
+    let copy = sb.path().join("mcpd-before-upgrade");
+    std::fs::copy(env!("CARGO_BIN_EXE_mcpd"), &copy).unwrap();
+    let out = Command::new(&copy)
+        .envs(sb.envs())
+        .env_remove("TMUX")
+        .env_remove("TMUX_PANE")
+        .args(["daemon", "start"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!sb.ok(&["daemon", "status"]).contains("note:"));
+    std::fs::remove_file(&copy).unwrap();
+    let status = sb.ok(&["daemon", "status"]);
+    assert!(
+        status.contains("has been replaced") && status.contains("mcpd daemon restart"),
+        "{status}"
+    );
+    sb.ok(&["daemon", "restart"]);
+    assert!(!sb.ok(&["daemon", "status"]).contains("note:"));
+}
+
 /// A daemon speaking protocol 2, written by hand: it holds the lock (naming a `sleep` of ours as its
 /// pid, so nothing real is signalled) and answers every line with a pong full of fields this mcpd
 /// does not know.

@@ -150,7 +150,15 @@ impl Sup {
             }
         }
         for name in &plan.changed {
-            let scope = self.env.config.servers.get(name).map(|c| c.scope);
+            let new_cfg = self.env.config.servers.get(name);
+            let scope = new_cfg.map(|c| c.scope);
+            // The multiplexer was made for the old share policy and message cap: a new one is
+            // needed (its clients are disconnected and reconnect).
+            let remux = old
+                .servers
+                .get(name)
+                .zip(new_cfg)
+                .is_some_and(|(o, n)| o.share != n.share || o.max_message != n.max_message);
             for key in self.keys_of(name) {
                 let live = self
                     .instances
@@ -172,6 +180,14 @@ impl Sup {
                         .actions
                         .push(format!("stopped {} (its scope changed)", key.label()));
                     continue;
+                }
+                if remux {
+                    self.instances.remove(&key);
+                    if key.slot != 0 {
+                        // Pool instances beyond the first come back on demand.
+                        report.actions.push(format!("stopped {}", key.label()));
+                        continue;
+                    }
                 }
                 let dir = self.session_dir(&key);
                 if let Some(i) = self.instances.get_mut(&key) {
