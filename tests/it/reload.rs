@@ -236,3 +236,27 @@ fn start_and_restart_fail_when_the_server_cannot_run() {
     assert!(out.contains("started fine"), "{out}");
     one(&t[0]);
 }
+
+#[test]
+fn an_added_session_server_starts_in_the_open_sessions() {
+    let t = tags(&["glob", "sess"]);
+    let sb = Sandbox::with_config(&format!("{DAEMON}{}", server("g", &t[0], "")));
+    sb.start_tmux("proj");
+    sb.ok(&["daemon", "start"]);
+    let g = one(&t[0]);
+    std::fs::write(
+        &sb.config,
+        format!(
+            "{DAEMON}{}{}",
+            server("g", &t[0], ""),
+            server("per", &t[1], "scope = \"session\"")
+        ),
+    )
+    .unwrap();
+    let r = sb.json(&["daemon", "reload", "--json"]);
+    assert_eq!(names(&r["added"]), ["per"], "{r}");
+    one(&t[1]);
+    let s = sb.server_status("per").unwrap();
+    assert_eq!(s["session"], "proj", "{s}");
+    assert_eq!(named(&t[0]), vec![g]);
+}

@@ -210,6 +210,25 @@ impl Sup {
                 Err(e) => report.errors.push(format!("{name}: {e}")),
             }
         }
+        // Eager session servers start in the open sessions at a sweep (as when a session is found).
+        let for_sessions = plan
+            .added
+            .iter()
+            .chain(&plan.changed)
+            .chain(&plan.updated)
+            .any(|n| {
+                self.env
+                    .config
+                    .servers
+                    .get(n)
+                    .is_some_and(|c| c.scope == Scope::Session && c.start == StartMode::Eager)
+            });
+        if for_sessions {
+            self.start_sweep();
+            report
+                .actions
+                .push("sweeping: eager session servers start in the open sessions".into());
+        }
         if old.daemon.sweep_interval != self.env.config.daemon.sweep_interval {
             report.actions.push(format!(
                 "sweeps every {}",
