@@ -148,13 +148,18 @@ pub async fn main(
         }
         tokio::select! {
             Some((call, tx)) = ctl_rx.recv() => match call {
-                Call::Socket(req) => {
-                    // A deleted state directory must not fail the request (or start a second daemon).
-                    if sup.check_dirs(keeper) == dirs::Dirs::Rebind {
-                        serving = rebind(&sup, serving, &ctl_tx);
+                // A deleted state directory must not fail the request (or start a second daemon).
+                Call::Socket(req) => match sup.check_dirs(keeper) {
+                    dirs::Dirs::Lost => {
+                        let _ = tx.send(err(dirs::GAVE_WAY).into());
                     }
-                    sup.request(req, tx).await
-                }
+                    d => {
+                        if d == dirs::Dirs::Rebind {
+                            serving = dirs::rebind(&sup, serving, &ctl_tx);
+                        }
+                        sup.request(req, tx).await
+                    }
+                },
                 Call::Join(j) => {
                     let (ticket, contract) = *j;
                     let _ = tx.send(sup.join(ticket, contract).await.unwrap_or_else(|e| Answer::Response(err(e))));
@@ -165,7 +170,7 @@ pub async fn main(
             _ = sigchld.recv() => sup.reap().await,
             _ = reap_tick.tick() => {
                 if sup.check_dirs(keeper) == dirs::Dirs::Rebind {
-                    serving = rebind(&sup, serving, &ctl_tx);
+                    serving = dirs::rebind(&sup, serving, &ctl_tx);
                 }
                 sup.reap().await
             }
@@ -188,24 +193,6 @@ pub async fn main(
     }
     tracing::info!("daemon stopped");
     Ok(())
-}
-
-/// Listens again on a control socket that was deleted; the old listener's task ends.
-fn rebind(
-    sup: &Sup,
-    old: tokio::task::JoinHandle<()>,
-    ctl_tx: &mpsc::Sender<Incoming>,
-) -> tokio::task::JoinHandle<()> {
-    match super::bind(&super::client::socket_path(&sup.env.paths)) {
-        Ok(l) => {
-            old.abort();
-            tokio::spawn(control::serve(l, ctl_tx.clone()))
-        }
-        Err(e) => {
-            tracing::warn!("{e:#}");
-            old
-        }
-    }
 }
 
 fn ok(message: impl Into<String>) -> Response {

@@ -20,6 +20,10 @@ pub(super) enum Dirs {
     Lost,
 }
 
+/// The answer to requests that reach a daemon which has just given way to another.
+pub(super) const GAVE_WAY: &str = "this daemon is exiting: another daemon took its state directory \
+     over (it was deleted); run the command again to reach that one";
+
 /// A tag no process carries: after a takeover, this daemon's `MCPD_STATE` tag also names the other
 /// daemon's processes, so stops go by identity and process group only.
 const NO_TAG: &str = "\0(state directory taken over)";
@@ -138,6 +142,24 @@ impl Sup {
         };
         if let Err(e) = crate::journal::append(&self.env.paths.state_dir, &[ev]) {
             tracing::warn!("cannot write the journal: {e}");
+        }
+    }
+}
+
+/// Listens again on a control socket that was deleted; the old listener's task ends.
+pub(super) fn rebind(
+    sup: &Sup,
+    old: tokio::task::JoinHandle<()>,
+    ctl_tx: &mpsc::Sender<Incoming>,
+) -> tokio::task::JoinHandle<()> {
+    match crate::daemon::bind(&crate::daemon::client::socket_path(&sup.env.paths)) {
+        Ok(l) => {
+            old.abort();
+            tokio::spawn(control::serve(l, ctl_tx.clone()))
+        }
+        Err(e) => {
+            tracing::warn!("{e:#}");
+            old
         }
     }
 }
