@@ -258,3 +258,38 @@ fn a_deleted_state_dir_with_the_socket_inside_leaves_exactly_one_daemon() {
     let out = expect_ok(&["restart", "later"], run(&["restart", "later"]));
     assert!(out.contains("started later"), "{out}");
 }
+
+/// The same layout, but no command comes before the daemon's own check: it recreates the directory,
+/// its lock and its socket, and stays the one daemon.
+#[test]
+fn a_deleted_state_dir_with_the_socket_inside_is_recreated_by_the_daemon() {
+    let t = tag();
+    let sb = Sandbox::with_config(&config(&t));
+    let run = |args: &[&str]| {
+        sb.mcpd()
+            .env_remove("MCPD_RUNTIME_DIR")
+            .env_remove("XDG_RUNTIME_DIR")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    expect_ok(&["daemon", "start"], run(&["daemon", "start"]));
+    let first = sb.daemon_pid().unwrap();
+    assert!(wait_for(Duration::from_secs(10), || named(&t).len() == 1));
+    let fs = named(&t)[0];
+    std::fs::remove_dir_all(&sb.state).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(30), || sb
+            .state
+            .join("run/mcpd.sock")
+            .exists()),
+        "the daemon did not recreate its socket"
+    );
+    let out = expect_ok(&["start", "later"], run(&["start", "later"]));
+    assert!(out.contains("started later"), "{out}");
+    assert_eq!(daemons_of(&sb.state), vec![first]);
+    assert_eq!(sb.daemon_pid(), Some(first));
+    assert_eq!(named(&t), vec![fs]);
+    let events = std::fs::read_to_string(sb.state.join("events.jsonl")).unwrap();
+    assert!(events.contains("was deleted"), "{events}");
+}
