@@ -105,11 +105,17 @@ pub fn mine() -> &'static str {
 }
 
 /// True when the config file differs from what the daemon loaded (unknown for daemons that do not
-/// say: false).
+/// say, or that run another config file: false).
 pub fn config_changed(h: &Hello, config_file: &Path) -> bool {
     h.config
         .as_ref()
+        .filter(|s| !other_file(s, config_file))
         .is_some_and(|s| stamp::changed(config_file, s))
+}
+
+/// True when the daemon runs another config file than `config_file`.
+fn other_file(s: &ConfigStamp, config_file: &Path) -> bool {
+    !s.path.is_empty() && Path::new(&s.path) != config_file
 }
 
 /// Asks the daemon to reload; the report, or the daemon's error (a bad config's location).
@@ -166,6 +172,20 @@ pub fn check(paths: &Paths, reload_changed: bool) -> anyhow::Result<()> {
         }
         Ok(Some(note)) => eprintln!("note: {note}"),
         Ok(None) => {}
+    }
+    if let Some(s) = h
+        .config
+        .as_ref()
+        .filter(|s| other_file(s, &paths.config_file))
+    {
+        eprintln!(
+            "note: the daemon (pid {}) runs the config {}, not {} (start it with the same \
+             --config/MCPD_CONFIG, or `mcpd daemon restart` with this one)",
+            h.pid,
+            s.path,
+            paths.config_file.display()
+        );
+        return Ok(());
     }
     if !config_changed(&h, &paths.config_file) {
         return Ok(());

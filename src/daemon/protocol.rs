@@ -312,6 +312,7 @@ mod tests {
             uptime_secs: 0,
             protocol: PROTOCOL_VERSION,
             config: Some(super::super::stamp::ConfigStamp {
+                path: "/c.toml".into(),
                 exists: true,
                 mtime_ns: u64::MAX,
                 size: 3,

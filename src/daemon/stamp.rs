@@ -17,6 +17,9 @@ pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
 /// built-in defaults apply).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigStamp {
+    /// The file's path as the daemon resolved it.
+    #[serde(default)]
+    pub path: String,
     pub exists: bool,
     /// Modification time, nanoseconds since the epoch.
     #[serde(default)]
@@ -62,7 +65,11 @@ pub fn load(path: &Path) -> Result<(Config, ConfigStamp), ConfigError> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((Config::default(), ConfigStamp::default()));
+            let stamp = ConfigStamp {
+                path: path.display().to_string(),
+                ..Default::default()
+            };
+            return Ok((Config::default(), stamp));
         }
         Err(e) => {
             return Err(read_error(
@@ -86,6 +93,7 @@ pub fn load(path: &Path) -> Result<(Config, ConfigStamp), ConfigError> {
     let bytes = std::fs::read(path)
         .map_err(|e| read_error(path, format!("cannot read the config file: {e}")))?;
     let stamp = ConfigStamp {
+        path: path.display().to_string(),
         exists: true,
         mtime_ns: mtime_ns(&meta),
         size: bytes.len() as u64,

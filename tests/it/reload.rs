@@ -179,6 +179,21 @@ fn an_edited_config_is_noticed_and_restart_runs_the_new_command() {
     );
     let status = sb.ok(&["daemon", "status"]);
     assert!(status.contains("changed since"), "{status}");
+    // A command reading another config file is told which file the daemon runs.
+    let other = sb.path().join("other.toml");
+    std::fs::write(&other, DAEMON).unwrap();
+    let out = sb
+        .mcpd()
+        .env("MCPD_CONFIG", &other)
+        .arg("status")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("runs the config {}", sb.config.display()))
+            && !err.contains("changed since"),
+        "{err}"
+    );
     assert_eq!(named(&t[0]), vec![first], "a read-only command reloaded");
     // `restart` acts on the servers: it reloads first, so the new command runs.
     let out = sb.run(&["restart", "s"]);
