@@ -18,6 +18,10 @@ pub enum Verb {
 
 pub fn run(g: &GlobalArgs, verb: Verb, a: ServerArgs) -> anyhow::Result<i32> {
     let env = super::env(g)?;
+    // A running daemon must act on the config this command read: an edit it has not applied is
+    // reloaded first (so `restart` after an edit starts the new command, and a server removed from
+    // the file is stopped). A daemon started below reads the file anyway.
+    super::handshake::check(&env.paths, true)?;
     if !env.config.servers.contains_key(&a.server) {
         let known: Vec<&str> = env.config.servers.keys().map(String::as_str).collect();
         anyhow::bail!(
@@ -39,9 +43,6 @@ pub fn run(g: &GlobalArgs, verb: Verb, a: ServerArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     super::daemon::ensure_running(g, &env.paths)?;
-    // The daemon must act on the config this command read: an edit it has not applied is reloaded
-    // first (so `restart` after an edit starts the new command).
-    super::handshake::check(&env.paths, true)?;
     let (server, session) = (a.server, a.session);
     let req = match verb {
         Verb::Start => Request::Start { server, session },
