@@ -176,6 +176,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)')
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start in the background (logs to <state dir>/daemon.log); returns once it answers')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop gracefully: every server''s stdin is closed, then its tree is stopped')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the daemon and start this mcpd''s (after an upgrade: the CLI says when versions differ)')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Reread the config file and apply what changed, without a restart (also: SIGHUP)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -222,6 +224,35 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mcpd;daemon;restart' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcpd;daemon;reload' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print what changed as JSON (`changed`, `updated`, `removed`, `added`, `unchanged`, `settings`, `actions`, `errors`)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcpd;daemon;status' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read instead of the default (also: $MCPD_CONFIG)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)')
@@ -241,6 +272,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)')
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start in the background (logs to <state dir>/daemon.log); returns once it answers')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop gracefully: every server''s stdin is closed, then its tree is stopped')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the daemon and start this mcpd''s (after an upgrade: the CLI says when versions differ)')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Reread the config file and apply what changed, without a restart (also: SIGHUP)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -252,6 +285,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;daemon;help;stop' {
+            break
+        }
+        'mcpd;daemon;help;restart' {
+            break
+        }
+        'mcpd;daemon;help;reload' {
             break
         }
         'mcpd;daemon;help;status' {
@@ -648,6 +687,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)')
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start in the background (logs to <state dir>/daemon.log); returns once it answers')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop gracefully: every server''s stdin is closed, then its tree is stopped')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the daemon and start this mcpd''s (after an upgrade: the CLI says when versions differ)')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Reread the config file and apply what changed, without a restart (also: SIGHUP)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not')
             break
         }
@@ -658,6 +699,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcpd' -ScriptBlock {
             break
         }
         'mcpd;help;daemon;stop' {
+            break
+        }
+        'mcpd;help;daemon;restart' {
+            break
+        }
+        'mcpd;help;daemon;reload' {
             break
         }
         'mcpd;help;daemon;status' {

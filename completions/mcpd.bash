@@ -97,6 +97,12 @@ _mcpd() {
             mcpd__subcmd__daemon,help)
                 cmd="mcpd__subcmd__daemon__subcmd__help"
                 ;;
+            mcpd__subcmd__daemon,reload)
+                cmd="mcpd__subcmd__daemon__subcmd__reload"
+                ;;
+            mcpd__subcmd__daemon,restart)
+                cmd="mcpd__subcmd__daemon__subcmd__restart"
+                ;;
             mcpd__subcmd__daemon,run)
                 cmd="mcpd__subcmd__daemon__subcmd__run"
                 ;;
@@ -111,6 +117,12 @@ _mcpd() {
                 ;;
             mcpd__subcmd__daemon__subcmd__help,help)
                 cmd="mcpd__subcmd__daemon__subcmd__help__subcmd__help"
+                ;;
+            mcpd__subcmd__daemon__subcmd__help,reload)
+                cmd="mcpd__subcmd__daemon__subcmd__help__subcmd__reload"
+                ;;
+            mcpd__subcmd__daemon__subcmd__help,restart)
+                cmd="mcpd__subcmd__daemon__subcmd__help__subcmd__restart"
                 ;;
             mcpd__subcmd__daemon__subcmd__help,run)
                 cmd="mcpd__subcmd__daemon__subcmd__help__subcmd__run"
@@ -189,6 +201,12 @@ _mcpd() {
                 ;;
             mcpd__subcmd__help__subcmd__config,path)
                 cmd="mcpd__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            mcpd__subcmd__help__subcmd__daemon,reload)
+                cmd="mcpd__subcmd__help__subcmd__daemon__subcmd__reload"
+                ;;
+            mcpd__subcmd__help__subcmd__daemon,restart)
+                cmd="mcpd__subcmd__help__subcmd__daemon__subcmd__restart"
                 ;;
             mcpd__subcmd__help__subcmd__daemon,run)
                 cmd="mcpd__subcmd__help__subcmd__daemon__subcmd__run"
@@ -510,7 +528,7 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__daemon)
-            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version run start stop status help"
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version run start stop restart reload status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -536,7 +554,7 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__daemon__subcmd__help)
-            opts="run start stop status help"
+            opts="run start stop restart reload status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -550,6 +568,34 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__daemon__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__daemon__subcmd__help__subcmd__reload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__daemon__subcmd__help__subcmd__restart)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -612,6 +658,58 @@ _mcpd() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__daemon__subcmd__reload)
+            opts="-v -q -h -V --json --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__daemon__subcmd__restart)
+            opts="-v -q -h -V --config --tmux-socket --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -856,8 +954,36 @@ _mcpd() {
             return 0
             ;;
         mcpd__subcmd__help__subcmd__daemon)
-            opts="run start stop status"
+            opts="run start stop restart reload status"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__daemon__subcmd__reload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpd__subcmd__help__subcmd__daemon__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

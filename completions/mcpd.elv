@@ -166,6 +166,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand run 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
             cand start 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
             cand stop 'Stop gracefully: every server''s stdin is closed, then its tree is stopped'
+            cand restart 'Stop the daemon and start this mcpd''s (after an upgrade: the CLI says when versions differ)'
+            cand reload 'Reread the config file and apply what changed, without a restart (also: SIGHUP)'
             cand status 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -208,6 +210,33 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpd;daemon;restart'= {
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpd;daemon;reload'= {
+            cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
+            cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
+            cand --color 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never'
+            cand --json 'Print what changed as JSON (`changed`, `updated`, `removed`, `added`, `unchanged`, `settings`, `actions`, `errors`)'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpd;daemon;status'= {
             cand --config 'Config file to read instead of the default (also: $MCPD_CONFIG)'
             cand --tmux-socket 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux''s default)'
@@ -226,6 +255,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand run 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
             cand start 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
             cand stop 'Stop gracefully: every server''s stdin is closed, then its tree is stopped'
+            cand restart 'Stop the daemon and start this mcpd''s (after an upgrade: the CLI says when versions differ)'
+            cand reload 'Reread the config file and apply what changed, without a restart (also: SIGHUP)'
             cand status 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -234,6 +265,10 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;daemon;help;start'= {
         }
         &'mcpd;daemon;help;stop'= {
+        }
+        &'mcpd;daemon;help;restart'= {
+        }
+        &'mcpd;daemon;help;reload'= {
         }
         &'mcpd;daemon;help;status'= {
         }
@@ -590,6 +625,8 @@ set edit:completion:arg-completer[mcpd] = {|@words|
             cand run 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
             cand start 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
             cand stop 'Stop gracefully: every server''s stdin is closed, then its tree is stopped'
+            cand restart 'Stop the daemon and start this mcpd''s (after an upgrade: the CLI says when versions differ)'
+            cand reload 'Reread the config file and apply what changed, without a restart (also: SIGHUP)'
             cand status 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
         }
         &'mcpd;help;daemon;run'= {
@@ -597,6 +634,10 @@ set edit:completion:arg-completer[mcpd] = {|@words|
         &'mcpd;help;daemon;start'= {
         }
         &'mcpd;help;daemon;stop'= {
+        }
+        &'mcpd;help;daemon;restart'= {
+        }
+        &'mcpd;help;daemon;reload'= {
         }
         &'mcpd;help;daemon;status'= {
         }

@@ -125,20 +125,22 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s v -l verbose -d 'More 
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpd -n "__fish_mcpd_using_subcommand tui" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -s q -l quiet -d 'Only errors'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -s h -l help -d 'Print help'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -s V -l version -d 'Print version'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "run" -d 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "start" -d 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "stop" -d 'Stop gracefully: every server\'s stdin is closed, then its tree is stopped'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
-complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -f -a "run" -d 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -f -a "start" -d 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -f -a "stop" -d 'Stop gracefully: every server\'s stdin is closed, then its tree is stopped'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -f -a "restart" -d 'Stop the daemon and start this mcpd\'s (after an upgrade: the CLI says when versions differ)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -f -a "reload" -d 'Reread the config file and apply what changed, without a restart (also: SIGHUP)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop restart reload status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from run" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
@@ -166,6 +168,25 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcom
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s q -l quiet -d 'Only errors'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from restart" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from restart" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from reload" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from reload" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from reload" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from reload" -l json -d 'Print what changed as JSON (`changed`, `updated`, `removed`, `added`, `unchanged`, `settings`, `actions`, `errors`)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from reload" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from reload" -s q -l quiet -d 'Only errors'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from reload" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from reload" -s V -l version -d 'Print version'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l config -d 'Config file to read instead of the default (also: $MCPD_CONFIG)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l tmux-socket -d 'The tmux server to talk to, like `tmux -S` (also: $MCPD_TMUX_SOCKET; default: the one in $TMUX inside tmux, else tmux\'s default)' -r -F
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from status" -l color -d 'Colour output: auto (when stdout is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t''
@@ -179,6 +200,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcom
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop gracefully: every server\'s stdin is closed, then its tree is stopped'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Stop the daemon and start this mcpd\'s (after an upgrade: the CLI says when versions differ)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "reload" -d 'Reread the config file and apply what changed, without a restart (also: SIGHUP)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
 complete -c mcpd -n "__fish_mcpd_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand start" -l session -d 'For `scope = "session"` servers: the tmux session' -r
@@ -417,6 +440,8 @@ complete -c mcpd -n "__fish_mcpd_using_subcommand help; and not __fish_seen_subc
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "run" -d 'Run in the foreground, logging to stderr (for systemd, launchd, or a terminal)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "start" -d 'Start in the background (logs to <state dir>/daemon.log); returns once it answers'
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop gracefully: every server\'s stdin is closed, then its tree is stopped'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "restart" -d 'Stop the daemon and start this mcpd\'s (after an upgrade: the CLI says when versions differ)'
+complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "reload" -d 'Reread the config file and apply what changed, without a restart (also: SIGHUP)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "status" -d 'Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not'
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "install" -d 'Install the global session-closed and session-renamed hooks on the tmux server (idempotent; your own hooks are kept)'
 complete -c mcpd -n "__fish_mcpd_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "uninstall" -d 'Remove exactly the hooks `install` added'

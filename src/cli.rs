@@ -403,6 +403,23 @@ pub enum DaemonCommand {
     /// Stop gracefully: every server's stdin is closed, then its tree is stopped.
     #[command(after_help = "Examples:\n  mcpd daemon stop")]
     Stop,
+    /// Stop the daemon and start this mcpd's (after an upgrade: the CLI says when versions differ).
+    #[command(after_help = "Examples:\n  mcpd daemon restart")]
+    Restart,
+    /// Reread the config file and apply what changed, without a restart (also: SIGHUP).
+    ///
+    /// Changed servers are restarted, removed ones stopped, new eager global ones started; the
+    /// others keep running (same processes). Thresholds and intervals take effect at once. A bad
+    /// config is refused (with its file, line and column) and the running one kept: exit 1.
+    #[command(
+        after_help = "Examples:\n  mcpd daemon reload\n  mcpd daemon reload --json | jq .changed\n  kill -HUP \"$(mcpd daemon status --json | jq .pid)\""
+    )]
+    Reload {
+        /// Print what changed as JSON (`changed`, `updated`, `removed`, `added`, `unchanged`,
+        /// `settings`, `actions`, `errors`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Exit 0 when the daemon runs (with its pid, uptime and version), 1 when it does not.
     #[command(
         after_help = "Examples:\n  mcpd daemon status\n  mcpd daemon status --json | jq .pid\n  mcpd daemon status >/dev/null || mcpd daemon start"

@@ -7,11 +7,13 @@ pub mod connect;
 pub mod daemon;
 pub mod events;
 pub mod explain;
+pub mod handshake;
 pub mod hook;
 pub mod import;
 pub mod link;
 pub mod ps;
 pub mod reconcile;
+pub mod reload;
 pub mod server;
 pub mod status;
 pub mod tm;
@@ -30,7 +32,9 @@ pub fn quiet_silences(command: &Option<Command>) -> bool {
         Some(Command::Status(a)) => a.check && !a.json,
         Some(Command::Tm(a)) => a.detach,
         Some(Command::Hook(HookCommand::Install | HookCommand::Uninstall)) => true,
-        Some(Command::Daemon(DaemonCommand::Start | DaemonCommand::Stop)) => true,
+        Some(Command::Daemon(
+            DaemonCommand::Start | DaemonCommand::Stop | DaemonCommand::Restart,
+        )) => true,
         Some(Command::Start(_) | Command::Stop(_) | Command::Restart(_)) => true,
         Some(Command::Import(a)) => !a.json && !a.dry_run,
         Some(Command::Link(a) | Command::Unlink(a)) => !a.json && !a.dry_run,
@@ -106,6 +110,10 @@ fn check_session(g: &GlobalArgs, a: &crate::cli::ServerArgs) -> anyhow::Result<(
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     check_config_given(&cli.global, &cli.command)?;
     let g = cli.global;
+    if notices(&cli.command) {
+        // Another mcpd version running, or a config edited since the daemon loaded it.
+        handshake::check(&crate::paths::Paths::resolve(g.config.clone())?, false)?;
+    }
     let style = Style {
         color: use_color(g.color),
     };
@@ -152,6 +160,20 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Completions { shell }) => completions::run(shell),
         Some(Command::Man { install }) => completions::man(install.as_deref()),
     }
+}
+
+/// The commands that show or use the daemon's servers without acting on them (those that act check
+/// for themselves, reloading an edited config first): they note a daemon of another version and a
+/// config it has not loaded. Not `ps` and the other fast paths, nor what scripts and hooks run.
+fn notices(command: &Option<Command>) -> bool {
+    use crate::cli::DaemonCommand;
+    matches!(
+        command,
+        None | Some(Command::Status(_))
+            | Some(Command::Tui)
+            | Some(Command::Tm(_))
+            | Some(Command::Daemon(DaemonCommand::Start))
+    )
 }
 
 pub(crate) fn env(g: &GlobalArgs) -> anyhow::Result<Env> {

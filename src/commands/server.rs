@@ -1,5 +1,7 @@
 //! `mcpd start|stop|restart SERVER [--session NAME]`: control one configured server through the daemon
-//! (started first when needed).
+//! (started first when needed). `start` and `restart` answer once the daemon knows whether the
+//! server stayed up: a command that does not exist, an immediate exit or a crash loop is an error
+//! (exit 1) with the exit status and the last lines of its log.
 
 use std::time::Duration;
 
@@ -16,6 +18,10 @@ pub enum Verb {
 
 pub fn run(g: &GlobalArgs, verb: Verb, a: ServerArgs) -> anyhow::Result<i32> {
     let env = super::env(g)?;
+    // A running daemon must act on the config this command read: an edit it has not applied is
+    // reloaded first (so `restart` after an edit starts the new command, and a server removed from
+    // the file is stopped). A daemon started below reads the file anyway.
+    super::handshake::check(&env.paths, true)?;
     if !env.config.servers.contains_key(&a.server) {
         let known: Vec<&str> = env.config.servers.keys().map(String::as_str).collect();
         anyhow::bail!(

@@ -25,10 +25,13 @@ use crate::procs::{self, Identity, Snapshot, StopOptions, StopTarget, stop_trees
 use crate::state::{Origin, Registry};
 use crate::world::Env;
 
+mod dirs;
 mod exits;
 mod handlers;
 mod lifecycle;
 mod pool;
+mod reload;
+mod settle;
 mod sweeps;
 
 use lifecycle::tagged;
@@ -41,6 +44,8 @@ enum Event {
     Mux(Key, MuxEvent),
     /// The tmux watcher saw a session or the server go: reconcile now.
     TmuxLost,
+    /// A start's answer is due (settle.rs).
+    Settled(Box<settle::Settle>),
 }
 
 struct Sup {
@@ -67,9 +72,16 @@ struct Sup {
     env_cache: std::sync::Arc<std::sync::Mutex<procs::EnvCache>>,
     /// Tree RSS of each instance pid at the last sweep: `status` answers from it without reading /proc.
     last_rss: std::collections::HashMap<i32, u64>,
+    /// The config file as last loaded (reload.rs); the CLI compares it with the file.
+    config_stamp: Option<super::stamp::ConfigStamp>,
 }
 
-pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
+pub async fn main(
+    env: Env,
+    listener: UnixListener,
+    keeper: &mut super::LockKeeper,
+    stamp: super::stamp::ConfigStamp,
+) -> anyhow::Result<()> {
     let registry = env.registry()?;
     let state_dir = env.paths.state_dir.clone();
     let d = &env.config.daemon;
@@ -92,7 +104,7 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
     };
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Incoming>(64);
-    tokio::spawn(control::serve(listener, ctl_tx));
+    let mut serving = tokio::spawn(control::serve(listener, ctl_tx.clone()));
     let mut sup = Sup {
         registry,
         instances: BTreeMap::new(),
@@ -111,6 +123,7 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         next_conn: 0,
         env_cache: Default::default(),
         last_rss: Default::default(),
+        config_stamp: Some(stamp),
         env,
     };
     sup.readopt().await;
@@ -121,13 +134,32 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
     let mut sigchld = signal(SignalKind::child())?;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
     let mut reap_tick = tokio::time::interval(Duration::from_secs(1));
     let mut sweep_tick = tokio::time::interval(sup.env.config.daemon.sweep_interval);
     sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut interval = sup.env.config.daemon.sweep_interval;
     while !sup.shutdown {
+        if sup.env.config.daemon.sweep_interval != interval {
+            // A reload changed it.
+            interval = sup.env.config.daemon.sweep_interval;
+            sweep_tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        }
         tokio::select! {
             Some((call, tx)) = ctl_rx.recv() => match call {
-                Call::Socket(req) => sup.request(req, tx).await,
+                // A deleted state directory must not fail the request (or start a second daemon).
+                Call::Socket(req) => match sup.check_dirs(keeper) {
+                    dirs::Dirs::Lost => {
+                        let _ = tx.send(err(dirs::GAVE_WAY).into());
+                    }
+                    d => {
+                        if d == dirs::Dirs::Rebind {
+                            serving = dirs::rebind(&sup, serving, &ctl_tx);
+                        }
+                        sup.request(req, tx).await
+                    }
+                },
                 Call::Join(j) => {
                     let (ticket, contract) = *j;
                     let _ = tx.send(sup.join(ticket, contract).await.unwrap_or_else(|e| Answer::Response(err(e))));
@@ -136,14 +168,27 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
             Some(ev) = ev_rx.recv() => sup.event(ev).await,
             Some(()) = lost_rx.recv() => sup.event(Event::TmuxLost).await,
             _ = sigchld.recv() => sup.reap().await,
-            _ = reap_tick.tick() => sup.reap().await,
+            _ = reap_tick.tick() => {
+                if sup.check_dirs(keeper) == dirs::Dirs::Rebind {
+                    serving = dirs::rebind(&sup, serving, &ctl_tx);
+                }
+                sup.reap().await
+            }
+            _ = sighup.recv() => {
+                if let Err(e) = sup.reload("SIGHUP").await {
+                    tracing::warn!("SIGHUP: {e}");
+                }
+            }
             _ = sweep_tick.tick() => sup.start_sweep(),
             _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); sup.shutdown = true },
             _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); sup.shutdown = true },
         }
     }
     sup.stop_everything().await;
-    if let Err(e) = sup.history.save(&sup.history_path) {
+    // After a takeover the state directory is the other daemon's.
+    if !keeper.lost
+        && let Err(e) = sup.history.save(&sup.history_path)
+    {
         tracing::warn!("cannot save history: {e}");
     }
     tracing::info!("daemon stopped");

@@ -72,7 +72,13 @@ fn sigkilled_daemon_is_replaced_and_readopts_its_server_exactly_once() {
         wait_for(Duration::from_secs(5), || named(&tag).is_empty()),
         "daemon stop left the server"
     );
-    assert!(!sb.runtime.join("mcpd.sock").exists() && !sb.state.join("daemon.lock").exists());
+    assert!(!sb.runtime.join("mcpd.sock").exists());
+    // The lock file is never deleted (a deleted one lets a second daemon lock a new file); unlocked.
+    let lock = std::fs::File::open(sb.state.join("daemon.lock")).unwrap();
+    assert!(
+        nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusiveNonblock).is_ok(),
+        "the stopped daemon's lock is still held"
+    );
 }
 
 #[test]
@@ -239,7 +245,9 @@ fn the_control_socket_survives_garbage_and_refuses_other_users() {
     assert!(raw(&sb, b"hello there\n").contains("bad request"));
     assert!(raw(&sb, &[0xff, 0xfe, 0x00, 0x01, b'\n']).contains("error"));
     assert!(raw(&sb, br#"{"version":1,"request":{"type":"ping"}"#).contains("incomplete"));
-    assert!(raw(&sb, b"{\"version\":7,\"request\":{\"type\":\"ping\"}}\n").contains("version 7"));
+    // `ping` is the handshake: answered whatever the protocol version; anything else says it.
+    assert!(raw(&sb, b"{\"version\":7,\"request\":{\"type\":\"ping\"}}\n").contains("pong"));
+    assert!(raw(&sb, b"{\"version\":7,\"request\":{\"type\":\"status\"}}\n").contains("version 7"));
     let big = vec![b'x'; 5 * 1024 * 1024];
     assert!(raw(&sb, &big).contains("longer than"));
     // Random bytes, many connections at once.

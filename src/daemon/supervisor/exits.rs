@@ -165,6 +165,7 @@ impl Sup {
                 }
             }
             Event::SweepDone(r) => self.apply_sweep(*r).await,
+            Event::Settled(s) => self.settled(*s).await,
             Event::TmuxLost => {
                 if self.sweeping {
                     self.sweep_again = true;

@@ -7,9 +7,15 @@ impl Sup {
         let answer = match req {
             Request::Ping => Response::Pong {
                 pid: std::process::id() as i32,
-                version: env!("CARGO_PKG_VERSION").to_string(),
+                version: crate::daemon::protocol::own_version(),
                 uptime_secs: self.started.elapsed().as_secs(),
+                protocol: crate::daemon::protocol::PROTOCOL_VERSION,
+                config: self.config_stamp.clone(),
             },
+            Request::Reload => self
+                .reload("requested")
+                .await
+                .map_or_else(err, Response::Reloaded),
             Request::Status => Response::Status(Box::new(self.status().await)),
             Request::Shutdown => {
                 self.shutdown = true;
@@ -21,7 +27,11 @@ impl Sup {
                 if let Some(i) = self.instances.get_mut(&key) {
                     i.failures.clear();
                 }
-                self.start(&key, dir, None).map_or_else(err, ok)
+                match self.start(&key, dir, None) {
+                    // Answered once it is known whether it stayed up.
+                    Ok(m) if m.starts_with("started") => return self.settle(&key, m, tx),
+                    r => r.map_or_else(err, ok),
+                }
             }
             Request::Stop { server, session } => {
                 let key = Key::new(&server, session);
@@ -60,7 +70,10 @@ impl Sup {
                         i.restarts += 1;
                         i.failures.clear();
                     }
-                    self.start(&key, dir, None).map_or_else(err, ok)
+                    match self.start(&key, dir, None) {
+                        Ok(m) => return self.settle(&key, m, tx),
+                        Err(e) => err(e),
+                    }
                 }
             }
             Request::SessionOpened { session, dir } => {
@@ -163,7 +176,7 @@ impl Sup {
         }
         DaemonStatus {
             pid: std::process::id() as i32,
-            version: env!("CARGO_PKG_VERSION").into(),
+            version: crate::daemon::protocol::own_version(),
             uptime_secs: self.started.elapsed().as_secs(),
             sweeps: self.sweeps,
             last_sweep_ms: self.last_sweep_ms,
