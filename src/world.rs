@@ -85,6 +85,9 @@ impl World {
         let registry = env.registry()?;
         let (records, state_warnings) = registry.load_all();
         let mut warnings: Vec<String> = state_warnings.iter().map(ToString::to_string).collect();
+        warnings.extend(crate::state::health::writability_warnings(
+            &env.paths.state_dir,
+        ));
         // tmux starts up while /proc is read: the two overlap instead of adding up.
         let asking = PendingView::start(&env.tmux);
         let mut snapshot = Snapshot::take()?;

@@ -9,6 +9,7 @@ mod daemon;
 mod daemon_dirs;
 mod fast;
 mod faults;
+mod faults_dirs;
 mod faults_servers;
 mod faults_sessions;
 mod faults_state;
