@@ -2,6 +2,15 @@
 //! carries one request line and gets one response line. The peer's uid (SO_PEERCRED) must be ours;
 //! lines are capped and timed; garbage gets an error answer. No client can stop the daemon but by
 //! asking it to.
+//!
+//! Descriptors are bounded ([`Slots`]): at most [`MAX_CONNECTIONS`] connections wait for or are
+//! served a request, and a bridge limit derived from the descriptor limit. At the limit the oldest
+//! connection that has not sent its request yet is closed with a "busy" answer, so idle
+//! connections can never lock out a real request; when every slot is serving a request, the new
+//! connection gets the "busy" answer. A request line must arrive within [`READ_TIMEOUT`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
@@ -43,21 +52,178 @@ impl From<Response> for Answer {
 /// A request handed to the supervisor, with where to send the answer.
 pub type Incoming = (Call, oneshot::Sender<Answer>);
 
+/// Control connections (not bridges) open at once, at most.
+pub const MAX_CONNECTIONS: usize = 128;
+
+/// The open connections: who may be closed to make room, and how many bridges there are.
+#[derive(Debug)]
+pub struct Slots {
+    state: Mutex<SlotState>,
+    max_connections: usize,
+    max_bridges: usize,
+}
+
+#[derive(Debug, Default)]
+struct SlotState {
+    next: u64,
+    /// Connections holding a control slot.
+    open: usize,
+    /// Those still waiting for their request line, oldest first: closed to make room.
+    idle: BTreeMap<u64, oneshot::Sender<()>>,
+    bridges: usize,
+}
+
+/// What a new connection may do.
+enum Admit {
+    /// Served; `evicted` fires if it is closed to make room while it is idle.
+    In(Slot, oneshot::Receiver<()>),
+    /// Every slot is serving a request: answered "busy" and closed.
+    Busy,
+}
+
+/// A connection's hold on a slot, given back when dropped.
+struct Slot {
+    id: u64,
+    slots: Arc<Slots>,
+    bridge: bool,
+}
+
+impl Slots {
+    /// Limits for a daemon allowed `nofile` descriptors: bridges get what the control slots, the
+    /// servers' pipes and the sweeps leave.
+    pub fn new(max_connections: usize, nofile: usize) -> Arc<Slots> {
+        let max_bridges = (nofile.saturating_sub(256 + max_connections) / 2).clamp(16, 8192);
+        Arc::new(Slots {
+            state: Mutex::new(SlotState::default()),
+            max_connections,
+            max_bridges,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn admit(self: &Arc<Self>) -> Admit {
+        let mut s = self.lock();
+        if s.open >= self.max_connections {
+            // The oldest idle connection makes room; it is answered "busy" by its own task.
+            let Some((_, evict)) = s.idle.pop_first() else {
+                return Admit::Busy;
+            };
+            let _ = evict.send(());
+        }
+        s.next += 1;
+        s.open += 1;
+        let id = s.next;
+        let (tx, rx) = oneshot::channel();
+        s.idle.insert(id, tx);
+        let slot = Slot {
+            id,
+            slots: self.clone(),
+            bridge: false,
+        };
+        Admit::In(slot, rx)
+    }
+
+    /// Connections and bridges open now.
+    pub fn open(&self) -> (usize, usize) {
+        let s = self.lock();
+        (s.open, s.bridges)
+    }
+}
+
+impl Slot {
+    /// Its request line came: no longer idle, so never closed to make room.
+    fn busy(&self) {
+        self.slots.lock().idle.remove(&self.id);
+    }
+
+    /// It becomes a bridge: its control slot is free again; false when there are too many bridges.
+    fn to_bridge(&mut self) -> bool {
+        let mut s = self.slots.lock();
+        if s.bridges >= self.slots.max_bridges {
+            return false;
+        }
+        s.bridges += 1;
+        s.open -= 1;
+        s.idle.remove(&self.id);
+        self.bridge = true;
+        true
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut s = self.slots.lock();
+        if self.bridge {
+            s.bridges -= 1;
+        } else {
+            s.open -= 1;
+            s.idle.remove(&self.id);
+        }
+    }
+}
+
+/// The soft limit on open descriptors (1024, the usual default, when it cannot be read).
+fn nofile() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            let line = t.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse().ok()
+        })
+        .unwrap_or(1024)
+}
+
 /// Accepts connections until the listener fails.
 pub async fn serve(listener: UnixListener, to_sup: mpsc::Sender<Incoming>) {
+    serve_with(listener, to_sup, Slots::new(MAX_CONNECTIONS, nofile())).await
+}
+
+/// [`serve`] with these limits.
+pub async fn serve_with(listener: UnixListener, to_sup: mpsc::Sender<Incoming>, slots: Arc<Slots>) {
     let my_uid = nix::unistd::getuid().as_raw();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of descriptors (or memory): wait for connections to end rather than spin.
+                tracing::warn!("control socket: accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let (slot, evicted) = match slots.admit() {
+            Admit::In(slot, evicted) => (slot, evicted),
+            Admit::Busy => {
+                tokio::spawn(busy(stream, slots.max_connections));
+                continue;
+            }
         };
         let to_sup = to_sup.clone();
         tokio::spawn(async move {
-            if let Err(e) = handle(stream, to_sup, my_uid).await {
+            if let Err(e) = handle(stream, to_sup, my_uid, slot, evicted).await {
                 tracing::debug!("control connection: {e}");
             }
         });
     }
+}
+
+/// The answer of a connection that cannot be served now.
+fn busy_message(max: usize) -> String {
+    format!(
+        "the daemon is busy: {max} control connections are open (the limit); try again, or look for a program holding connections to its socket"
+    )
+}
+
+async fn busy(stream: UnixStream, max: usize) {
+    let (_, mut wr) = stream.into_split();
+    let answer = Response::Error {
+        message: busy_message(max),
+    };
+    let write = reply(&mut wr, &answer);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), write).await;
 }
 
 async fn reply(w: &mut OwnedWriteHalf, r: &Response) -> std::io::Result<()> {
@@ -101,8 +267,11 @@ async fn handle(
     stream: UnixStream,
     to_sup: mpsc::Sender<Incoming>,
     my_uid: u32,
+    mut slot: Slot,
+    evicted: oneshot::Receiver<()>,
 ) -> std::io::Result<()> {
     let cred = stream.peer_cred();
+    let pid = cred.as_ref().ok().and_then(|c| c.pid());
     let (rd, mut wr) = stream.into_split();
     match cred {
         Ok(c) if c.uid() == my_uid => {}
@@ -119,7 +288,18 @@ async fn handle(
         Err(e) => return Err(e),
     }
     let mut rd = BufReader::new(rd);
-    let request = match read_request(&mut rd).await {
+    let read = tokio::select! {
+        r = read_request(&mut rd) => r,
+        _ = evicted => {
+            let message = format!(
+                "{} (this connection sent no request and was closed to make room)",
+                busy_message(slot.slots.max_connections)
+            );
+            return reply(&mut wr, &Response::Error { message }).await;
+        }
+    };
+    slot.busy();
+    let request = match read {
         Ok(line) => match decode_request(&line) {
             Ok(r) => r,
             Err(message) => return reply(&mut wr, &Response::Error { message }).await,
@@ -139,8 +319,16 @@ async fn handle(
     match rx.await {
         Ok(Answer::Response(r)) => reply(&mut wr, &r).await,
         Ok(Answer::Lobby { message, ticket }) => {
+            if !slot.to_bridge() {
+                let message = format!(
+                    "too many `mcpd connect` clients ({}, from the daemon's descriptor limit); close some agents or raise `ulimit -n` and restart the daemon",
+                    slot.slots.max_bridges
+                );
+                return reply(&mut wr, &Response::Error { message }).await;
+            }
             reply(&mut wr, &Response::Ok { message }).await?;
-            super::bridge::run(rd, wr, ticket, to_sup).await;
+            super::bridge::run(rd, wr, ticket, pid, to_sup).await;
+            drop(slot);
             Ok(())
         }
         Ok(Answer::Attach { .. }) => Ok(()),

@@ -411,6 +411,8 @@ mod server;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_lifecycle;
+#[cfg(test)]
 mod tests_sharing;
 #[cfg(test)]
 mod tests_stateless;
