@@ -140,7 +140,7 @@ impl Slot {
     }
 
     /// It becomes a bridge: its control slot is free again; false when there are too many bridges.
-    fn to_bridge(&mut self) -> bool {
+    fn become_bridge(&mut self) -> bool {
         let mut s = self.slots.lock();
         if s.bridges >= self.slots.max_bridges {
             return false;
@@ -319,7 +319,7 @@ async fn handle(
     match rx.await {
         Ok(Answer::Response(r)) => reply(&mut wr, &r).await,
         Ok(Answer::Lobby { message, ticket }) => {
-            if !slot.to_bridge() {
+            if !slot.become_bridge() {
                 let message = format!(
                     "too many `mcpd connect` clients ({}, from the daemon's descriptor limit); close some agents or raise `ulimit -n` and restart the daemon",
                     slot.slots.max_bridges
