@@ -9,7 +9,7 @@
 //! connections can never lock out a real request; when every slot is serving a request, the new
 //! connection gets the "busy" answer. A request line must arrive within [`READ_TIMEOUT`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -59,6 +59,8 @@ pub const MAX_CONNECTIONS: usize = 128;
 #[derive(Debug)]
 pub struct Slots {
     state: Mutex<SlotState>,
+    /// A slot was given back.
+    freed: tokio::sync::Notify,
     max_connections: usize,
     max_bridges: usize,
 }
@@ -70,6 +72,8 @@ struct SlotState {
     open: usize,
     /// Those still waiting for their request line, oldest first: closed to make room.
     idle: BTreeMap<u64, oneshot::Sender<()>>,
+    /// Told to close, not closed yet: their slots are still held.
+    evicted: BTreeSet<u64>,
     bridges: usize,
 }
 
@@ -79,6 +83,8 @@ enum Admit {
     In(Slot, oneshot::Receiver<()>),
     /// Every slot is serving a request: answered "busy" and closed.
     Busy,
+    /// An idle connection is being closed to make room: try again when a slot is freed.
+    Wait,
 }
 
 /// A connection's hold on a slot, given back when dropped.
@@ -95,6 +101,7 @@ impl Slots {
         let max_bridges = (nofile.saturating_sub(256 + max_connections) / 2).clamp(16, 8192);
         Arc::new(Slots {
             state: Mutex::new(SlotState::default()),
+            freed: tokio::sync::Notify::new(),
             max_connections,
             max_bridges,
         })
@@ -107,11 +114,17 @@ impl Slots {
     fn admit(self: &Arc<Self>) -> Admit {
         let mut s = self.lock();
         if s.open >= self.max_connections {
-            // The oldest idle connection makes room; it is answered "busy" by its own task.
-            let Some((_, evict)) = s.idle.pop_first() else {
+            if !s.evicted.is_empty() {
+                return Admit::Wait;
+            }
+            // The oldest idle connection makes room; it is answered "busy" by its own task, and
+            // its slot is held until it is closed (descriptors stay bounded).
+            let Some((id, evict)) = s.idle.pop_first() else {
                 return Admit::Busy;
             };
             let _ = evict.send(());
+            s.evicted.insert(id);
+            return Admit::Wait;
         }
         s.next += 1;
         s.open += 1;
@@ -161,7 +174,10 @@ impl Drop for Slot {
         } else {
             s.open -= 1;
             s.idle.remove(&self.id);
+            s.evicted.remove(&self.id);
         }
+        drop(s);
+        self.slots.freed.notify_one();
     }
 }
 
@@ -194,12 +210,16 @@ pub async fn serve_with(listener: UnixListener, to_sup: mpsc::Sender<Incoming>, 
                 continue;
             }
         };
-        let (slot, evicted) = match slots.admit() {
-            Admit::In(slot, evicted) => (slot, evicted),
-            Admit::Busy => {
-                tokio::spawn(busy(stream, slots.max_connections));
-                continue;
+        let admitted = loop {
+            match slots.admit() {
+                Admit::In(slot, evicted) => break Some((slot, evicted)),
+                Admit::Busy => break None,
+                Admit::Wait => slots.freed.notified().await,
             }
+        };
+        let Some((slot, evicted)) = admitted else {
+            busy(&stream, slots.max_connections);
+            continue;
         };
         let to_sup = to_sup.clone();
         tokio::spawn(async move {
@@ -217,13 +237,14 @@ fn busy_message(max: usize) -> String {
     )
 }
 
-async fn busy(stream: UnixStream, max: usize) {
-    let (_, mut wr) = stream.into_split();
+/// Answers "busy" without waiting (a new connection's buffer takes the line) and closes.
+fn busy(stream: &UnixStream, max: usize) {
     let answer = Response::Error {
         message: busy_message(max),
     };
-    let write = reply(&mut wr, &answer);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), write).await;
+    let mut line = serde_json::to_vec(&answer).unwrap_or_default();
+    line.push(b'\n');
+    let _ = stream.try_write(&line);
 }
 
 async fn reply(w: &mut OwnedWriteHalf, r: &Response) -> std::io::Result<()> {
