@@ -230,10 +230,13 @@ pub async fn serve_with(listener: UnixListener, to_sup: mpsc::Sender<Incoming>, 
     }
 }
 
+/// How a "busy" answer begins: the request was not read, so a client may send it again.
+pub const BUSY: &str = "the daemon is busy";
+
 /// The answer of a connection that cannot be served now.
 fn busy_message(max: usize) -> String {
     format!(
-        "the daemon is busy: {max} control connections are open (the limit); try again, or look for a program holding connections to its socket"
+        "{BUSY}: {max} control connections are open (the limit); try again, or look for a program holding connections to its socket"
     )
 }
 
@@ -362,5 +365,63 @@ async fn handle(
             )
             .await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admitted(a: Admit) -> (Slot, oneshot::Receiver<()>) {
+        match a {
+            Admit::In(s, e) => (s, e),
+            Admit::Busy => panic!("busy"),
+            Admit::Wait => panic!("wait"),
+        }
+    }
+
+    #[test]
+    fn at_the_limit_the_oldest_idle_connection_makes_room_and_busy_ones_are_never_closed() {
+        let slots = Slots::new(2, 1024);
+        let (a, mut a_evicted) = admitted(slots.admit());
+        let (b, _b_evicted) = admitted(slots.admit());
+        // Full: the oldest idle connection is told to close; its slot is held until it has.
+        assert!(matches!(slots.admit(), Admit::Wait));
+        assert!(a_evicted.try_recv().is_ok());
+        assert!(
+            matches!(slots.admit(), Admit::Wait),
+            "one eviction at a time"
+        );
+        assert_eq!(slots.open(), (2, 0));
+        drop(a);
+        let (c, _c_evicted) = admitted(slots.admit());
+        // Connections serving a request are never closed: the newcomer is told "busy".
+        b.busy();
+        c.busy();
+        assert!(matches!(slots.admit(), Admit::Busy));
+        drop(b);
+        let (_d, _) = admitted(slots.admit());
+        assert_eq!(slots.open(), (2, 0));
+    }
+
+    #[test]
+    fn a_bridge_gives_back_its_control_slot_and_bridges_are_limited_too() {
+        let slots = Slots::new(2, 0);
+        assert_eq!(
+            slots.max_bridges, 16,
+            "a floor whatever the descriptor limit"
+        );
+        let mut bridges = Vec::new();
+        for _ in 0..16 {
+            let (mut s, _) = admitted(slots.admit());
+            assert!(s.become_bridge());
+            bridges.push(s);
+        }
+        assert_eq!(slots.open(), (0, 16));
+        let (mut s, _) = admitted(slots.admit());
+        assert!(!s.become_bridge(), "over the bridge limit");
+        drop(s);
+        bridges.pop();
+        assert_eq!(slots.open(), (0, 15));
     }
 }
