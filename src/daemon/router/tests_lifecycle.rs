@@ -370,3 +370,24 @@ fn an_initialize_that_cannot_reach_the_server_fails_its_waiters_and_the_next_is_
     let again = r.from_client(1, &req(json!(1), "initialize", init_params()), base);
     assert_eq!(only_server(&again)["method"], "initialize");
 }
+
+#[test]
+fn held_requests_are_capped_in_bytes_too() {
+    let (mut r, base) = setup(1);
+    r.server_down("x");
+    r.server_up();
+    let big = json!({"pad": "x".repeat(QUEUE_BYTES / 4)});
+    for i in 0..3 {
+        let out = r.from_client(1, &req(json!(i), "tools/call", big.clone()), base);
+        assert!(out.is_empty(), "{out:?}");
+    }
+    // The fourth would take the queue past its bytes: answered at once, not held.
+    let got = only_client(
+        &r.from_client(1, &req(json!("over"), "tools/call", big), base),
+        1,
+    );
+    assert_eq!(
+        (got["id"].clone(), error_code(&got)),
+        (json!("over"), -32603)
+    );
+}
