@@ -310,3 +310,18 @@ async fn a_client_whose_output_does_not_move_is_disconnected_after_its_timeout()
     assert!(why.contains("slow_client_timeout"), "{why}");
     assert_eq!(mux.clients(), 0);
 }
+
+#[tokio::test]
+async fn a_request_after_the_servers_stdin_was_closed_is_answered_at_once() {
+    let mux = mux_with(STDIN_BUDGET);
+    let (attach, mut server) = fake_server();
+    mux.ctl.send(attach).unwrap();
+    let mut c = join(&mux, 1, ClientLimits::default(), true).await;
+    handshake(&mux, &mut c, &mut server).await;
+    // The first step of a stop: the process is still there, its output has not ended.
+    mux.ctl.send(ServerMsg::Detach).unwrap();
+    say(&mux, &c, call(3, 0)).await;
+    let answer = c.response(3).await;
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("stdin is closed"), "{answer}");
+}
