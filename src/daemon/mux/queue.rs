@@ -14,7 +14,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 
 /// Default byte budget of one client's queue (`[daemon] client_buffer`).
-pub const DEFAULT_CLIENT_BUFFER: usize = 16 << 20;
+pub const DEFAULT_CLIENT_BUFFER: usize = 16_000_000;
 /// Default time a client may leave queued output unread (`[daemon] slow_client_timeout`).
 pub const DEFAULT_SLOW_CLIENT: Duration = Duration::from_secs(30);
 
