@@ -410,7 +410,7 @@ impl<E: Fn(MuxEvent)> Mux<E> {
                         Ok(()) => {}
                         Err((Refused::Full { queued, budget }, _)) => {
                             let why = format!(
-                                "it did not read its output: {queued} bytes were waiting, over the client_buffer of {budget} bytes"
+                                "it did not read its output: {queued} bytes were waiting, at or over the client_buffer of {budget} bytes"
                             );
                             todo.extend(self.disconnect(cid, &why).await);
                         }

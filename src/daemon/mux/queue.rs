@@ -1,8 +1,8 @@
 //! Line queues bounded in bytes, not lines: one per client (the multiplexer to the client's socket
-//! writer) and one per server process (the multiplexer to its stdin). A queue refuses a line that
-//! would take it past its budget (an empty queue takes any line: one message of `max_message`
-//! must always get through), so memory is bounded by the budget plus one message whatever a peer
-//! does. The writer reports every chunk it writes, so the owner can tell a peer that reads slowly
+//! writer) and one per server process (the multiplexer to its stdin). A queue that holds its
+//! budget or more refuses the next line; below it, any line is taken (one message of `max_message`
+//! must always get through, even behind a small one), so memory is bounded by the budget plus one
+//! message whatever a peer does. The writer reports every chunk it writes, so the owner can tell a peer that reads slowly
 //! from one that has stopped reading ([`LineTx::stalled_for`]). A queue closed by its owner wakes
 //! the writer at once, even in the middle of a blocked write.
 
@@ -53,7 +53,7 @@ impl ClientLimits {
 /// Why a line was not queued.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refused {
-    /// It would take the queue past its budget: `queued` bytes wait already.
+    /// The queue holds its budget or more: `queued` bytes wait already.
     Full { queued: usize, budget: usize },
     /// The queue was closed (its writer is gone).
     Closed,
@@ -97,7 +97,7 @@ pub struct LineRx {
     shared: Arc<Shared>,
 }
 
-/// A queue of lines holding at most `budget` bytes (plus one line when it is empty).
+/// A queue of lines holding at most `budget` bytes plus one line.
 pub fn channel(budget: usize) -> (LineTx, LineRx) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
@@ -117,15 +117,15 @@ pub fn channel(budget: usize) -> (LineTx, LineRx) {
 }
 
 impl LineTx {
-    /// Queues `line` (a newline is added by the writer) unless that takes the queue past its
-    /// budget; never waits. A refused line is given back.
+    /// Queues `line` (a newline is added by the writer) unless the queue already holds its budget;
+    /// never waits. A refused line is given back.
     pub fn try_send(&self, line: String) -> Result<(), (Refused, String)> {
         let len = line.len() + 1;
         let mut s = self.shared.lock();
         if s.closed.is_some() {
             return Err((Refused::Closed, line));
         }
-        if s.queued > 0 && s.queued.saturating_add(len) > self.shared.budget {
+        if s.queued > 0 && s.queued >= self.shared.budget {
             let full = Refused::Full {
                 queued: s.queued,
                 budget: self.shared.budget,
@@ -262,11 +262,11 @@ mod tests {
             "an empty queue takes any line"
         );
         let full = Refused::Full {
-            queued: 51,
+            queued: 50,
             budget: 10,
         };
         assert_eq!(tx.try_send("y".into()), Err((full, "y".to_string())));
-        assert_eq!(tx.queued(), 51);
+        assert_eq!(tx.queued(), 50);
     }
 
     #[tokio::test]
