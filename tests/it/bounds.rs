@@ -130,6 +130,11 @@ fn a_client_that_never_reads_is_disconnected_and_the_daemon_stays_within_its_bud
 
     // Its budget bounded the daemon: the peak stayed far below what the server wrote.
     let peak = status_bytes(daemon_pid, "VmHWM");
+    eprintln!(
+        "daemon RSS before the flood {} MiB, peak {} MiB",
+        before >> 20,
+        peak >> 20
+    );
     assert!(
         peak < before + (96 << 20),
         "daemon peak RSS {} MB (before the flood {} MB)",
@@ -163,6 +168,7 @@ fn an_endless_stdin_line_is_answered_by_mcpd_connect_without_buffering_it() {
         "a JSON-RPC error naming the size and the limit: {answer}"
     );
     let peak = status_bytes(pid, "VmHWM");
+    eprintln!("mcpd connect peak RSS {} MiB", peak >> 20);
     assert!(peak < 48 << 20, "mcpd connect peak RSS {} MB", peak >> 20);
     // The bridge still works.
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -214,6 +220,7 @@ fn idle_control_connections_cannot_exhaust_the_daemons_descriptors() {
         }),
         "the daemon kept sweeping"
     );
+    eprintln!("daemon descriptors: base {base}, peak {most}");
     assert!(
         most <= base + 128 + 16,
         "daemon descriptors peaked at {most} (base {base})"
