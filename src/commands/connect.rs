@@ -270,3 +270,33 @@ impl StdoutWatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overlong_line_keeps_only_its_size_and_ends_and_the_next_line_is_whole() {
+        let long = format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":7,\"params\":\"{}\"}}",
+            "x".repeat(5000)
+        );
+        let input = format!("{long}\n{{\"id\":8}}\nlast");
+        // A small buffer: the line arrives in many chunks, as from a pipe.
+        let mut r = BufReader::with_capacity(16, input.as_bytes());
+        let mut buf = Vec::new();
+        let over = match read_line(&mut r, &mut buf, 64).unwrap() {
+            Some(Err(o)) => o,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(over.size, long.len());
+        assert_eq!(over.id(), Some(serde_json::json!(7)));
+        assert!(over.head.len() <= OVERSIZE_KEEP && over.tail.len() <= OVERSIZE_KEEP);
+        assert!(buf.capacity() < 1024, "the long line was never buffered");
+        assert!(matches!(read_line(&mut r, &mut buf, 64), Ok(Some(Ok(())))));
+        assert_eq!(buf, b"{\"id\":8}");
+        assert!(matches!(read_line(&mut r, &mut buf, 64), Ok(Some(Ok(())))));
+        assert_eq!(buf, b"last");
+        assert!(matches!(read_line(&mut r, &mut buf, 64), Ok(None)));
+    }
+}
