@@ -90,6 +90,10 @@ pub struct DaemonConfig {
     pub log_max_bytes: u64,
     /// Whether each sweep stops orphans (default true); false leaves that to `mcpd clean`.
     pub sweep_orphans: bool,
+    /// Bytes queued for one `mcpd connect` client at most (key `client_buffer`, default 16 MB).
+    pub client_buffer: u64,
+    /// A client that leaves its queued output unread this long is disconnected (default 30 s).
+    pub slow_client_timeout: Duration,
 }
 
 impl Default for DaemonConfig {
@@ -101,6 +105,8 @@ impl Default for DaemonConfig {
             history_window: Duration::from_secs(24 * 3600),
             log_max_bytes: 1_000_000,
             sweep_orphans: true,
+            client_buffer: 16_000_000,
+            slow_client_timeout: Duration::from_secs(30),
         }
     }
 }

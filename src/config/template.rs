@@ -58,6 +58,10 @@ pub(super) const DEFAULT_CONFIG_TEMPLATE: &str = r#"# mcpd configuration.
 # log_max_size = "1MB"
 # Whether every sweep stops orphaned MCP processes (false: only `mcpd clean` does).
 # sweep_orphans = true
+# Output queued for one `mcpd connect` client at most; past it the client is disconnected.
+# client_buffer = "16MB"
+# A client that leaves its output unread this long is disconnected (others never wait on it).
+# slow_client_timeout = "30s"
 
 # [thresholds]
 # Health levels for `mcpd status`: a value >= warn is a warning, >= crit is critical

@@ -195,7 +195,7 @@ fn unknown_keys_are_named_with_their_line() {
         e.to_string(),
         format!(
             "{PATH}:3:1: daemon.sweep_intervall: unknown key (expected one of: \
-             sweep_interval, stop_grace, orphan_min_age, history_window, log_max_size, sweep_orphans)"
+             sweep_interval, stop_grace, orphan_min_age, history_window, log_max_size, sweep_orphans, client_buffer, slow_client_timeout)"
         )
     );
     let cases: &[(&str, &str, usize, usize)] = &[
@@ -681,7 +681,7 @@ fn load_errors_name_the_file() {
     assert_eq!(
         e.to_string(),
         format!(
-            "{}:2:1: daemon.bogus: unknown key (expected one of: sweep_interval, stop_grace, orphan_min_age, history_window, log_max_size, sweep_orphans)",
+            "{}:2:1: daemon.bogus: unknown key (expected one of: sweep_interval, stop_grace, orphan_min_age, history_window, log_max_size, sweep_orphans, client_buffer, slow_client_timeout)",
             path.display()
         )
     );

@@ -84,6 +84,8 @@ pub(super) const DAEMON_KEYS: &[&str] = &[
     "history_window",
     "log_max_size",
     "sweep_orphans",
+    "client_buffer",
+    "slow_client_timeout",
 ];
 pub(super) const THRESHOLD_KEYS: &[&str] = &["processes", "rss", "detached_sessions", "orphans"];
 pub(super) const WARN_CRIT_KEYS: &[&str] = &["warn", "crit"];
@@ -340,6 +342,20 @@ impl Walker<'_> {
                     out.log_max_bytes = value;
                 }
                 "sweep_orphans" => out.sweep_orphans = self.boolean(&entry)?,
+                "client_buffer" => {
+                    let value = self.size(&entry)?;
+                    if value < 64 * 1024 {
+                        return Err(self.error(entry.span(), &entry.key, "must be at least 64KB"));
+                    }
+                    out.client_buffer = value;
+                }
+                "slow_client_timeout" => {
+                    let value = self.duration(&entry)?;
+                    if value.is_zero() {
+                        return Err(self.error(entry.span(), &entry.key, "must be greater than 0"));
+                    }
+                    out.slow_client_timeout = value;
+                }
                 _ => return Err(self.unknown_key(&entry, DAEMON_KEYS)),
             }
         }

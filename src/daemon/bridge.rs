@@ -7,15 +7,13 @@
 
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
 use super::contract::Contract;
 use super::control::{Answer, Call, Incoming};
+use super::mux::queue::{self, ClientLimits, Inflight, LineTx};
 use super::mux::{Back, MuxMsg, read_line};
 use super::router::{ClientId, Moved, wire};
-
-/// Lines queued for one client before it counts as stuck and is dropped.
-pub const CLIENT_QUEUE: usize = 4096;
 /// Moves between instances allowed per connection (a probe then a handshake needs one).
 const MAX_MOVES: usize = 4;
 
@@ -30,35 +28,43 @@ pub struct Ticket {
     pub cid: ClientId,
     /// `max_message` of the server: the longest line accepted either way.
     pub max_message: usize,
+    /// Its queue's byte budget and stall timeout (`[daemon]`).
+    pub limits: ClientLimits,
 }
 
-/// Runs the connection to its end. `r` may hold bytes sent right behind the connect request.
+/// A line read from the client, holding its bytes of the client's in-flight budget.
+type Held = (String, Option<OwnedSemaphorePermit>);
+
+/// Runs the connection to its end. `r` may hold bytes sent right behind the connect request;
+/// `pid` is the bridge process's (for the journal).
 pub async fn run(
     mut r: BufReader<OwnedReadHalf>,
     mut write: OwnedWriteHalf,
     ticket: Ticket,
+    pid: Option<i32>,
     to_sup: mpsc::Sender<Incoming>,
 ) {
     let cid = ticket.cid;
-    let (tx, mut rx) = mpsc::channel::<String>(CLIENT_QUEUE);
+    let (tx, rx) = queue::channel(ticket.limits.buffer);
     let (move_tx, mut move_rx) = mpsc::unbounded_channel::<Back>();
-    let writer = tokio::spawn(async move {
-        while let Some(mut line) = rx.recv().await {
-            line.push('\n');
-            if write.write_all(line.as_bytes()).await.is_err() {
-                break;
-            }
+    let mut writer = tokio::spawn(async move {
+        let closed = rx.write_all_to(&mut write).await;
+        if let Some(why) = closed {
+            tracing::debug!("client connection closed: {why}");
         }
         let _ = write.shutdown().await;
     });
-    // Lines are read by their own task: a move (below) must never cut a line in half.
-    let (line_tx, mut lines) = mpsc::channel::<String>(64);
+    // Lines are read by their own task: a move (below) must never cut a line in half. Lines read
+    // and not yet handled are bounded in bytes by the client's budget.
+    let (line_tx, mut lines) = mpsc::channel::<Held>(64);
     let reader = {
         let (ticket, tx) = (ticket.clone(), tx.clone());
+        let inflight = Inflight::new(ticket.limits.buffer);
         tokio::spawn(async move {
             let mut buf = Vec::new();
             while let Some(line) = next_line(&mut r, &mut buf, &ticket, &tx).await {
-                if line_tx.send(line).await.is_err() {
+                let held = inflight.take(line.len()).await;
+                if line_tx.send((line, held)).await.is_err() {
                     break;
                 }
             }
@@ -71,7 +77,7 @@ pub async fn run(
         let moved = match next.take() {
             Some(m) => m,
             None => match lines.recv().await {
-                Some(l) => Moved {
+                Some((l, _)) => Moved {
                     lines: vec![l],
                     ..Moved::default()
                 },
@@ -94,9 +100,7 @@ pub async fn run(
                 // The connect was accepted, so the client speaks JSON-RPC now: answer in kind.
                 for line in &moved.lines {
                     if let Some(id) = wire::request_id_of(line) {
-                        let _ = tx
-                            .send(wire::error_line(&id, wire::INTERNAL_ERROR, &message))
-                            .await;
+                        let _ = tx.try_send(wire::error_line(&id, wire::INTERNAL_ERROR, &message));
                     }
                 }
                 break;
@@ -109,6 +113,8 @@ pub async fn run(
             contract,
             tx: tx.clone(),
             moved: move_tx.clone(),
+            limits: ticket.limits.clone(),
+            pid,
         };
         if joined.send(msg).await.is_err() {
             break;
@@ -118,7 +124,12 @@ pub async fn run(
             sent &= joined.send(MuxMsg::Replay { cid, line }).await.is_ok();
         }
         for line in moved.lines {
-            sent &= joined.send(MuxMsg::FromClient { cid, line }).await.is_ok();
+            let msg = MuxMsg::FromClient {
+                cid,
+                line,
+                held: None,
+            };
+            sent &= joined.send(msg).await.is_ok();
         }
         if !sent {
             break;
@@ -144,13 +155,15 @@ pub async fn run(
                     break;
                 }
                 line = lines.recv() => match line {
-                    Some(line) => {
-                        if joined.send(MuxMsg::FromClient { cid, line }).await.is_err() {
+                    Some((line, held)) => {
+                        if joined.send(MuxMsg::FromClient { cid, line, held }).await.is_err() {
                             break;
                         }
                     }
                     None => break,
                 },
+                // The writer stopped: the client was disconnected (or its socket failed).
+                _ = &mut writer => break,
             }
         }
         if next.is_none() {
@@ -162,7 +175,9 @@ pub async fn run(
         let _ = m.send(MuxMsg::ClientLeft { cid }).await;
     }
     drop(tx);
-    let _ = writer.await;
+    if !writer.is_finished() {
+        let _ = writer.await;
+    }
 }
 
 /// The next non-blank line from the client; an oversized one is answered here (a JSON-RPC error
@@ -171,7 +186,7 @@ async fn next_line(
     r: &mut BufReader<OwnedReadHalf>,
     buf: &mut Vec<u8>,
     ticket: &Ticket,
-    tx: &mpsc::Sender<String>,
+    tx: &LineTx,
 ) -> Option<String> {
     loop {
         match read_line(r, buf, ticket.max_message).await {
@@ -183,7 +198,7 @@ async fn next_line(
             }
             Ok(Some(Err(over))) => {
                 let line = wire::oversized_error(&over, ticket.max_message);
-                let _ = tx.send(line).await;
+                let _ = tx.try_send(line);
             }
             Ok(None) | Err(_) => return None,
         }

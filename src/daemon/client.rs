@@ -26,8 +26,27 @@ pub enum ClientError {
     Garbled { path: PathBuf, message: String },
 }
 
-/// Sends `req`; `Ok(None)` when no daemon listens on the socket.
+/// Sends `req`; `Ok(None)` when no daemon listens on the socket. A "busy" answer (every control
+/// slot taken; the request was not read) is retried until `timeout`.
 pub fn request_at(
+    socket: &Path,
+    req: &Request,
+    timeout: Duration,
+) -> Result<Option<Response>, ClientError> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let answer = request_once(socket, req, timeout)?;
+        let busy = matches!(&answer, Some(Response::Error { message }) if message.starts_with(super::control::BUSY));
+        if !busy || std::time::Instant::now() + pause >= deadline {
+            return Ok(answer);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(500));
+    }
+}
+
+fn request_once(
     socket: &Path,
     req: &Request,
     timeout: Duration,

@@ -1,5 +1,6 @@
 //! The one integration-test binary: real processes, real tmux servers on private sockets, temp state.
 
+mod bounds;
 mod cli;
 mod conformance;
 mod conformance_agents;

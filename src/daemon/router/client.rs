@@ -17,10 +17,13 @@ impl Router {
         let awaiting = self.clients.get(&cid).is_some_and(|c| c.awaiting);
         if awaiting && !obj.contains_key("result") && !obj.contains_key("error") {
             // Its roots decide where it belongs: nothing of it goes anywhere before.
-            if let Some(c) = self.clients.get_mut(&cid)
-                && c.held.len() < QUEUE_CAP
-            {
-                c.held.push(raw.to_string());
+            if let Some(c) = self.clients.get_mut(&cid) {
+                if has_room(c.held.iter(), raw) {
+                    c.held.push(raw.to_string());
+                } else if let Some(id) = request_id_of(raw) {
+                    let msg = "too many messages are waiting for this client's roots";
+                    out.push(error_to(cid, &id, INTERNAL_ERROR, msg));
+                }
             }
             return;
         }
@@ -82,7 +85,7 @@ impl Router {
                 return;
             }
             Phase::Down { .. } | Phase::Reinit => {
-                if self.queue.len() >= QUEUE_CAP {
+                if !has_room(self.queue.iter().map(|(_, l)| l), raw) {
                     let msg = "the server is not ready and too many requests are waiting for it";
                     out.push(error_to(cid, &id, INTERNAL_ERROR, msg));
                 } else {
@@ -99,7 +102,7 @@ impl Router {
         let behind_others =
             self.draining != Some(cid) && self.waiting.iter().any(|(c, _)| *c != cid);
         if self.exclusive() && (self.busy_with_other(cid) || behind_others) {
-            if self.waiting.len() >= QUEUE_CAP {
+            if !has_room(self.waiting.iter().map(|(_, l)| l), raw) {
                 let msg = "too many requests are waiting for other clients' calls to finish";
                 out.push(error_to(cid, &id, INTERNAL_ERROR, msg));
             } else {
@@ -354,8 +357,13 @@ impl Router {
             Phase::Down { hold: false, .. } => {}
             // Queued with the requests so that a cancel still follows the request it names.
             Phase::Down { .. } | Phase::Reinit => {
-                if self.queue.len() < QUEUE_CAP {
+                // A notification over the cap has nobody to answer; the log says it was lost.
+                if has_room(self.queue.iter().map(|(_, l)| l), raw) {
                     self.queue.push_back((cid, raw.to_string()))
+                } else {
+                    tracing::warn!(
+                        "client {cid}: a {method} was dropped: too many messages wait for the server"
+                    );
                 }
             }
             Phase::Up if method == "notifications/cancelled" => {

@@ -186,3 +186,50 @@ impl Router {
         out
     }
 }
+
+impl Router {
+    /// A line the shell could not queue for the server (its stdin is full, or closed while it
+    /// stops). Whatever waits on it is answered at once with `why` and nothing stays pending: a
+    /// client's request gets the error, an `initialize` fails its waiters, a replayed handshake
+    /// counts as refused. Notifications and answers to the server's requests have nobody to tell.
+    pub fn undeliverable(&mut self, line: &str, why: &str) -> Vec<Out> {
+        let mut out = Vec::new();
+        let Some(up) = request_id_of(line).and_then(|id| id.as_u64()) else {
+            return out;
+        };
+        match self.pending.remove(&up) {
+            Some(Pending::Client {
+                cid,
+                id,
+                token,
+                call,
+            }) => {
+                self.by_client_id.remove(&(cid, id.to_string()));
+                if let Some(t) = token {
+                    self.progress.remove(&t);
+                }
+                if let Call::Subscribe(uri) = call {
+                    self.forget_subscriber(&uri, cid);
+                }
+                if self.clients.contains_key(&cid) {
+                    out.push(error_to(cid, &id, INTERNAL_ERROR, why));
+                }
+                self.drain_waiting(&mut out);
+            }
+            Some(Pending::Initialize) => {
+                self.init_request = None;
+                self.initialized_due = false;
+                for (cid, id) in std::mem::take(&mut self.init_waiters) {
+                    out.push(error_to(cid, &id, INTERNAL_ERROR, why));
+                }
+            }
+            Some(Pending::Handshake) => self.handshake_done(false, "", &mut out),
+            Some(Pending::Settle) => {
+                self.settling = None;
+                self.resolve_roots(&mut out);
+            }
+            Some(Pending::Swallow | Pending::Compare(_)) | None => {}
+        }
+        out
+    }
+}

@@ -84,6 +84,19 @@ enum RootsState {
 /// Client requests held while a server is (re)starting or a call is serialized; beyond this they
 /// fail.
 pub const QUEUE_CAP: usize = 1000;
+/// Bytes of client lines each of those queues holds at most (an empty one takes any line).
+pub const QUEUE_BYTES: usize = 32 << 20;
+
+/// Whether a queue holding `lines` may take `line` too: under [`QUEUE_CAP`] lines and
+/// [`QUEUE_BYTES`] bytes.
+fn has_room<'a>(lines: impl Iterator<Item = &'a String>, line: &str) -> bool {
+    let (mut count, mut bytes) = (0, 0);
+    for l in lines {
+        count += 1;
+        bytes += l.len();
+    }
+    count == 0 || (count < QUEUE_CAP && bytes + line.len() <= QUEUE_BYTES)
+}
 
 /// Log levels of `logging/setLevel`, least severe first.
 pub const LOG_LEVELS: [&str; 8] = [
@@ -410,6 +423,8 @@ mod roots;
 mod server;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_lifecycle;
 #[cfg(test)]
 mod tests_sharing;
 #[cfg(test)]

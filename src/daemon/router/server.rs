@@ -176,7 +176,7 @@ impl Router {
 
     /// The replayed handshake finished: announce `initialized`, restore subscriptions and the log
     /// level, flush.
-    fn handshake_done(&mut self, ok: bool, raw: &str, out: &mut Vec<Out>) {
+    pub(super) fn handshake_done(&mut self, ok: bool, raw: &str, out: &mut Vec<Out>) {
         self.phase = Phase::Up;
         if !ok {
             // The new process refused the old parameters: fail what waited and let the next

@@ -29,6 +29,10 @@ impl Sup {
             client_session,
             cid: self.next_conn,
             max_message: usize::try_from(cfg.max_message).unwrap_or(usize::MAX),
+            limits: crate::daemon::mux::queue::ClientLimits::from_config(
+                &self.env.config.daemon,
+                &self.env.paths.state_dir,
+            ),
         };
         Ok(Answer::Lobby {
             message: format!("connected to {server}"),
