@@ -203,6 +203,8 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 // The hook is only a hint (tmux loses some): reconcile every other session that is
                 // gone too, judged by evidence like a sweep.
                 let reconciled = match last_seen {
+                    // Another close is queued: whoever serves it reconciles after it, on a newer pass.
+                    _ if crate::gather::queued(&env.paths.state_dir) => 0,
                     Some((snapshot, view)) => crate::commands::reconcile::reconcile_after_close(
                         env,
                         session::Closing {
