@@ -179,7 +179,10 @@ mod tests {
         assert_eq!(fs::read_dir(&q).unwrap().count(), 0, "the queue is empty");
         assert!(!queued(d.path()));
         submit(&q, &closed("d")).unwrap();
-        assert!(queued(d.path()), "a close waits: its worker reconciles after it");
+        assert!(
+            queued(d.path()),
+            "a close waits: its worker reconciles after it"
+        );
     }
 
     #[test]
