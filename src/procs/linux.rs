@@ -251,9 +251,15 @@ mod tests {
         assert_eq!(s.rss_pages, 321);
         assert_eq!(s.layout, [0; 4], "an old kernel's short line");
         let full = format!(
-            "{line} 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 1000 1100 1200 1300 0"
+            "{line} 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 1000 1100 1200 1300 0"
         );
         assert_eq!(parse_stat(&full).unwrap().layout, [1000, 1100, 1200, 1300]);
+        // This process's real blocks: arguments, then the environment, in that order.
+        let me = parse_stat(&fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
+        let [arg_start, arg_end, env_start, env_end] = me.layout;
+        assert!(
+            0 < arg_start && arg_start < arg_end && arg_end <= env_start && env_start < env_end
+        );
     }
 
     #[test]
