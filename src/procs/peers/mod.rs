@@ -5,7 +5,9 @@
 //! file), finds the other end (a pipe's opposite access mode; a socket's peer through sock_diag), and then,
 //! in one pass over the scanned processes' descriptors, who holds it. It only observes: the values are plain
 //! (saved in `ps --dump` files and replayed in tests); [`client_evidence`] is the one obvious reading of them.
-//! Nothing here runs unless there are candidates, so `mcpd status` never pays for it.
+//! Nothing here runs unless there are candidates, so `mcpd status` never pays for it; and a candidate on
+//! an anonymous pipe whose other end nobody holds (the kernel says so when that end is polled) needs no
+//! scan of descriptor tables at all: the scan runs only for ends that someone still holds.
 
 #[cfg(target_os = "linux")]
 mod fds;
