@@ -216,7 +216,16 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                     None => crate::commands::reconcile::reconcile_sessions(env)?,
                 };
                 let survivors = out.survivors().count();
-                let names: Vec<String> = sessions.iter().map(|s| format!("{:?}", s.name)).collect();
+                // This worker's own session first, so every closed name starts a line of the log.
+                let mut names: Vec<String> = vec![format!("{name:?}")];
+                let mut mine_seen = false;
+                for s in &sessions {
+                    if s.name == name && !mine_seen {
+                        mine_seen = true;
+                    } else {
+                        names.push(format!("{:?}", s.name));
+                    }
+                }
                 println!(
                     "session-closed {}: stopped {} process(es) (and {reconciled} of other closed sessions), {} freed, in {} ms{}",
                     names.join(", "),
