@@ -81,6 +81,15 @@ pub fn submit_and_serve(
     Ok(Served::ByMe(sessions, total))
 }
 
+/// True when a close is queued: its worker (or the one that serves it) will reconcile after it,
+/// so a worker that just served need not (50 closes at once reconcile once or twice, not 50 times).
+pub fn queued(state_dir: &Path) -> bool {
+    fs::read_dir(queue_dir(state_dir)).is_ok_and(|rd| {
+        rd.flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "json"))
+    })
+}
+
 /// Writes the request (atomically: a reader never sees half of it) and returns its path.
 fn submit(dir: &Path, closed: &ClosedSession) -> anyhow::Result<PathBuf> {
     let req = Request {
@@ -168,6 +177,12 @@ mod tests {
         assert_eq!(sessions[2].server_pid, Some(42));
         assert_eq!(sessions[2].socket.as_deref(), Some("/tmp/s"));
         assert_eq!(fs::read_dir(&q).unwrap().count(), 0, "the queue is empty");
+        assert!(!queued(d.path()));
+        submit(&q, &closed("d")).unwrap();
+        assert!(
+            queued(d.path()),
+            "a close waits: its worker reconciles after it"
+        );
     }
 
     #[test]

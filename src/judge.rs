@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 
-use crate::model::StdioView;
+use crate::matcher::{Kind, Matcher};
+use crate::model::{ProcInfo, StdioView};
 use crate::procs::peers;
 use crate::sweep::{self, Classified, Inputs};
 
@@ -26,4 +27,49 @@ pub fn classify(inp: &Inputs) -> (Vec<Classified>, HashMap<i32, StdioView>) {
         ..*inp
     });
     (again, stdio)
+}
+
+/// For incremental passes (`procs::incremental`): whether `p`'s command line must be read again even
+/// though its process image is the one seen before. Yes for every process of `uid` whose command line
+/// could make a stop: interpreters (which can retitle themselves), launchers, wrappers and MCP-like
+/// processes. A plain program that is not MCP-like can at worst be missed as a candidate or taken
+/// as an owner on a stale name. Other users' processes are never candidates: their command lines
+/// are read again only for a new image.
+pub fn reread(matcher: &Matcher, uid: u32, p: &ProcInfo) -> bool {
+    p.uid == uid && (matcher.program(p).kind != Kind::Plain || matcher.is_mcp(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_could_make_a_stop_is_read_every_time() {
+        let m = Matcher::from_config(&crate::config::Config::default());
+        let p = |uid: u32, args: &[&str]| ProcInfo {
+            pid: 5,
+            uid,
+            comm: args[0].into(),
+            cmdline: args.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        assert!(
+            reread(&m, 1, &p(1, &["node", "/x/cli.js"])),
+            "an interpreter"
+        );
+        assert!(
+            reread(&m, 1, &p(1, &["npx", "-y", "some-pkg"])),
+            "a launcher"
+        );
+        assert!(
+            reread(&m, 1, &p(1, &["sh", "-c", "sleep 1; true"])),
+            "a wrapper"
+        );
+        assert!(reread(&m, 1, &p(1, &["mcp-server-time"])), "MCP-like");
+        assert!(!reread(&m, 1, &p(1, &["sleep", "100"])), "a plain program");
+        assert!(
+            !reread(&m, 1, &p(2, &["node", "/x/cli.js"])),
+            "another user's"
+        );
+    }
 }

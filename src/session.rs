@@ -176,6 +176,31 @@ pub fn close_many(
     state_tag: &str,
     env_cache: Option<&std::path::Path>,
 ) -> anyhow::Result<StopOutcome> {
+    close_many_seen(registry, config, closing, tmux, state_tag, env_cache).map(|c| c.outcome)
+}
+
+/// What a close did, and what it saw: the hook's reconcile judges the other gone sessions from the
+/// same pass instead of reading /proc again.
+pub struct Closing {
+    pub outcome: StopOutcome,
+    /// The lean snapshot the close decided on (command lines only of the processes it looked at).
+    pub snapshot: Snapshot,
+    /// tmux's sessions and panes after the close (None when tmux could not be asked).
+    pub view: Option<TmuxView>,
+}
+
+/// [`close_many`], returning what it saw. The pass is lean ([`Snapshot::take_lean`]): `stat` of every
+/// process; the command line and environment only of the processes that could be candidates and that
+/// the tag cache does not already clear (new processes, and those whose cached tags name a closing
+/// session, which are read again: a candidate is always judged on tags read now).
+pub fn close_many_seen(
+    registry: &Registry,
+    config: &Config,
+    closing: &[ClosedSession],
+    tmux: &crate::tmux::Tmux,
+    state_tag: &str,
+    env_cache: Option<&std::path::Path>,
+) -> anyhow::Result<Closing> {
     let mut records: Vec<Record> = Vec::new();
     for owner in closing.iter().map(|c| Owner::Session(c.name.clone())) {
         if records.iter().any(|r| r.owner == owner) {
@@ -190,12 +215,37 @@ pub fn close_many(
     // Membership now: tmux's panes after the close (none when the server is gone), asked while /proc
     // is read.
     let asking = crate::world::PendingView::start(tmux);
-    let mut snap = Snapshot::take()?;
+    let mut snap = Snapshot::take_lean()?;
     let uid = procs::my_uid();
-    procs::envcache::load_through_file(&mut snap, env_cache, |p| {
-        p.uid == uid && !p.cmdline.is_empty() && p.pid > 1
-    });
     let view = asking.wait().ok();
+    // Only processes outside every pane tree can be candidates (candidates() below).
+    let in_pane = crate::sweep::owner::pane_index(&snap, view.as_ref());
+    let ids: HashSet<u32> = closing
+        .iter()
+        .filter_map(|c| c.id)
+        .chain(records.iter().filter_map(|r| r.session_id))
+        .collect();
+    let owners: HashSet<String> = closing
+        .iter()
+        .map(|c| format!("session:{}", c.name))
+        .collect();
+    procs::envcache::load_lean_through_file(
+        &mut snap,
+        env_cache,
+        |p| {
+            p.uid == uid
+                && p.pid > 1
+                && !p.is_kernel_thread()
+                && !p.is_zombie()
+                && !in_pane.contains_key(&p.pid)
+        },
+        |t| {
+            t.tmux.as_ref().is_some_and(|x| ids.contains(&x.session_id))
+                || t.mcpd_owner.as_ref().is_some_and(|o| owners.contains(o))
+        },
+    );
+    let recorded: HashSet<i32> = records.iter().map(|r| r.pid).collect();
+    snap.fill_cmdlines(|p| recorded.contains(&p.pid));
     let matcher = Matcher::from_config(config);
     let rules = Rules {
         matcher: &matcher,
@@ -216,6 +266,13 @@ pub fn close_many(
     } else {
         peers::stdio_peers(&all, &peers::scan_pids(&snap, uid))
     };
+    // Clients are named in the log with their command lines.
+    let clients: HashSet<i32> = stdio
+        .values()
+        .flat_map(|v| v.stdin_clients.iter().chain(&v.stdout_clients))
+        .map(|h| h.pid)
+        .collect();
+    snap.fill_cmdlines(|p| clients.contains(&p.pid));
     let (targets, protected) = targets(&snap, &records, &all, &stdio, view.as_ref());
     let names: Vec<&str> = closing.iter().map(|c| c.name.as_str()).collect();
     for (pid, why) in &protected {
@@ -254,7 +311,11 @@ pub fn close_many(
             recs.retain(|r| !about.contains(&r.identity()) || r.identity().is_alive())
         })?;
     }
-    Ok(outcome)
+    Ok(Closing {
+        outcome,
+        snapshot: snap,
+        view,
+    })
 }
 
 #[cfg(test)]

@@ -17,9 +17,11 @@ use std::process::{Command, Stdio};
 use anyhow::Context;
 
 use crate::cli::{GlobalArgs, HookCommand};
+use crate::procs::Snapshot;
 use crate::session::{self, ClosedSession};
 use crate::state::Owner;
 use crate::tmux::Tmux;
+use crate::tmux::TmuxView;
 
 /// The index of mcpd's entries in tmux's hook arrays.
 pub const HOOK_INDEX: u32 = 424;
@@ -175,17 +177,21 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 };
                 let state_tag = env.paths.state_dir.display().to_string();
                 let cache = env.paths.env_cache_file();
-                // Closes that arrive together are served together (crate::gather).
+                // Closes that arrive together are served together (crate::gather); the last pass
+                // is kept for the reconcile below.
+                let mut last_seen: Option<(Snapshot, Option<TmuxView>)> = None;
                 let served =
                     crate::gather::submit_and_serve(&env.paths.state_dir, &closed, |batch| {
-                        session::close_many(
+                        let c = session::close_many_seen(
                             &registry,
                             &env.config,
                             batch,
                             &env.tmux,
                             &state_tag,
                             cache.as_deref(),
-                        )
+                        )?;
+                        last_seen = Some((c.snapshot, c.view));
+                        Ok(c.outcome)
                     })?;
                 let (sessions, out) = match served {
                     crate::gather::Served::ByMe(sessions, out) => (sessions, out),
@@ -196,9 +202,30 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 };
                 // The hook is only a hint (tmux loses some): reconcile every other session that is
                 // gone too, judged by evidence like a sweep.
-                let reconciled = crate::commands::reconcile::reconcile_sessions(env)?;
+                let reconciled = match last_seen {
+                    // Another close is queued: whoever serves it reconciles after it, on a newer pass.
+                    _ if crate::gather::queued(&env.paths.state_dir) => 0,
+                    Some((snapshot, view)) => crate::commands::reconcile::reconcile_after_close(
+                        env,
+                        session::Closing {
+                            outcome: out.clone(),
+                            snapshot,
+                            view,
+                        },
+                    )?,
+                    None => crate::commands::reconcile::reconcile_sessions(env)?,
+                };
                 let survivors = out.survivors().count();
-                let names: Vec<String> = sessions.iter().map(|s| format!("{:?}", s.name)).collect();
+                // This worker's own session first, so every closed name starts a line of the log.
+                let mut names: Vec<String> = vec![format!("{name:?}")];
+                let mut mine_seen = false;
+                for s in &sessions {
+                    if s.name == name && !mine_seen {
+                        mine_seen = true;
+                    } else {
+                        names.push(format!("{:?}", s.name));
+                    }
+                }
                 println!(
                     "session-closed {}: stopped {} process(es) (and {reconciled} of other closed sessions), {} freed, in {} ms{}",
                     names.join(", "),

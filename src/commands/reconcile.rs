@@ -39,7 +39,71 @@ pub fn stop_planned(
 /// evidence (a live client still protects), never lineage orphans (that is `clean`'s and the sweep's
 /// business). Returns how many processes were stopped.
 pub fn reconcile_sessions(env: Env) -> anyhow::Result<usize> {
-    let w = World::gather(env)?;
+    reconcile_in(&World::gather(env)?)
+}
+
+/// [`reconcile_sessions`] right after a close, judged on the pass the close made
+/// ([`crate::session::Closing`]) instead of a new one: the processes the close stopped are taken out,
+/// the command lines the lean pass left out are read (no `stat` again), and the environment tags
+/// come through the cache, checked against those command lines. Processes started since that pass
+/// are not judged now (the next reconcile or sweep sees them): only ever fewer stops, never more.
+pub fn reconcile_after_close(env: Env, seen: crate::session::Closing) -> anyhow::Result<usize> {
+    let crate::session::Closing {
+        outcome,
+        snapshot,
+        view,
+    } = seen;
+    let ended: std::collections::HashSet<(i32, u64)> = outcome
+        .stopped
+        .iter()
+        .filter(|s| s.ending != crate::procs::stop::Ending::Survived)
+        .map(|s| (s.pid, s.start_time))
+        .chain(outcome.gone.iter().map(|i| (i.pid, i.start_ticks)))
+        .collect();
+    let mut snap = crate::procs::Snapshot::from_procs(
+        snapshot
+            .procs
+            .into_values()
+            .filter(|p| !ended.contains(&(p.pid, p.start_ticks)))
+            .map(|mut p| {
+                p.env = None; // cached hints of the lean pass: loaded again, checked
+                p
+            })
+            .collect(),
+        snapshot.ticks_per_sec,
+        snapshot.boot_time,
+        snapshot.taken_at,
+    );
+    snap.fill_cmdlines(|_| true);
+    let uid = crate::procs::my_uid();
+    crate::procs::envcache::load_through_file(
+        &mut snap,
+        env.paths.env_cache_file().as_deref(),
+        |p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1,
+    );
+    let registry = env.registry()?;
+    let (records, warnings) = registry.load_all();
+    let matcher = crate::matcher::Matcher::from_config(&env.config);
+    let state_tag = env.paths.state_dir.display().to_string();
+    let mut w = World {
+        config: env.config,
+        paths: env.paths,
+        registry,
+        records,
+        snapshot: snap,
+        tmux_view: view,
+        tmux: env.tmux,
+        matcher,
+        classified: Vec::new(),
+        stdio: HashMap::new(),
+        warnings: warnings.iter().map(ToString::to_string).collect(),
+        state_tag,
+    };
+    w.reclassify();
+    reconcile_in(&w)
+}
+
+fn reconcile_in(w: &World) -> anyhow::Result<usize> {
     let mut plan = w.plan();
     let by_pid: HashMap<i32, &crate::sweep::Classified> =
         w.classified.iter().map(|c| (c.pid, c)).collect();
@@ -50,7 +114,7 @@ pub fn reconcile_sessions(env: Env) -> anyhow::Result<usize> {
             .is_some_and(|o| o.by_session())
     });
     apply_moves(&w.registry, &plan, &w.records);
-    let out = stop_planned(&w, &plan, "session-close")?;
+    let out = stop_planned(w, &plan, "session-close")?;
     let _ = w
         .registry
         .drop_gone(w.records.iter().map(|r| (&r.owner, r.identity())));

@@ -9,7 +9,7 @@ use super::history::Sample;
 use super::instance::Key;
 use crate::config::Config;
 use crate::matcher::Matcher;
-use crate::procs::{self, Snapshot, StopOptions, StopTarget, stop_trees};
+use crate::procs::{self, StopOptions, StopTarget, stop_trees};
 use crate::state::Registry;
 use crate::sweep;
 use crate::tmux::{SessionInfo, Tmux};
@@ -59,19 +59,26 @@ pub fn tick(input: TickInput) -> TickResult {
         ..TickResult::default()
     };
     let asking = crate::world::PendingView::start(&input.tmux);
-    let mut snap = match Snapshot::take() {
-        Ok(s) => s,
-        Err(e) => {
-            out.errors.push(e.to_string());
-            return out;
-        }
-    };
     let uid = procs::my_uid();
+    let matcher = Matcher::from_config(&input.config);
+    let mut snap;
     {
         let mut cache = input
             .env_cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Incremental (procs::incremental): every stat, but command lines only of new process images
+        // and of what could make a stop (crate::judge::reread).
+        snap = match cache
+            .images
+            .take(&|p| crate::judge::reread(&matcher, uid, p))
+        {
+            Ok(s) => s,
+            Err(e) => {
+                out.errors.push(e.to_string());
+                return out;
+            }
+        };
         snap.load_env_tags_cached(&mut cache, |p| {
             p.uid == uid && !p.cmdline.is_empty() && p.pid > 1
         });
@@ -90,7 +97,6 @@ pub fn tick(input: TickInput) -> TickResult {
             None
         }
     };
-    let matcher = Matcher::from_config(&input.config);
     let (mut records, warnings) = input.registry.load_all();
     out.errors.extend(warnings.iter().map(ToString::to_string));
 

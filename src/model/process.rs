@@ -40,6 +40,12 @@ impl ProcInfo {
         }
     }
 
+    /// True for a kernel thread: kthreadd (pid 2) and its children, which have no command line,
+    /// environment or descriptors of a user.
+    pub fn is_kernel_thread(&self) -> bool {
+        self.pid == 2 || self.ppid == 2
+    }
+
     /// True for a zombie: exited, waiting to be reaped; it holds no memory and cannot be signalled.
     pub fn is_zombie(&self) -> bool {
         self.state == 'Z'

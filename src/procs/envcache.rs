@@ -41,6 +41,9 @@ pub struct EnvCache {
     /// Lookups served and missed since the cache was made (for tests and the bench).
     pub hits: u64,
     pub misses: u64,
+    /// The command lines of the process images seen (the daemon's incremental sweeps: see
+    /// [`super::incremental`]); kept in memory only, never in the file.
+    pub images: super::incremental::Images,
 }
 
 /// FNV-1a over `comm` and the command line: stable across runs and versions (the file keeps it).
@@ -202,6 +205,81 @@ pub fn load_through_file(
         && let Err(e) = cache.save(path)
     {
         tracing::debug!("{}: {e}", path.display());
+    }
+}
+
+/// [`EnvCache::load_lean`] through the cache file at `path` (None: no cache), written back when
+/// something was read or dropped.
+pub fn load_lean_through_file(
+    snap: &mut super::Snapshot,
+    path: Option<&Path>,
+    want: impl Fn(&ProcInfo) -> bool,
+    suspect: impl Fn(&EnvTags) -> bool,
+) -> std::collections::HashSet<i32> {
+    let mut cache = match path {
+        Some(p) => EnvCache::load(p, snap.boot_time),
+        None => EnvCache::new(snap.boot_time),
+    };
+    let read = cache.load_lean(snap, want, suspect);
+    if let Some(path) = path
+        && cache.is_dirty()
+        && let Err(e) = cache.save(path)
+    {
+        tracing::debug!("{}: {e}", path.display());
+    }
+    read
+}
+
+impl EnvCache {
+    /// For a lean snapshot (no command lines: [`super::Snapshot::take_lean`]): the environment tags
+    /// of the processes `want` selects. A process this cache knows by pid and start time is given
+    /// its cached tags without reading anything, unless `suspect` says those tags could make it a
+    /// candidate: then its command line and environment are read now and the fresh tags replace the
+    /// cached ones (so nothing is ever judged on a cached tag). A process the cache does not know
+    /// (new, or a recycled pid) is read whole. Returns the pids whose tags were read now (their
+    /// command lines are filled in); the others carry unverified tags, which
+    /// [`super::Snapshot::load_env_tags_cached`] checks again once their command lines are known.
+    ///
+    /// What a cached tag can hide is an `exec` since it was read (same pid and start time) into an
+    /// image with other tags: such a process is only missed as a candidate, never taken for one.
+    pub fn load_lean(
+        &mut self,
+        snap: &mut super::Snapshot,
+        want: impl Fn(&ProcInfo) -> bool,
+        suspect: impl Fn(&EnvTags) -> bool,
+    ) -> std::collections::HashSet<i32> {
+        let procs = &snap.procs;
+        self.retain_live(snap.boot_time, |pid, start| {
+            procs.get(&pid).is_some_and(|p| p.start_ticks == start)
+        });
+        let mut read_now: Vec<i32> = Vec::new();
+        for p in snap.procs.values_mut() {
+            if p.env.is_some() || !want(p) {
+                continue;
+            }
+            match self.entries.get(&p.pid) {
+                Some(e) if e.start_ticks == p.start_ticks && !suspect(&e.tags) => {
+                    self.hits += 1;
+                    p.env = Some(e.tags.clone());
+                }
+                _ => read_now.push(p.pid),
+            }
+        }
+        let read: std::collections::HashSet<i32> = read_now.iter().copied().collect();
+        snap.fill_cmdlines(|p| read.contains(&p.pid));
+        let mut reader = super::environ::Reader::new();
+        for pid in &read_now {
+            let Some(p) = snap.procs.get_mut(pid) else {
+                continue;
+            };
+            self.misses += 1;
+            let tags = reader.as_mut().and_then(|r| r.read(p.pid));
+            if let Some(t) = &tags {
+                self.insert(p, t.clone(), false);
+            }
+            p.env = Some(tags.unwrap_or_default());
+        }
+        read
     }
 }
 

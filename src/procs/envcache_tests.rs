@@ -153,3 +153,47 @@ fn real_processes_are_read_once_and_a_reused_pid_is_read_again() {
     snap.load_env_tags_cached(&mut cache, |_| false);
     assert_eq!(cache.get(&live, false), None);
 }
+
+#[test]
+fn a_lean_pass_trusts_cached_tags_only_to_rule_out_and_reads_suspects_again() {
+    let mut child = tagged_child(6);
+    let pid = child.id() as i32;
+    wait_exec(pid);
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("env.cache");
+    let mine = |p: &ProcInfo| p.pid == pid;
+    let session = |n: u32| move |t: &EnvTags| t.tmux.as_ref().is_some_and(|x| x.session_id == n);
+
+    // Unknown to the cache: read whole (command line and environment), and remembered.
+    let mut snap = Snapshot::take_lean().unwrap();
+    let read = load_lean_through_file(&mut snap, Some(&file), mine, session(99));
+    assert!(read.contains(&pid));
+    let p = snap.get(pid).unwrap();
+    assert_eq!(p.cmdline.first().map(String::as_str), Some("sleep"));
+    assert_eq!(p.env.as_ref().unwrap().tmux.as_ref().unwrap().session_id, 6);
+
+    // The cache now says something else for the same image (as after an exec that kept the comm).
+    let live = snap.get(pid).unwrap().clone();
+    let mut cache = EnvCache::load(&file, snap.boot_time);
+    cache.insert(&live, tags("session:cached"), false);
+    cache.save(&file).unwrap();
+    // Not a suspect for this close: the cached tags stand, nothing is read.
+    let mut snap = Snapshot::take_lean().unwrap();
+    let read = load_lean_through_file(&mut snap, Some(&file), mine, session(99));
+    assert!(read.is_empty());
+    let p = snap.get(pid).unwrap();
+    assert!(p.cmdline.is_empty());
+    assert_eq!(
+        p.env.as_ref().unwrap().mcpd_owner.as_deref(),
+        Some("session:cached")
+    );
+    // A suspect (its cached tag names the closing session $3): read again, judged on what is true now.
+    let mut snap = Snapshot::take_lean().unwrap();
+    let read = load_lean_through_file(&mut snap, Some(&file), mine, session(3));
+    assert!(read.contains(&pid));
+    let env = snap.get(pid).unwrap().env.clone().unwrap();
+    assert_eq!(env.tmux.unwrap().session_id, 6);
+    assert_eq!(env.mcpd_owner.as_deref(), Some("session:s6"));
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -18,6 +18,9 @@ pub(crate) struct Stat {
     pub sid: i32,
     pub start_ticks: u64,
     pub rss_pages: u64,
+    /// Where the argument and environment blocks lie in the process's memory (fields 48-51; zeros
+    /// when another user's process hides them). A new image (`exec`) places them anew.
+    pub layout: [u64; 4],
 }
 
 /// Parses /proc/PID/stat. `comm` may hold spaces and parentheses, so the fields are found after the
@@ -39,6 +42,13 @@ pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
     let start_ticks = f.next()?.parse().ok()?;
     let _vsize = f.next()?;
     let rss_pages: i64 = f.next()?.parse().ok()?;
+    // rsslim(25) ... start_brk(47), then arg_start(48) arg_end(49) env_start(50) env_end(51); older
+    // kernels stop before them.
+    let mut f = f.skip(23);
+    let mut layout = [0u64; 4];
+    for v in &mut layout {
+        *v = f.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+    }
     Some(Stat {
         comm,
         state,
@@ -47,6 +57,7 @@ pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
         sid,
         start_ticks,
         rss_pages: rss_pages.max(0) as u64,
+        layout,
     })
 }
 
@@ -113,9 +124,54 @@ pub(crate) fn take() -> Result<Snapshot, ProcError> {
     take_from(std::path::Path::new("/proc"))
 }
 
+/// One pass over /proc that reads only `stat` (and its owner): no command lines. See
+/// [`Snapshot::take_lean`].
+pub(crate) fn take_lean() -> Result<Snapshot, ProcError> {
+    take_some(std::path::Path::new("/proc"), Cmdlines::Skip)
+}
+
+/// Reads the command line of each process `want` selects that has none yet (after a lean pass); a
+/// process that is gone keeps an empty one.
+pub(crate) fn fill_cmdlines(snap: &mut Snapshot, want: impl Fn(&ProcInfo) -> bool) {
+    let Ok(mut fs) = ProcFs::open(std::path::Path::new("/proc")) else {
+        return;
+    };
+    let mut buf = Vec::new();
+    for p in snap.procs.values_mut() {
+        if !p.cmdline.is_empty() || p.is_zombie() || p.is_kernel_thread() || !want(p) {
+            continue;
+        }
+        if let Ok((n, _)) = fs.read(p.pid, "cmdline", &mut buf, CMDLINE_LIMIT, false) {
+            p.cmdline = split_cmdline(&buf[..n]);
+        }
+    }
+}
+
 /// One pass over a /proc-like directory: per process, `stat` (read, plus one `fstat` for the owner)
 /// and `cmdline` (read), each one `openat` + one `read` + `close` when it fits the reused buffer.
 pub(crate) fn take_from(root: &std::path::Path) -> Result<Snapshot, ProcError> {
+    take_some(root, Cmdlines::All)
+}
+
+/// Which command lines a pass reads.
+pub(crate) enum Cmdlines<'a> {
+    /// Every process's.
+    All,
+    /// None (a lean pass).
+    Skip,
+    /// Those of process images `memo` has not seen, and of those `reread` asks for (given the
+    /// process with its remembered command line); the rest are served from `memo`.
+    Memo(
+        &'a mut super::incremental::Images,
+        &'a dyn Fn(&ProcInfo) -> bool,
+    ),
+}
+
+/// [`take_from`], with the command lines `cmdlines` says.
+pub(crate) fn take_some(
+    root: &std::path::Path,
+    mut cmdlines: Cmdlines<'_>,
+) -> Result<Snapshot, ProcError> {
     let err = |source| ProcError::Read {
         path: root.display().to_string(),
         source,
@@ -133,11 +189,7 @@ pub(crate) fn take_from(root: &std::path::Path) -> Result<Snapshot, ProcError> {
         let Some(st) = parse_stat(&String::from_utf8_lossy(&buf[..n])) else {
             continue;
         };
-        let cmdline = match fs.read(pid, "cmdline", &mut buf, CMDLINE_LIMIT, false) {
-            Ok((n, _)) => split_cmdline(&buf[..n]),
-            Err(_) => Vec::new(),
-        };
-        procs.push(ProcInfo {
+        let mut p = ProcInfo {
             pid,
             ppid: st.ppid,
             pgid: st.pgid,
@@ -146,10 +198,36 @@ pub(crate) fn take_from(root: &std::path::Path) -> Result<Snapshot, ProcError> {
             start_ticks: st.start_ticks,
             rss_bytes: st.rss_pages * page,
             comm: st.comm,
-            cmdline,
+            cmdline: Vec::new(),
             state: st.state,
             env: None,
-        });
+        };
+        let read = match &mut cmdlines {
+            Cmdlines::All => true,
+            Cmdlines::Skip => false,
+            Cmdlines::Memo(memo, reread) => match memo.recall(&p, st.layout) {
+                Some(known) => {
+                    p.cmdline = known.to_vec();
+                    let again = reread(&p);
+                    memo.last_served += usize::from(!again);
+                    again
+                }
+                None => true,
+            },
+        };
+        if read {
+            p.cmdline = match fs.read(pid, "cmdline", &mut buf, CMDLINE_LIMIT, false) {
+                Ok((n, _)) => split_cmdline(&buf[..n]),
+                Err(_) => Vec::new(),
+            };
+            if let Cmdlines::Memo(memo, _) = &mut cmdlines {
+                memo.remember(&p, st.layout);
+            }
+        }
+        procs.push(p);
+    }
+    if let Cmdlines::Memo(memo, _) = &mut cmdlines {
+        memo.forget_gone(&procs);
     }
     Ok(Snapshot::from_procs(
         procs,
@@ -171,6 +249,17 @@ mod tests {
         assert_eq!((s.state, s.ppid, s.pgid, s.sid), ('S', 1, 4242, 4242));
         assert_eq!(s.start_ticks, 98765);
         assert_eq!(s.rss_pages, 321);
+        assert_eq!(s.layout, [0; 4], "an old kernel's short line");
+        let full = format!(
+            "{line} 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 1000 1100 1200 1300 0"
+        );
+        assert_eq!(parse_stat(&full).unwrap().layout, [1000, 1100, 1200, 1300]);
+        // This process's real blocks: arguments, then the environment, in that order.
+        let me = parse_stat(&fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
+        let [arg_start, arg_end, env_start, env_end] = me.layout;
+        assert!(
+            0 < arg_start && arg_start < arg_end && arg_end <= env_start && env_start < env_end
+        );
     }
 
     #[test]
@@ -247,6 +336,31 @@ mod tests {
             s.get(14).unwrap().cmdline[0].len(),
             CMDLINE_LIMIT,
             "bounded"
+        );
+    }
+
+    #[test]
+    fn a_lean_pass_reads_stat_only_and_command_lines_on_demand() {
+        let me = std::process::id() as i32;
+        let mut s = take_lean().unwrap();
+        let full = take().unwrap();
+        let p = s.get(me).unwrap();
+        assert!(p.cmdline.is_empty(), "no command line in a lean pass");
+        let f = full.get(me).unwrap();
+        assert_eq!(
+            (p.ppid, p.start_ticks, p.uid),
+            (f.ppid, f.start_ticks, f.uid)
+        );
+        assert_eq!(p.comm, f.comm);
+        fill_cmdlines(&mut s, |p| p.pid == me);
+        assert_eq!(s.get(me).unwrap().cmdline, f.cmdline);
+        let other = s
+            .procs
+            .values()
+            .find(|p| p.pid != me && p.uid == f.uid && !p.is_kernel_thread());
+        assert!(
+            other.is_none_or(|p| p.cmdline.is_empty()),
+            "only what was asked for"
         );
     }
 

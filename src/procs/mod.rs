@@ -6,6 +6,8 @@ pub mod envcache;
 pub mod environ;
 pub mod guard;
 pub mod identity;
+pub mod incremental;
+pub mod leftovers;
 #[cfg(target_os = "linux")]
 mod linux;
 pub mod peers;

@@ -21,6 +21,30 @@ impl Snapshot {
         }
     }
 
+    /// A lean pass: every process's `stat` and owner, but no command lines (empty until
+    /// [`Snapshot::fill_cmdlines`]). Enough for the tree, identities, groups, memory and the guard
+    /// (which goes by `comm`); what needs a command line (the matcher, the tag cache's fingerprint,
+    /// display) fills it in for the few processes it looks at. Elsewhere than Linux: a full pass.
+    pub fn take_lean() -> Result<Snapshot, ProcError> {
+        #[cfg(target_os = "linux")]
+        {
+            super::linux::take_lean()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            super::portable::take()
+        }
+    }
+
+    /// Reads the command lines a lean pass left out, for the processes `want` selects (zombies and
+    /// kernel threads have none to read).
+    pub fn fill_cmdlines(&mut self, want: impl Fn(&ProcInfo) -> bool) {
+        #[cfg(target_os = "linux")]
+        super::linux::fill_cmdlines(self, want);
+        #[cfg(not(target_os = "linux"))]
+        let _ = want;
+    }
+
     /// The portable (sysinfo) path, also available on Linux so it can be checked against /proc.
     pub fn take_portable() -> Result<Snapshot, ProcError> {
         super::portable::take()

@@ -145,6 +145,15 @@ impl Stopper<'_> {
         let Ok(pin) = Pinned::open(Identity::of(p)) else {
             return;
         };
+        let mut info = p.clone();
+        if info.cmdline.is_empty() {
+            // Found by a lean rescan: its command line, for the outcome and the journal.
+            let mut one = Snapshot::from_procs(vec![info.clone()], 1, 0, 0.0);
+            one.fill_cmdlines(|_| true);
+            if let Some(q) = one.procs.remove(&info.pid) {
+                info.cmdline = q.cmdline;
+            }
+        }
         if self.killing {
             pin.signal(Signal::SIGKILL);
         } else {
@@ -153,7 +162,7 @@ impl Stopper<'_> {
         }
         self.victims.push(Victim {
             pin,
-            info: p.clone(),
+            info,
             killed: self.killing,
             exited: false,
         });
@@ -217,7 +226,8 @@ impl Stopper<'_> {
         loop {
             if self.all_exited() {
                 // One last look: something forked just before its parent died would be missed.
-                let snap = Snapshot::take()?;
+                // Lean: the tree and the groups need `stat` only, not every command line.
+                let snap = Snapshot::take_lean()?;
                 let before = self.victims.len();
                 self.expand(&snap);
                 if self.victims.len() == before {
@@ -230,7 +240,7 @@ impl Stopper<'_> {
                 return Ok(false);
             }
             if now >= next_scan {
-                let snap = Snapshot::take()?;
+                let snap = Snapshot::take_lean()?;
                 self.expand(&snap);
                 next_scan = Instant::now() + self.opts.rescan;
             }
@@ -246,7 +256,7 @@ impl Stopper<'_> {
 /// Stops the trees rooted at `targets` (see the module doc). Blocks until everything is gone or the
 /// grace and the kill wait are over.
 pub fn stop_trees(targets: &[StopTarget], opts: &StopOptions) -> Result<StopOutcome, ProcError> {
-    stop_trees_seen(&Snapshot::take()?, targets, opts)
+    stop_trees_seen(&Snapshot::take_lean()?, targets, opts)
 }
 
 /// [`stop_trees`] starting from a snapshot the caller just took (a session close decides from one
@@ -303,7 +313,7 @@ pub fn stop_trees_seen(
     let deadline = started + opts.grace;
     if !s.wait(deadline)? {
         s.killing = true;
-        let snap = Snapshot::take()?;
+        let snap = Snapshot::take_lean()?;
         s.expand(&snap);
         for v in s.victims.iter_mut().filter(|v| !v.exited) {
             v.pin.signal(Signal::SIGKILL);

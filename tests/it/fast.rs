@@ -97,3 +97,110 @@ fn commands_share_environment_tags_per_pid_namespace() {
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(after.contains(&files[0]));
 }
+
+/// Incremental sweeps (procs::incremental) read a command line again for every interpreter: a node
+/// server that retitles itself (`process.title`, as npm does) after the daemon has seen it is judged
+/// on its new name. Both processes below are MCP-like by their script, orphaned, and protected by a
+/// live writer on their stdin while the daemon sweeps them; then one retitles itself to a plain name
+/// and both writers die. The one still named like a server is stopped (the setup would stop); the
+/// retitled one is left, however many sweeps follow. It sets its `comm` back to `node` (libuv renames
+/// it with the title), so pid, start time, `comm` and the argument block's place are all unchanged:
+/// only reading the command line again can tell.
+#[test]
+fn a_daemon_sweep_judges_a_retitled_server_on_its_new_name() {
+    use crate::pidns::Ns;
+    let sb = Sandbox::with_config(
+        "[daemon]\nsweep_interval = \"1s\"\nstop_grace = \"1s\"\norphan_min_age = \"0s\"\n",
+    );
+    let ns = Ns::new(sb);
+    let dir = ns.sb.path().to_path_buf();
+    std::fs::write(
+        dir.join("mcp-server-retitle.js"),
+        "const fs = require('fs');\n\
+         const t = setInterval(() => {\n\
+           if (process.argv[2] === 'retitle' && fs.existsSync('go')) {\n\
+             process.title = 'plain-worker';\n\
+             fs.writeFileSync('/proc/self/comm', 'node');\n\
+             fs.writeFileSync('retitled', '');\n\
+             clearInterval(t);\n\
+           }\n\
+         }, 20);\n\
+         setInterval(() => {}, 1 << 30);\n",
+    )
+    .unwrap();
+    for (writer, arg) in [("100001", "retitle"), ("100002", "stay")] {
+        ns.orphan(
+            &dir,
+            &format!("( sleep {writer} | node mcp-server-retitle.js {arg} & )"),
+        );
+    }
+    let one = |f: &dyn Fn(&crate::pidns::NsProc) -> bool| -> i32 {
+        let mut found = Vec::new();
+        assert!(
+            wait_for(Duration::from_secs(30), || {
+                found = ns.find(f);
+                found.len() == 1
+            }),
+            "{:#?}",
+            ns.procs()
+        );
+        found[0]
+    };
+    let node = |arg: &'static str| {
+        one(&move |p: &crate::pidns::NsProc| {
+            p.cmdline
+                .iter()
+                .any(|a| a.ends_with("mcp-server-retitle.js"))
+                && p.cmdline.last().is_some_and(|a| a == arg)
+        })
+    };
+    let (retitled, stays) = (node("retitle"), node("stay"));
+    let writer = |n: &'static str| one(&move |p: &crate::pidns::NsProc| p.cmdline == ["sleep", n]);
+    let writers = [writer("100001"), writer("100002")];
+    ns.ok(&["daemon", "start"]);
+    let sweeps = || {
+        ns.json(&["status", "--json"])["daemon"]["sweeps"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let sweep_n = |n: u64| {
+        let from = sweeps();
+        assert!(wait_for(Duration::from_secs(60), || sweeps() >= from + n));
+    };
+    // The daemon has seen both as MCP-like; their writers protect them.
+    sweep_n(2);
+    assert!(ns.alive(retitled) && ns.alive(stays), "{:#?}", ns.procs());
+    std::fs::write(dir.join("go"), "").unwrap();
+    assert!(wait_for(Duration::from_secs(30), || dir
+        .join("retitled")
+        .exists()));
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            ns.procs()
+                .iter()
+                .any(|p| p.pid == retitled && p.cmdline == ["plain-worker"])
+        }),
+        "{:#?}",
+        ns.procs()
+    );
+    let comm = std::fs::read_to_string(ns.proc_dir().join(retitled.to_string()).join("comm"));
+    assert_eq!(
+        comm.unwrap().trim(),
+        "node",
+        "the same image, to every cheap check"
+    );
+    for w in writers {
+        ns.kill(w, "KILL");
+    }
+    assert!(
+        wait_for(Duration::from_secs(60), || !ns.alive(stays)),
+        "the server still named like one is stopped: {:#?}",
+        ns.procs()
+    );
+    sweep_n(3);
+    assert!(
+        ns.alive(retitled),
+        "stopped on its old name: {:#?}",
+        ns.events()
+    );
+}

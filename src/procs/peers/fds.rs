@@ -19,6 +19,9 @@ pub(super) struct Observed {
     pub endpoint: Endpoint,
     /// The candidate's own access mode on it (pipes and FIFOs; `Unknown` otherwise).
     pub mode: Access,
+    /// True when the kernel said that nobody at all holds the other end of this anonymous pipe (see
+    /// [`other_end_closed`]): then no descriptor table needs to be scanned for its holders.
+    pub other_end_closed: bool,
 }
 
 impl Observed {
@@ -26,6 +29,7 @@ impl Observed {
         Observed {
             endpoint: Endpoint::Unknown(why),
             mode: Access::Unknown,
+            other_end_closed: false,
         }
     }
 }
@@ -85,7 +89,8 @@ fn open_fd_dir(pid: i32) -> rustix::io::Result<OwnedFd> {
 
 /// Reads the link at `dir/fd` into `buf`, returning the target (possibly cut at `buf.len()`).
 fn read_link(dir: impl AsFd, fd: i32, buf: &mut [u8]) -> rustix::io::Result<&[u8]> {
-    let n = readlinkat_raw(dir, fd.to_string().as_str(), &mut *buf)?;
+    let mut name = itoa_buf();
+    let n = readlinkat_raw(dir, fd_name(fd, &mut name), &mut *buf)?;
     Ok(&buf[..n])
 }
 
@@ -119,6 +124,7 @@ fn observe(pid: i32, dir: &OwnedFd, fd: i32, buf: &mut [u8]) -> Observed {
             return Observed {
                 endpoint: Endpoint::Closed,
                 mode: Access::Unknown,
+                other_end_closed: false,
             };
         }
         Err(Errno::NOENT | Errno::SRCH) => {
@@ -139,7 +145,57 @@ fn observe(pid: i32, dir: &OwnedFd, fd: i32, buf: &mut [u8]) -> Observed {
         Endpoint::Pipe { .. } | Endpoint::Fifo { .. } => fd_mode(pid, fd),
         _ => Access::Unknown,
     };
-    Observed { endpoint, mode }
+    let other_end_closed =
+        matches!(endpoint, Endpoint::Pipe { .. }) && other_end_closed(dir, fd, mode);
+    Observed {
+        endpoint,
+        mode,
+        other_end_closed,
+    }
+}
+
+/// Asks the kernel whether anybody holds the other end of the anonymous pipe at `dir/fd`, which the
+/// candidate holds one-way with `mode`: the pipe is opened again through /proc (its same end, without
+/// blocking, never read from or written to) and polled once. A read end polls `POLLHUP` only when the
+/// pipe has no writer left, and a write end `POLLERR` only when it has no reader left: a proof about
+/// every process, of any user or PID namespace, that a scan of descriptor tables cannot give. Any
+/// other answer (or a failure) proves nothing, and the holders are then looked for as before.
+fn other_end_closed(dir: &OwnedFd, fd: i32, mode: Access) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let (flags, closed) = match mode {
+        Access::Read => (OFlags::RDONLY, PollFlags::HUP),
+        Access::Write => (OFlags::WRONLY, PollFlags::ERR),
+        Access::ReadWrite | Access::Unknown => return false,
+    };
+    let mut name = itoa_buf();
+    let Ok(end) = rustix::fs::openat(
+        dir,
+        fd_name(fd, &mut name),
+        flags | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    let mut fds = [PollFd::new(&end, PollFlags::empty())];
+    let zero = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    matches!(poll(&mut fds, Some(&zero)), Ok(1)) && fds[0].revents().contains(closed)
+}
+
+/// Room for a descriptor number as text.
+fn itoa_buf() -> [u8; 12] {
+    [0; 12]
+}
+
+/// `fd` as a decimal name, written into `buf` (no allocation per descriptor).
+fn fd_name(fd: i32, buf: &mut [u8; 12]) -> &str {
+    use std::io::Write;
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    let _ = write!(cur, "{fd}");
+    let n = cur.position() as usize;
+    std::str::from_utf8(&buf[..n]).unwrap_or("")
 }
 
 fn is_fifo(dir: &OwnedFd, fd: i32) -> bool {
@@ -214,6 +270,47 @@ mod tests {
         assert_eq!(parse_link(b"pipe:[12"), Endpoint::File("pipe:[12".into()));
         assert_eq!(parse_link(b"pipe:[x]"), Endpoint::File("pipe:[x]".into()));
         assert_eq!(parse_link(b""), Endpoint::File(String::new()));
+    }
+
+    #[test]
+    fn the_kernel_tells_when_nobody_holds_the_other_end_of_a_pipe() {
+        use std::io::{Read, Write};
+        use std::os::fd::AsRawFd;
+        let dir = open_fd_dir(std::process::id() as i32).unwrap();
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let (rfd, wfd) = (r.as_raw_fd(), w.as_raw_fd());
+        assert!(
+            !other_end_closed(&dir, rfd, Access::Read),
+            "a writer is open"
+        );
+        assert!(
+            !other_end_closed(&dir, wfd, Access::Write),
+            "a reader is open"
+        );
+        // Read-write or unknown modes prove nothing.
+        assert!(!other_end_closed(&dir, rfd, Access::ReadWrite));
+        assert!(!other_end_closed(&dir, rfd, Access::Unknown));
+        let mut w = std::fs::File::from(w);
+        w.write_all(b"unread").unwrap();
+        drop(w);
+        assert!(other_end_closed(&dir, rfd, Access::Read), "no writer left");
+        let mut got = String::new();
+        std::fs::File::from(r).read_to_string(&mut got).unwrap();
+        assert_eq!(got, "unread", "the probe never reads the candidate's input");
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let wfd = w.as_raw_fd();
+        drop(r);
+        assert!(other_end_closed(&dir, wfd, Access::Write), "no reader left");
+        assert!(!other_end_closed(&dir, 999_999, Access::Read), "not open");
+        drop(w);
+    }
+
+    #[test]
+    fn descriptor_names_are_written_without_allocating() {
+        let mut b = itoa_buf();
+        assert_eq!(fd_name(0, &mut b), "0");
+        assert_eq!(fd_name(1_048_576, &mut b), "1048576");
+        assert_eq!(fd_name(i32::MAX, &mut b), "2147483647");
     }
 
     #[test]

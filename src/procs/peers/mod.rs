@@ -5,7 +5,9 @@
 //! file), finds the other end (a pipe's opposite access mode; a socket's peer through sock_diag), and then,
 //! in one pass over the scanned processes' descriptors, who holds it. It only observes: the values are plain
 //! (saved in `ps --dump` files and replayed in tests); [`client_evidence`] is the one obvious reading of them.
-//! Nothing here runs unless there are candidates, so `mcpd status` never pays for it.
+//! Nothing here runs unless there are candidates, so `mcpd status` never pays for it; and a candidate on
+//! an anonymous pipe whose other end nobody holds (the kernel says so when that end is polled) needs no
+//! scan of descriptor tables at all: the scan runs only for ends that someone still holds.
 
 #[cfg(target_os = "linux")]
 mod fds;
@@ -62,7 +64,7 @@ fn linux_peers(candidates: &[i32], scan: &[i32]) -> HashMap<i32, StdioView> {
     resolve_socket_peers(&mut observed);
     let mut wanted: HashMap<Vec<u8>, Vec<Holder>> = observed
         .iter()
-        .flat_map(|(_, ends)| ends.iter().filter_map(|o| other_end_key(&o.endpoint)))
+        .flat_map(|(_, ends)| ends.iter().filter_map(wanted_key))
         .map(|key| (key, Vec::new()))
         .collect();
     fds::collect_holders(scan, &mut wanted);
@@ -130,11 +132,21 @@ fn other_end_key(e: &Endpoint) -> Option<Vec<u8>> {
     }
 }
 
+/// The key to look for in descriptor tables for `o`: none when nothing has its other end open (the
+/// kernel said so), so a candidate reading a dead pipe costs no scan at all.
+#[cfg(target_os = "linux")]
+fn wanted_key(o: &fds::Observed) -> Option<Vec<u8>> {
+    if o.other_end_closed {
+        return None;
+    }
+    other_end_key(&o.endpoint)
+}
+
 /// The holders of the other end of `o`, without `pid` itself and, for pipes and FIFOs, without holders
 /// of the same end (same access mode as the candidate's own, when that is known and one-way).
 #[cfg(target_os = "linux")]
 fn clients(pid: i32, o: &fds::Observed, holders: &HashMap<Vec<u8>, Vec<Holder>>) -> Vec<Holder> {
-    let Some(key) = other_end_key(&o.endpoint) else {
+    let Some(key) = wanted_key(o) else {
         return Vec::new();
     };
     let one_way = matches!(o.endpoint, Endpoint::Pipe { .. } | Endpoint::Fifo { .. })

@@ -177,10 +177,14 @@ fn same_end_holders_of_a_pipe_are_not_clients() {
     let mut o = fds::Observed {
         endpoint: Endpoint::Pipe { inode: 77 },
         mode: Access::Read,
+        other_end_closed: false,
     };
     let pids = |v: Vec<Holder>| v.iter().map(|h| h.pid).collect::<Vec<_>>();
     assert_eq!(pids(clients(50, &o, &holders)), vec![30, 31]);
     // The candidate's own mode unknown: every other holder is reported, the caller decides.
     o.mode = Access::Unknown;
     assert_eq!(pids(clients(50, &o, &holders)), vec![49, 30, 31]);
+    // The kernel said nobody holds the other end: nothing was looked for, nobody is reported.
+    o.other_end_closed = true;
+    assert!(clients(50, &o, &holders).is_empty());
 }
