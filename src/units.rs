@@ -410,7 +410,20 @@ impl<T> serde::de::Visitor<'_> for UnitVisitor<T> {
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
         u64::try_from(v)
             .map(self.from_int)
-            .map_err(|_| E::custom(format!("{v} is negative; {}", self.expecting)))
+            .map_err(|_| E::custom("must not be negative"))
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<T, E> {
+        if v < 0 {
+            return Err(E::custom("must not be negative"));
+        }
+        self.visit_u128(v as u128)
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<T, E> {
+        u64::try_from(v)
+            .map(self.from_int)
+            .map_err(|_| E::custom("the number is too large"))
     }
 }
 

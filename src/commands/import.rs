@@ -26,11 +26,8 @@ pub fn run(env: Env, args: &ImportArgs) -> anyhow::Result<i32> {
     let scope = match args.scope.as_deref() {
         None => None,
         Some(s) => Some(
-            Scope::ALL
-                .iter()
-                .copied()
-                .find(|k| k.as_str() == s)
-                .ok_or_else(|| anyhow!("--scope must be `global` or `session`, not {s:?}"))?,
+            s.parse::<Scope>()
+                .map_err(|_| anyhow!("--scope must be `global` or `session`, not {s:?}"))?,
         ),
     };
     let home = non_empty_env("HOME");
