@@ -4,7 +4,7 @@
 //! `--config` flag, `MCPD_CONFIG`, the XDG default) is the caller's job: this module only loads
 //! and parses the file it is given.
 //!
-//! The file is parsed into toml's spanned document, deserialized into the [`schema`] structs
+//! The file is parsed into toml's spanned document, deserialized into the `schema` structs
 //! (serde derives, `deny_unknown_fields`), then checked once by `validate` for the rules that
 //! span fields. Every error names the file, the line and column, and the dotted key
 //! (`servers.fs.max_rss`): `errors` finds the key from toml's span, and says serde's generic

@@ -83,7 +83,7 @@ pub struct Threshold {
 }
 
 /// `[thresholds]`, defaults from DESIGN.md "Defaults from the field". Either side of a pair
-/// may be left out and keeps its own default, so the sections are read as [`de::Partial`]
+/// may be left out and keeps its own default, so the sections are read as partial
 /// pairs and completed from [`Thresholds::default`].
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(from = "de::PartialThresholds")]
