@@ -1,12 +1,12 @@
 //! The history file: compact JSON Lines, newest last, within a byte budget; written
 //! atomically, read back leniently and bounded.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
 
 use super::*;
+use crate::state::atomic;
 
 /// Lines longer than this are treated as damage when loading; a legitimate sample
 /// (64 servers with 256-byte keys, even fully escaped) is far smaller. Bounds the
@@ -14,10 +14,8 @@ use super::*;
 const MAX_LINE_BYTES: usize = 1 << 20;
 
 impl History {
-    /// Persist: atomic write (temp file in the same dir + fsync + rename) of
-    /// compact JSON Lines, newest last, keeping only as many newest samples as
-    /// fit in `max_file_bytes`. The directory is fsynced too, best effort, so the
-    /// rename itself survives a crash.
+    /// Persist: an atomic write ([`crate::state::atomic`]) of compact JSON Lines,
+    /// newest last, keeping only as many newest samples as fit in `max_file_bytes`.
     pub fn save(&self, path: &Path) -> io::Result<()> {
         // Serialise newest first so we can stop as soon as the budget is spent;
         // memory used here is therefore bounded by the budget, not the ring.
@@ -36,43 +34,8 @@ impl History {
             lines.push(line);
         }
 
-        let file_name = path.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "history path has no file name")
-        })?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        // Same directory so the rename is atomic (same filesystem); pid and a
-        // counter keep concurrent writers from clobbering each other's temp file.
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(file_name);
-        tmp_name.push(format!(".tmp-{}-{n}", std::process::id()));
-        let tmp = dir.join(tmp_name);
-
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        let written = (|| {
-            let mut w = BufWriter::new(&file);
-            for line in lines.iter().rev() {
-                w.write_all(line)?;
-            }
-            w.flush()?;
-            drop(w);
-            file.sync_all()?;
-            fs::rename(&tmp, path)
-        })();
-        if let Err(e) = written {
-            // Do not leave temp files piling up next to the history.
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        if let Ok(d) = File::open(&dir) {
-            // Best effort: not every platform/filesystem supports fsync on a directory.
-            let _ = d.sync_all();
-        }
-        Ok(())
+        let bytes: Vec<u8> = lines.iter().rev().flatten().copied().collect();
+        atomic::write(path, &bytes, atomic::Mode::Default)
     }
 
     /// Load: read JSON Lines; skip (and count) malformed lines; keep the newest
