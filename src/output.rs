@@ -157,9 +157,55 @@ pub fn truncate(s: &str, max: usize) -> String {
     t
 }
 
+/// Quotes `s` as one POSIX shell word, so a command mcpd prints (or hands tmux) can be used
+/// as-is: unchanged when it holds only safe characters, else each other character escaped with
+/// a backslash (no quote characters, so the word also fits inside tmux's single quotes); empty
+/// text and text with control characters (a backslash-newline would vanish) are single-quoted.
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.,:/+=%@".contains(c);
+    if s.is_empty() || s.chars().any(char::is_control) {
+        return format!("'{}'", s.replace('\'', r"'\''"));
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if !safe(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_survive_the_shell() {
+        assert_eq!(shell_quote("fs"), "fs");
+        assert_eq!(shell_quote("/usr/bin/mcpd"), "/usr/bin/mcpd");
+        assert_eq!(shell_quote("my session"), r"my\ session");
+        assert_eq!(shell_quote("it's"), r"it\'s");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(
+            shell_quote("a\nb'c"),
+            r"'a
+b'\''c'"
+        );
+        for word in [
+            "my session",
+            "it's",
+            "",
+            "a\nb'c",
+            "$HOME `x` \\ \"q\" ;&|<>*?",
+        ] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", &format!("printf %s {}", shell_quote(word))])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), word);
+        }
+    }
 
     #[test]
     fn colour_follows_the_choice_then_no_color_term_and_the_terminal() {

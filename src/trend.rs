@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::output::shell_quote;
 use crate::units::human_bytes;
 
 /// Bytes per MB, decimal to agree with `human_bytes`.
@@ -140,19 +141,6 @@ pub fn leak_recommendation(server: &str, t: &Trend, current_rss: u64) -> String 
         "{server} grows {rate} MB/hour {how}: set max_rss (it is {} now) or restart it with `{command}`",
         human_bytes(current_rss)
     )
-}
-
-/// Quotes `s` for a POSIX shell when it contains anything beyond a safe set, so
-/// the suggested command can be pasted as-is.
-fn shell_quote(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.,:/+=%@".contains(&b));
-    if safe {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]
@@ -313,11 +301,10 @@ mod tests {
         );
         assert!(text.contains("1.5 GB"), "{text}");
         assert!(
-            text.ends_with("`mcpd restart fs --session 'my session'`"),
+            text.ends_with(r"`mcpd restart fs --session my\ session`"),
             "{text}"
         );
         let not_leak = Trend { leak: false, ..t };
         assert!(!leak_recommendation("fs", &not_leak, 0).contains("probable leak"));
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
+pub(super) use crate::units::quote;
+
 /// A configuration error, located as precisely as we can.
 ///
 /// Displays as `{path}:{line}:{column}: {key}: {message}`, leaving out the parts that are
@@ -81,18 +83,6 @@ pub(super) fn line_col(src: &[u8], offset: usize) -> (usize, usize) {
         .count()
         + 1;
     (line, column)
-}
-
-/// Quotes a name or value for a message, escaping control characters and cutting very long
-/// text short, so that a hostile file cannot produce a megabyte-long error.
-pub(super) fn quote(text: &str) -> String {
-    const MAX_CHARS: usize = 64;
-    if text.chars().count() <= MAX_CHARS {
-        format!("{text:?}")
-    } else {
-        let head: String = text.chars().take(MAX_CHARS).collect();
-        format!("{head:?}…")
-    }
 }
 
 /// Appends `name` to a dotted key path, quoting it the way TOML would when it is not a bare key.

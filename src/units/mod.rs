@@ -18,7 +18,7 @@ mod tests;
 
 pub use format::{format_duration_config, format_size_config, human_bytes, human_duration};
 pub use newtypes::{Dur, Size};
-pub use parse::{parse_duration, parse_size};
+pub use parse::{parse_duration, parse_size, quote};
 
 const NANOS_PER_MS: u128 = 1_000_000;
 const NANOS_PER_SEC: u128 = 1_000_000_000;

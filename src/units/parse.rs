@@ -13,8 +13,8 @@ const SIZE_HINT: &str = "expected a number followed by B, KB, MB, GB, TB, KiB, M
 
 /// Quotes a user value for an error message, escaping control characters and cutting very long
 /// values short so that a garbage input cannot produce a megabyte-long message.
-fn quote(s: &str) -> String {
-    const MAX_CHARS: usize = 40;
+pub fn quote(s: &str) -> String {
+    const MAX_CHARS: usize = 64;
     if s.chars().count() <= MAX_CHARS {
         format!("{s:?}")
     } else {
