@@ -1,9 +1,12 @@
 //! The history file: compact JSON Lines, newest last, within a byte budget; written
-//! atomically, read back leniently and bounded.
+//! atomically, read back leniently and bounded (`tokio_util`'s length-capped delimiter codec).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
+
+use tokio_util::bytes::BytesMut;
+use tokio_util::codec::{AnyDelimiterCodec, Decoder};
 
 use super::*;
 use crate::state::atomic;
@@ -53,90 +56,61 @@ impl History {
             Err(e) => return Err(e),
         };
         let len = file.metadata()?.len();
-        let mut reader;
+        // Whether the first line read is the end of a line the seek cut (then dropped).
+        let mut partial_first = false;
         if len > max_file_bytes {
             let start = len - max_file_bytes;
             // Peek at the byte before `start`: if it ends a line we are already at
-            // a line boundary; otherwise drop the partial line we landed in.
+            // a line boundary; otherwise the first line is a partial one.
             file.seek(SeekFrom::Start(start - 1))?;
             let mut before = [0u8; 1];
             file.read_exact(&mut before)?;
-            reader = BufReader::new(file);
-            if before[0] != b'\n' {
-                let mut discard = Vec::new();
-                read_line_bounded(&mut reader, &mut discard, 0)?;
-            }
-        } else {
-            reader = BufReader::new(file);
+            partial_first = before[0] != b'\n';
         }
 
+        let mut codec =
+            AnyDelimiterCodec::new_with_max_length(vec![b'\n'], Vec::new(), MAX_LINE_BYTES);
+        let mut buf = BytesMut::new();
+        let mut chunk = [0u8; 8192];
+        let mut eof = false;
         let mut skipped = 0;
-        let mut buf = Vec::new();
         loop {
-            match read_line_bounded(&mut reader, &mut buf, MAX_LINE_BYTES)? {
-                Line::Eof => break,
-                Line::TooLong => skipped += 1,
-                Line::Text => {
-                    let text = buf.trim_ascii();
-                    if text.is_empty() {
-                        continue;
+            let frame = if eof {
+                codec.decode_eof(&mut buf)
+            } else {
+                codec.decode(&mut buf)
+            };
+            // `None`: a line over the limit (the codec skips the rest of it).
+            let line = match frame {
+                Ok(None) if eof => break,
+                Ok(None) => {
+                    match file.read(&mut chunk) {
+                        Ok(0) => eof = true,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
                     }
-                    match serde_json::from_slice::<Sample>(text) {
-                        Ok(s) => history.push(s),
-                        Err(_) => skipped += 1,
-                    }
+                    continue;
                 }
+                Ok(Some(line)) => Some(line),
+                Err(_) => None,
+            };
+            if std::mem::take(&mut partial_first) {
+                continue;
+            }
+            let Some(line) = line else {
+                skipped += 1;
+                continue;
+            };
+            let text = line.trim_ascii();
+            if text.is_empty() {
+                continue;
+            }
+            match serde_json::from_slice::<Sample>(text) {
+                Ok(s) => history.push(s),
+                Err(_) => skipped += 1,
             }
         }
         Ok((history, skipped))
-    }
-}
-
-/// What [`read_line_bounded`] found.
-enum Line {
-    /// A line (without its newline) is in the buffer; the last line may lack one.
-    Text,
-    /// The line exceeded the limit; it was consumed but not kept.
-    TooLong,
-    /// End of input, nothing read.
-    Eof,
-}
-
-/// Reads one `\n`-terminated line into `buf` (cleared first), never buffering
-/// more than `max` bytes of it: `BufRead::read_until` would happily allocate
-/// gigabytes for a corrupt file without newlines.
-fn read_line_bounded<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Result<Line> {
-    buf.clear();
-    let mut any = false;
-    let mut too_long = false;
-    loop {
-        let avail = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            return Ok(match (any, too_long) {
-                (false, _) => Line::Eof,
-                (true, true) => Line::TooLong,
-                (true, false) => Line::Text,
-            });
-        }
-        any = true;
-        let newline = avail.iter().position(|&b| b == b'\n');
-        let chunk_len = newline.unwrap_or(avail.len());
-        if !too_long {
-            if buf.len().saturating_add(chunk_len) > max {
-                too_long = true;
-                buf.clear();
-            } else {
-                buf.extend_from_slice(&avail[..chunk_len]);
-            }
-        }
-        let used = newline.map_or(avail.len(), |i| i + 1);
-        r.consume(used);
-        if newline.is_some() {
-            return Ok(if too_long { Line::TooLong } else { Line::Text });
-        }
     }
 }
