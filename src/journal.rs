@@ -95,9 +95,7 @@ pub fn append(state_dir: &Path, events: &[Event]) -> std::io::Result<()> {
     f.write_all(&buf)?;
     if f.metadata()?.len() > MAX_BYTES {
         let kept = read_tail(&p, MAX_BYTES / 2)?;
-        let tmp = state_dir.join("events.jsonl.partial");
-        std::fs::write(&tmp, kept)?;
-        std::fs::rename(&tmp, &p)?;
+        crate::state::atomic::write(&p, &kept, crate::state::atomic::Mode::Private)?;
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ pub mod session;
 pub mod state;
 pub mod sweep;
 pub mod tmux;
+pub mod trend;
 pub mod tui;
 pub mod units;
 pub mod world;

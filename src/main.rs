@@ -52,7 +52,7 @@ fn silence_stdout() {
     }
 }
 
-/// Logs go to stderr: colour only on a terminal; the daemon's lines carry timestamps and start at info.
+/// Logs go to stderr: colour by the one policy (a terminal, no `NO_COLOR`); the daemon's lines carry timestamps and start at info.
 fn init_tracing(verbose: u8, quiet: bool, daemon: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -64,7 +64,10 @@ fn init_tracing(verbose: u8, quiet: bool, daemon: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mcpd={level}")));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let ansi = mcpd::output::use_color_on(
+        mcpd::cli::ColorChoice::Auto,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -3,6 +3,8 @@
 
 use std::io::IsTerminal;
 
+use unicode_width::UnicodeWidthChar;
+
 use crate::cli::ColorChoice;
 use crate::health::Level;
 
@@ -26,16 +28,25 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Whether to colour stdout.
+/// Whether to colour stdout (see [`use_color_on`]).
 pub fn use_color(choice: ColorChoice) -> bool {
+    use_color_on(choice, std::io::stdout().is_terminal())
+}
+
+/// The one colour policy, for stdout, the log lines on stderr and the dashboard alike:
+/// `--color always`/`never` decide; `auto` colours a terminal unless `NO_COLOR` is set
+/// (non-empty) or `TERM` is `dumb`.
+pub fn use_color_on(choice: ColorChoice, terminal: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    colour_wanted(choice, terminal, no_color, dumb)
+}
+
+fn colour_wanted(choice: ColorChoice, terminal: bool, no_color: bool, dumb: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
+        ColorChoice::Auto => terminal && !no_color && !dumb,
     }
 }
 
@@ -81,7 +92,8 @@ impl Style {
     }
 }
 
-/// The width of `s` on screen: characters, not counting ANSI colour sequences.
+/// The width of `s` on screen, in terminal columns: wide characters (CJK, most emoji) count
+/// two, combining marks and control characters none, ANSI colour sequences nothing.
 pub fn visible_width(s: &str) -> usize {
     let mut n = 0;
     let mut in_esc = false;
@@ -90,7 +102,7 @@ pub fn visible_width(s: &str) -> usize {
             (false, '\x1b') => in_esc = true,
             (true, 'm') => in_esc = false,
             (true, _) => {}
-            (false, _) => n += 1,
+            (false, c) => n += c.width().unwrap_or(0),
         }
     }
     n
@@ -99,7 +111,7 @@ pub fn visible_width(s: &str) -> usize {
 /// Left-aligned columns; the last column is not padded.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let n = headers.len();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| visible_width(h)).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate().take(n) {
             widths[i] = widths[i].max(visible_width(c));
@@ -124,19 +136,86 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Shortens `s` to `max` characters with an ellipsis.
+/// Shortens `s` to at most `max` terminal columns (see [`visible_width`]), ending it with an
+/// ellipsis when anything was cut.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
+    if visible_width(s) <= max {
         return s.to_string();
     }
-    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    let budget = max.saturating_sub(1);
+    let mut width = 0;
+    let mut t = String::new();
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if width + w > budget {
+            break;
+        }
+        width += w;
+        t.push(c);
+    }
     t.push('…');
     t
+}
+
+/// Quotes `s` as one POSIX shell word, so a command mcpd prints (or hands tmux) can be used
+/// as-is: unchanged when it holds only safe characters, else each other character escaped with
+/// a backslash (no quote characters, so the word also fits inside tmux's single quotes); empty
+/// text and text with control characters (a backslash-newline would vanish) are single-quoted.
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.,:/+=%@".contains(c);
+    if s.is_empty() || s.chars().any(char::is_control) {
+        return format!("'{}'", s.replace('\'', r"'\''"));
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if !safe(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_survive_the_shell() {
+        assert_eq!(shell_quote("fs"), "fs");
+        assert_eq!(shell_quote("/usr/bin/mcpd"), "/usr/bin/mcpd");
+        assert_eq!(shell_quote("my session"), r"my\ session");
+        assert_eq!(shell_quote("it's"), r"it\'s");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(
+            shell_quote("a\nb'c"),
+            r"'a
+b'\''c'"
+        );
+        for word in [
+            "my session",
+            "it's",
+            "",
+            "a\nb'c",
+            "$HOME `x` \\ \"q\" ;&|<>*?",
+        ] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", &format!("printf %s {}", shell_quote(word))])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), word);
+        }
+    }
+
+    #[test]
+    fn colour_follows_the_choice_then_no_color_term_and_the_terminal() {
+        assert!(colour_wanted(ColorChoice::Always, false, true, true));
+        assert!(!colour_wanted(ColorChoice::Never, true, false, false));
+        assert!(colour_wanted(ColorChoice::Auto, true, false, false));
+        assert!(!colour_wanted(ColorChoice::Auto, false, false, false));
+        assert!(!colour_wanted(ColorChoice::Auto, true, true, false));
+        assert!(!colour_wanted(ColorChoice::Auto, true, false, true));
+    }
 
     #[test]
     fn tables_align() {
@@ -162,8 +241,13 @@ mod tests {
 
     #[test]
     fn truncates_unicode_safely() {
-        assert_eq!(truncate("日本語のテキスト", 4), "日本語…");
+        // Wide characters take two columns: four columns hold one and the ellipsis.
+        assert_eq!(truncate("日本語のテキスト", 4), "日…");
+        assert_eq!(truncate("日本語のテキスト", 5), "日本…");
         assert_eq!(truncate("abc", 4), "abc");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("日本", 4), "日本");
+        assert_eq!(visible_width("\x1b[31m日本\x1b[0m e\u{301}"), 6);
     }
 
     #[test]

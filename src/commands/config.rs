@@ -5,6 +5,7 @@ use anyhow::Context;
 use crate::cli::{ConfigCommand, GlobalArgs};
 use crate::config::Config;
 use crate::paths::Paths;
+use crate::state::atomic;
 
 /// `mcpd init`: writes the commented default config, refusing to overwrite without `--force`.
 pub fn init(g: &GlobalArgs, force: bool, stdout: bool) -> anyhow::Result<i32> {
@@ -24,9 +25,8 @@ pub fn init(g: &GlobalArgs, force: bool, stdout: bool) -> anyhow::Result<i32> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let tmp = path.with_extension("toml.partial");
-    std::fs::write(&tmp, &text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    atomic::write(path, text.as_bytes(), atomic::Mode::Default)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     println!(
         "wrote {} (every option commented, with its default)",
         path.display()

@@ -35,14 +35,7 @@ fn shell_word(s: &str, what: &str) -> anyhow::Result<String> {
             "{what} {s:?} contains `#`, `'` or a control character, which cannot be passed safely through a tmux hook"
         );
     }
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if !(c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c)) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    Ok(out)
+    Ok(crate::output::shell_quote(s))
 }
 
 /// The mcpd invocation the hooks run: environment overrides, the binary, `--config`, `--tmux-socket`.

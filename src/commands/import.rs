@@ -3,7 +3,7 @@
 //! and print what to put in each agent's config to use `mcpd connect NAME` instead.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
@@ -26,11 +26,8 @@ pub fn run(env: Env, args: &ImportArgs) -> anyhow::Result<i32> {
     let scope = match args.scope.as_deref() {
         None => None,
         Some(s) => Some(
-            Scope::ALL
-                .iter()
-                .copied()
-                .find(|k| k.as_str() == s)
-                .ok_or_else(|| anyhow!("--scope must be `global` or `session`, not {s:?}"))?,
+            s.parse::<Scope>()
+                .map_err(|_| anyhow!("--scope must be `global` or `session`, not {s:?}"))?,
         ),
     };
     let home = non_empty_env("HOME");
@@ -199,31 +196,12 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let name = target
-        .file_name()
-        .with_context(|| format!("{}: not a file name", target.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.import-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        if let Ok(meta) = fs::metadata(&target) {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.sync_all()?;
-        fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write {}", target.display()));
-    }
-    Ok(())
+    crate::state::atomic::write(
+        &target,
+        text.as_bytes(),
+        crate::state::atomic::Mode::Like(&target),
+    )
+    .with_context(|| format!("cannot write {}", target.display()))
 }
 
 fn print_human(

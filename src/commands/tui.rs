@@ -4,7 +4,7 @@
 use crate::tui::Options;
 use crate::world::Env;
 
-/// Runs the dashboard with colour unless `NO_COLOR` is set; returns the exit code.
+/// Runs the dashboard with colour by `output::use_color_on`; returns the exit code.
 pub fn run(env: Env) -> anyhow::Result<i32> {
     crate::tui::run(env, Options::from_env())
 }

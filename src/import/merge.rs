@@ -149,12 +149,12 @@ pub fn merge(
                 let prefix = format!("{}{}", kept.collect::<String>(), comment.trim_start());
                 table.decor_mut().set_prefix(prefix);
                 if let Some(p) = old.position() {
-                    table.set_position(p);
+                    table.set_position(Some(p));
                 }
             }
             report.replaced.push(name.clone());
         } else {
-            table.set_position(next_position);
+            table.set_position(Some(next_position));
             next_position += 1;
             if !moved_trailing && !trailing.is_empty() {
                 // The file's closing comments stay where they were: before the new tables.

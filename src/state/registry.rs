@@ -1,18 +1,18 @@
 //! The record files. Every change takes the registry's advisory lock (`records/.lock`, flock), reads the
-//! owner's file, changes it, and replaces it atomically (write `.NAME.partial`, fsync, rename, fsync the
+//! owner's file, changes it, and replaces it atomically (`state::atomic`: a synced temporary renamed over it, then the
 //! directory), so twenty concurrent writers lose nothing and a crash leaves either the old or the new
 //! file. Readers need no lock. A file that does not parse is moved aside as `NAME.corrupt` with a
 //! warning naming it; other owners' files are never touched by it.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
-use super::{Owner, Record};
+use super::{Owner, Record, atomic};
 use crate::procs::Identity;
 
 const VERSION: u32 = 1;
@@ -307,7 +307,7 @@ impl Registry {
         records.retain(|r| &r.owner == owner);
         if records.is_empty() {
             match fs::remove_file(&path) {
-                Ok(()) => sync_dir(&self.dir),
+                Ok(()) => atomic::sync_dir(&self.dir),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
                     return Err(StateError::Io {
@@ -331,24 +331,13 @@ impl Registry {
     }
 
     fn write_atomic(&self, path: &Path, file: &OwnerFile) -> Result<(), StateError> {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("records");
-        let tmp = self.dir.join(format!(".{name}.partial"));
         let mut text = serde_json::to_vec_pretty(file).map_err(|e| StateError::Io {
             op: "encode",
             path: path.to_path_buf(),
             source: io::Error::other(e),
         })?;
         text.push(b'\n');
-        let mut f = File::create(&tmp).map_err(io_err("create", &tmp))?;
-        f.write_all(&text).map_err(io_err("write", &tmp))?;
-        f.sync_all().map_err(io_err("sync", &tmp))?;
-        drop(f);
-        fs::rename(&tmp, path).map_err(io_err("rename into place", path))?;
-        sync_dir(&self.dir);
-        Ok(())
+        atomic::write(path, &text, atomic::Mode::Default).map_err(io_err("write", path))
     }
 
     /// Adds records (replacing any with the same identity), grouped by owner.
@@ -464,13 +453,6 @@ fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(meta.len() as usize);
     f.take(MAX_FILE_BYTES + 1).read_to_end(&mut buf)?;
     Ok(buf)
-}
-
-fn sync_dir(dir: &Path) {
-    // Makes the rename durable; failure here only weakens crash safety, so it is not an error.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(test)]

@@ -29,12 +29,11 @@ pub struct Options {
 }
 
 impl Options {
-    /// Colour unless `NO_COLOR` is set (non-empty) or `TERM=dumb`; a refresh every 2 s.
+    /// Colour by the one policy (`output::use_color_on`; the dashboard always has a terminal);
+    /// a refresh every 2 s.
     pub fn from_env() -> Options {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
         Options {
-            color: !no_color && !dumb,
+            color: crate::output::use_color_on(crate::cli::ColorChoice::Auto, true),
             interval: Duration::from_secs(2),
         }
     }

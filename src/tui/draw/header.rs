@@ -40,7 +40,7 @@ pub fn gauge(
     theme: Theme,
 ) -> Line<'static> {
     let word = Theme::word(m.level);
-    let fixed = 9 + 1 + 7 + 1 + 4 + 1 + 1 + thresholds.chars().count();
+    let fixed = 9 + 1 + 7 + 1 + 4 + 1 + 1 + crate::output::visible_width(thresholds);
     let bar_w = width.saturating_sub(fixed).min(30);
     let style = theme.level(m.level);
     let mut spans = vec![

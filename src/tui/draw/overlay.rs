@@ -225,7 +225,7 @@ fn stop_lines(p: &Pending, app: &App, width: usize, room: usize) -> (String, Vec
                 let head = format!("{:>7} {:>7}  ", s.pid, human_bytes(s.rss_bytes));
                 let cmd = truncate(
                     &clean(&s.command),
-                    width.saturating_sub(head.chars().count()),
+                    width.saturating_sub(crate::output::visible_width(&head)),
                 );
                 lines.push(Line::from(vec![Span::raw(head), Span::raw(cmd)]));
                 if reasons {

@@ -79,7 +79,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             let name = group_label(owner.as_deref(), &d.report);
             let long = format!("{name} · {processes} process{}", plural(*processes));
             // The label has the command column only: the count shrinks to a number when it is tight.
-            let label = if long.chars().count() <= command_w {
+            let label = if crate::output::visible_width(&long) <= command_w {
                 long
             } else {
                 format!("{name} · {processes}")
