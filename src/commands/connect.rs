@@ -11,7 +11,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -75,10 +75,7 @@ pub fn run(g: &GlobalArgs, a: ServerArgs) -> anyhow::Result<i32> {
     let server = a.server.clone();
     let stdin_open = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let open = stdin_open.clone();
-    std::thread::spawn(move || {
-        stdin_to_daemon(up, max, &server);
-        open.store(false, Ordering::Relaxed);
-    });
+    std::thread::spawn(move || stdin_to_daemon(up, max, &server, &open));
     let stdout = Arc::new(StdoutWatch::default());
     {
         let (watch, server) = (stdout.clone(), a.server.clone());
@@ -104,7 +101,7 @@ pub fn run(g: &GlobalArgs, a: ServerArgs) -> anyhow::Result<i32> {
         }
         shrink(&mut buf);
     }
-    if stdin_open.load(Ordering::Relaxed) {
+    if stdin_open.load(Ordering::SeqCst) {
         // The client did not leave: the daemon ended the connection (stopped, or dropped a
         // client that did not read its output).
         eprintln!(
@@ -117,8 +114,9 @@ pub fn run(g: &GlobalArgs, a: ServerArgs) -> anyhow::Result<i32> {
 }
 
 /// stdin -> daemon, line by line; a line over `max` bytes is answered here and not sent. At EOF,
-/// half-close so the daemon sees the client leave.
-fn stdin_to_daemon(mut up: UnixStream, max: usize, server: &str) {
+/// half-close so the daemon sees the client leave; `open` is cleared first, so that the daemon's
+/// close which follows is never taken for the daemon dropping a client that was still there.
+fn stdin_to_daemon(mut up: UnixStream, max: usize, server: &str, open: &AtomicBool) {
     let stdin = std::io::stdin();
     let mut r = BufReader::new(stdin.lock());
     let mut buf = Vec::new();
@@ -142,7 +140,12 @@ fn stdin_to_daemon(mut up: UnixStream, max: usize, server: &str) {
                     break;
                 }
             }
-            Ok(None) | Err(_) => break,
+            Ok(None) => {
+                // The client left: cleared before the half-close (see above).
+                open.store(false, Ordering::SeqCst);
+                break;
+            }
+            Err(_) => break,
         }
         shrink(&mut buf);
     }
