@@ -1,0 +1,191 @@
+//! Closing a session's processes: what `mcpd hook session-closed` runs, and what `clean --detached`
+//! does after `kill-session`. The session's records, every process of ours whose `TMUX` tag names the
+//! session (tags survive reparenting and `setsid`) and runs outside every pane now, and its servers'
+//! `MCPD_OWNER` escapees are stopped with the identity-safe stop, except those with a live client
+//! outside that set (DESIGN.md, "Ownership, from evidence"); then the records whose processes are
+//! gone are dropped.
+
+mod targets;
+
+pub use targets::{ClosedSession, Rules, candidates, targets};
+
+use std::collections::{HashMap, HashSet};
+
+use crate::config::Config;
+use crate::matcher::Matcher;
+use crate::model::{Identity, Owner, Record, Snapshot, TmuxView};
+use crate::procs::{self, StopOptions, StopOutcome, peers, stop_trees_seen};
+use crate::state::Registry;
+
+/// Stops everything `closed` owned and drops its records (keeping those of survivors and of
+/// processes that live on with a live client).
+pub fn close(
+    registry: &Registry,
+    config: &Config,
+    closed: &ClosedSession,
+    tmux: &crate::tmux::Tmux,
+    state_tag: &str,
+    env_cache: Option<&std::path::Path>,
+) -> anyhow::Result<StopOutcome> {
+    close_many(
+        registry,
+        config,
+        std::slice::from_ref(closed),
+        tmux,
+        state_tag,
+        env_cache,
+    )
+}
+
+/// [`close`] for several sessions at once, served by one /proc pass and one stop (concurrent closes
+/// gathered by `crate::gather`): each session's candidates are chosen as for a single close, and
+/// the live-client check sees all of them as the set about to be stopped.
+pub fn close_many(
+    registry: &Registry,
+    config: &Config,
+    closing: &[ClosedSession],
+    tmux: &crate::tmux::Tmux,
+    state_tag: &str,
+    env_cache: Option<&std::path::Path>,
+) -> anyhow::Result<StopOutcome> {
+    close_many_seen(registry, config, closing, tmux, state_tag, env_cache).map(|c| c.outcome)
+}
+
+/// What a close did, and what it saw: the hook's reconcile judges the other gone sessions from the
+/// same pass instead of reading /proc again.
+pub struct Closing {
+    pub outcome: StopOutcome,
+    /// The lean snapshot the close decided on (command lines only of the processes it looked at).
+    pub snapshot: Snapshot,
+    /// tmux's sessions and panes after the close (None when tmux could not be asked).
+    pub view: Option<TmuxView>,
+}
+
+/// [`close_many`], returning what it saw. The pass is lean ([`Snapshot::take_lean`]): `stat` of every
+/// process; the command line and environment only of the processes that could be candidates and that
+/// the tag cache does not already clear (new processes, and those whose cached tags name a closing
+/// session, which are read again: a candidate is always judged on tags read now).
+pub fn close_many_seen(
+    registry: &Registry,
+    config: &Config,
+    closing: &[ClosedSession],
+    tmux: &crate::tmux::Tmux,
+    state_tag: &str,
+    env_cache: Option<&std::path::Path>,
+) -> anyhow::Result<Closing> {
+    let mut records: Vec<Record> = Vec::new();
+    for owner in closing.iter().map(|c| Owner::Session(c.name.clone())) {
+        if records.iter().any(|r| r.owner == owner) {
+            continue; // the same name twice (closed and reopened): its records are in already
+        }
+        let (recs, warnings) = registry.load(&owner);
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        records.extend(recs);
+    }
+    // Membership now: tmux's panes after the close (none when the server is gone), asked while /proc
+    // is read.
+    let asking = crate::world::PendingView::start(tmux);
+    let mut snap = Snapshot::take_lean()?;
+    let uid = procs::my_uid();
+    let view = asking.wait().ok();
+    // Only processes outside every pane tree can be candidates (candidates() below).
+    let in_pane = crate::sweep::owner::pane_index(&snap, view.as_ref());
+    let ids: HashSet<u32> = closing
+        .iter()
+        .filter_map(|c| c.id)
+        .chain(records.iter().filter_map(|r| r.session_id))
+        .collect();
+    let owners: HashSet<String> = closing
+        .iter()
+        .map(|c| format!("session:{}", c.name))
+        .collect();
+    procs::envcache::load_lean_through_file(
+        &mut snap,
+        env_cache,
+        |p| {
+            p.uid == uid
+                && p.pid > 1
+                && !p.is_kernel_thread()
+                && !p.is_zombie()
+                && !in_pane.contains_key(&p.pid)
+        },
+        |t| {
+            t.tmux.as_ref().is_some_and(|x| ids.contains(&x.session_id))
+                || t.mcpd_owner.as_ref().is_some_and(|o| owners.contains(o))
+        },
+    );
+    let recorded: HashSet<i32> = records.iter().map(|r| r.pid).collect();
+    snap.fill_cmdlines(|p| recorded.contains(&p.pid));
+    let matcher = Matcher::from_config(config);
+    let rules = Rules {
+        matcher: &matcher,
+        on_close: config.sessions.on_close,
+        my_uid: uid,
+        state_tag: Some(state_tag),
+    };
+    let mut all: Vec<i32> = Vec::new();
+    for closed in closing {
+        for pid in candidates(&snap, &records, closed, &rules, view.as_ref()) {
+            if !all.contains(&pid) {
+                all.push(pid);
+            }
+        }
+    }
+    let stdio = if all.is_empty() {
+        HashMap::new()
+    } else {
+        peers::stdio_peers(&all, &peers::scan_pids(&snap, uid))
+    };
+    // Clients are named in the log with their command lines.
+    let clients: HashSet<i32> = stdio
+        .values()
+        .flat_map(|v| v.stdin_clients.iter().chain(&v.stdout_clients))
+        .map(|h| h.pid)
+        .collect();
+    snap.fill_cmdlines(|p| clients.contains(&p.pid));
+    let (targets, protected) = targets(&snap, &records, &all, &stdio, view.as_ref());
+    let names: Vec<&str> = closing.iter().map(|c| c.name.as_str()).collect();
+    for (pid, why) in &protected {
+        tracing::info!("session(s) {names:?}: not stopping {pid}: {why}");
+    }
+    // The stop starts from the snapshot the decision was made on: one /proc pass fewer per close.
+    let outcome = stop_trees_seen(
+        &snap,
+        &targets,
+        &StopOptions::with_grace(config.daemon.stop_grace),
+    )?;
+    let why = match names.as_slice() {
+        [one] => format!("no live client; its tmux session {one:?} closed"),
+        many => format!("no live client; its tmux session (one of {many:?}) closed"),
+    };
+    crate::journal::record_stops(
+        registry.dir().parent().unwrap_or(registry.dir()),
+        "session-close",
+        &outcome,
+        &HashMap::new(),
+        &why,
+    );
+    // Only the records this close was about, and whose processes are gone now: a record written
+    // meanwhile (the session reopened under the same name) stays.
+    for closed in closing {
+        let owner = Owner::Session(closed.name.clone());
+        let about: HashSet<Identity> = records
+            .iter()
+            .filter(|r| closed.owns(r, &owner))
+            .map(Record::identity)
+            .collect();
+        if about.is_empty() {
+            continue;
+        }
+        registry.update(&owner, |recs| {
+            recs.retain(|r| !about.contains(&r.identity()) || r.identity().is_alive())
+        })?;
+    }
+    Ok(Closing {
+        outcome,
+        snapshot: snap,
+        view,
+    })
+}
