@@ -95,6 +95,8 @@ struct Model {
     server: Server,
     profile: u8,
     init_line: String,
+    /// Lines the router emitted so far.
+    emitted: usize,
 }
 
 const RAW: ClientId = 1_000_000;
@@ -130,6 +132,17 @@ fn id_text(v: &Value) -> String {
 impl Model {
     fn now(&self) -> Instant {
         self.base + Duration::from_secs(self.step)
+    }
+
+    /// The capabilities every tracked client declared (None: no contract, anything goes).
+    fn declared(&self) -> Option<&'static [&'static str]> {
+        match self.profile % 5 {
+            0 => None,
+            1 => Some(&[]),
+            2 => Some(&["roots"]),
+            3 => Some(&["sampling", "elicitation"]),
+            _ => Some(&["roots", "sampling"]),
+        }
     }
 
     fn init_params(&self) -> Value {
@@ -178,6 +191,7 @@ impl Model {
 
     /// Applies the router's output to the model, checking every line.
     fn take(&mut self, out: Vec<Out>) {
+        self.emitted += out.len();
         for o in out {
             if trace() {
                 eprintln!("    {o:?}");
@@ -249,11 +263,26 @@ impl Model {
             !self.gone.contains(&cid),
             "a line for client {cid}, which left: {line}"
         );
-        let c = self
+        let raw = self
             .clients
-            .get_mut(&cid)
-            .unwrap_or_else(|| panic!("a line for client {cid}, which never joined: {line}"));
+            .get(&cid)
+            .unwrap_or_else(|| panic!("a line for client {cid}, which never joined: {line}"))
+            .raw;
         let method = v.get("method").and_then(Value::as_str).map(str::to_owned);
+        if let (Some(m), false, Some(caps)) = (&method, raw, self.declared())
+            && let Some(cap) = match m.as_str() {
+                "sampling/createMessage" => Some("sampling"),
+                "elicitation/create" => Some("elicitation"),
+                "roots/list" => Some("roots"),
+                _ => None,
+            }
+        {
+            assert!(
+                caps.contains(&cap),
+                "client {cid} was asked {m} without declaring {cap}"
+            );
+        }
+        let c = self.clients.get_mut(&cid).expect("checked above");
         match (method, v.get("id")) {
             (Some(m), Some(id)) => c.asked.push((id.clone(), m)),
             _ if c.raw => {}
@@ -634,23 +663,18 @@ impl Model {
         self.check_bounds();
     }
 
-    /// Everyone answers what they were asked until nothing moves.
+    /// Everyone answers what they were asked until nothing moves (a round in which the router
+    /// emits nothing); answering may bring new questions (a client's held notifications replayed
+    /// one by one), so the rounds are bounded only generously.
     fn quiesce(&mut self) {
-        for _ in 0..20 {
-            let before = (
-                self.server.inbox.len(),
-                self.clients.values().map(|c| c.asked.len()).sum::<usize>(),
-            );
+        for _ in 0..1000 {
+            let before = self.emitted;
             let cids: Vec<ClientId> = self.clients.keys().copied().collect();
             for cid in cids {
                 self.client_answer(cid, None, false);
             }
             self.server_answer(None, false);
-            let after = (
-                self.server.inbox.len(),
-                self.clients.values().map(|c| c.asked.len()).sum::<usize>(),
-            );
-            if after == (0, 0) || before == after {
+            if self.emitted == before {
                 break;
             }
         }
@@ -700,6 +724,7 @@ fuzz_target!(|data: &[u8]| {
         },
         profile,
         init_line: String::new(),
+        emitted: 0,
     };
     let init =
         json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": m.init_params()});
