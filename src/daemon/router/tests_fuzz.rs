@@ -105,3 +105,29 @@ fn an_oversized_answer_to_a_call_is_one_error_for_its_client() {
     );
     assert_eq!(r.pending(), 0);
 }
+
+/// Found by fuzzing (2026-11-27): a client that declared roots initialized and left; another one,
+/// also declaring roots, was connected but not initialized when the server asked `roots/list`.
+/// The request waited for a definer that might never come; it is now answered at once, as any
+/// server request with no initialized client is.
+#[test]
+fn roots_list_with_no_initialized_client_is_answered_not_held() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let caps = json!({"protocolVersion": "2025-11-25", "capabilities": {"roots": {}},
+        "clientInfo": {"name": "a", "version": "1"}});
+    let contract =
+        crate::daemon::contract::Contract::of_first_line(&req(json!(0), "initialize", caps));
+    r.client_joined_with(1, contract.clone(), at(base, 0));
+    r.client_joined_with(2, contract, at(base, 0));
+    r.from_client(
+        1,
+        &note("notifications/initialized", json!(null)),
+        at(base, 1),
+    );
+    r.client_left(1);
+    let out = r.from_server(&req(json!("s3"), "roots/list", json!({})), at(base, 2));
+    let got = only_server(&out);
+    assert_eq!(got["id"], json!("s3"));
+    assert!(got.get("error").is_some(), "{got}");
+}
