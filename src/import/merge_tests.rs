@@ -306,3 +306,23 @@ fn inline_servers_cannot_be_merged_into() {
     let e = merge(doc, &[server("b", "b", &[])], &MergeOptions::default()).unwrap_err();
     assert!(e.to_string().contains("inline table"), "{e}");
 }
+
+/// Found by fuzzing (fuzz target `import`, 2026-11-27): a variable written with a control
+/// character (here DEL) went verbatim into the `# FILL IN` comment, and TOML comments cannot
+/// hold control characters, so the imported config did not load.
+#[test]
+fn a_control_character_in_a_variable_does_not_break_the_fill_in_comment() {
+    let text = "{\n  \"mcpServers\": {\n    \"roo-project\": {\n      \"type\": \"stdio\",\n      \
+                \"command\": \"node\",\n      \"args\": [\"tools/mcp.js\"],\n      \
+                \"env\": { \"ROO_KEY\": \"${env:ROO\u{7f}KEY}\" }\n    }\n  }\n}\n";
+    let (_, found) =
+        super::parse_source(text, "/p/agent-config", Some(Format::CopilotCli), None).unwrap();
+    let opts = MergeOptions {
+        home: Some("/home/u".into()),
+        ..MergeOptions::default()
+    };
+    let m = merge(DocumentMut::new(), &found, &opts).unwrap();
+    assert!(m.text.contains("# FILL IN: roo-project:"), "{}", m.text);
+    let cfg = Config::parse(&m.text, Path::new("/p/mcpd.toml")).unwrap();
+    assert!(cfg.servers.contains_key("roo-project"));
+}

@@ -101,7 +101,12 @@ pub fn build(f: &Found, name: &str, opts: &MergeOptions) -> Built {
         .collect();
     let mut prefix = format!("\n{IMPORT_MARK}{origin}\n");
     for f in &fill_in {
-        prefix.push_str(&format!("# FILL IN: {name}: {}\n", f.replace('\n', " ")));
+        // A TOML comment holds no control characters (a value as written may: found by fuzzing).
+        let f: String = f
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        prefix.push_str(&format!("# FILL IN: {name}: {f}\n"));
     }
     t.decor_mut().set_prefix(prefix);
     notes.dedup();

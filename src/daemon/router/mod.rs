@@ -350,8 +350,10 @@ impl Router {
         vec![Out::ToClient(cid, oversized_error(over, limit))]
     }
 
-    /// A server line exceeded the size limit and was discarded. A response is answered to its
-    /// client as an error naming the size and the limit; a request gets that error back.
+    /// A server line exceeded the size limit and was discarded. A response is taken as an error
+    /// response naming the size and the limit, whatever it answered (a client's call, the shared
+    /// `initialize` its waiters, mcpd's own request): nobody waits for it forever. A request gets
+    /// that error back.
     pub fn oversized_from_server(&mut self, over: &Oversize, limit: usize) -> Vec<Out> {
         let mut out = Vec::new();
         let msg = oversized_message(over.size, limit);
@@ -360,15 +362,12 @@ impl Router {
             out.push(Out::ToServer(error_line(&id, INTERNAL_ERROR, &msg)));
             return out;
         }
-        if let Some(Pending::Client { cid, id, token, .. }) =
-            id.as_u64().and_then(|up| self.pending.remove(&up))
-        {
-            self.by_client_id.remove(&(cid, id.to_string()));
-            if let Some(t) = token {
-                self.progress.remove(&t);
-            }
-            out.push(error_to(cid, &id, INTERNAL_ERROR, &msg));
-            self.drain_waiting(&mut out);
+        if matches!(self.phase, Phase::Down { .. }) {
+            return out;
+        }
+        let line = error_line(&id, INTERNAL_ERROR, &msg);
+        if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(&line) {
+            self.server_message(obj, &line, &mut out);
         }
         out
     }
@@ -425,6 +424,8 @@ mod server;
 mod tests;
 #[cfg(test)]
 mod tests_lifecycle;
+#[cfg(test)]
+mod tests_fuzz;
 #[cfg(test)]
 mod tests_sharing;
 #[cfg(test)]

@@ -266,7 +266,9 @@ impl Router {
             .clients
             .values()
             .any(|c| c.contract.as_ref().is_some_and(|k| k.roots));
-        if method == "roots/list" && !self.ignore_roots && roots_clients {
+        // With no initialized client, nobody can answer (nor become the definer): the error
+        // below, not a wait that no one ends (found by fuzzing).
+        if method == "roots/list" && !self.ignore_roots && roots_clients && !eligible.is_empty() {
             if let Some(roots) = &self.roots {
                 out.push(Out::ToServer(roots_result(&id, roots)));
                 self.settle(out);

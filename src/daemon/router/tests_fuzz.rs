@@ -1,0 +1,133 @@
+//! Regression tests for what the `router` fuzz target found (fuzz/fuzz_targets/router.rs; see
+//! FUZZING.md), each as the smallest sequence of events that showed it.
+
+use serde_json::json;
+
+use super::tests::*;
+use super::wire::{OVERSIZE_KEEP, Oversize};
+use super::*;
+
+/// What the shell keeps of a line over the limit: its size and its ends.
+fn oversize(line: &str) -> Oversize {
+    let b = line.as_bytes();
+    Oversize {
+        size: b.len(),
+        head: b[..OVERSIZE_KEEP.min(b.len())].to_vec(),
+        tail: b[b.len().saturating_sub(OVERSIZE_KEEP)..].to_vec(),
+    }
+}
+
+fn big_result(id: u64) -> String {
+    let pad = "y".repeat(2 * OVERSIZE_KEEP);
+    ok(json!(id), json!({ "instructions": pad })).to_string()
+}
+
+/// Found by fuzzing (fuzz/artifacts/router/crash-…, 2026-11-27): the server's answer to the one
+/// forwarded `initialize` was over the size limit; the router dropped the pending entry without
+/// answering, so the client (and every client waiting for the same handshake) never got an answer.
+#[test]
+fn an_oversized_initialize_answer_fails_every_waiter_instead_of_losing_them() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    r.client_joined(1, at(base, 0));
+    r.client_joined(2, at(base, 0));
+    let out = r.from_client(
+        1,
+        &req(json!("r1"), "initialize", init_params()),
+        at(base, 1),
+    );
+    let up = only_server(&out)["id"].as_u64().unwrap();
+    // The second client waits for the same handshake.
+    assert!(
+        r.from_client(2, &req(json!(7), "initialize", init_params()), at(base, 1))
+            .is_empty()
+    );
+    let out = r.oversized_from_server(&oversize(&big_result(up)), 100);
+    for (cid, id) in [(1, json!("r1")), (2, json!(7))] {
+        let got = client_lines(&out, cid);
+        assert_eq!(got.len(), 1, "{out:?}");
+        assert_eq!(got[0]["id"], id);
+        assert!(
+            got[0]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("exceeds the size limit")
+        );
+    }
+    assert_eq!(r.pending(), 0);
+    // Nothing was cached: the next initialize goes to the server again.
+    let out = r.from_client(
+        1,
+        &req(json!("r2"), "initialize", init_params()),
+        at(base, 2),
+    );
+    assert_eq!(only_server(&out)["method"], "initialize");
+}
+
+/// The same for the router's own replay of the handshake after a restart: requests queued behind
+/// it failed instead of waiting forever.
+#[test]
+fn an_oversized_answer_to_the_replayed_handshake_fails_what_waited() {
+    let (mut r, base) = setup(1);
+    assert!(
+        r.server_down("exited")
+            .iter()
+            .all(|o| !matches!(o, Out::ToServer(_)))
+    );
+    let out = r.server_up();
+    let up = only_server(&out)["id"].as_u64().unwrap();
+    assert!(
+        r.from_client(1, &req(json!(5), "tools/list", json!({})), at(base, 9))
+            .is_empty()
+    );
+    let out = r.oversized_from_server(&oversize(&big_result(up)), 100);
+    let got = client_lines(&out, 1);
+    assert_eq!(got.len(), 1, "{out:?}");
+    assert_eq!(got[0]["id"], json!(5));
+    assert!(got[0].get("error").is_some());
+    assert_eq!(r.pending(), 0);
+}
+
+/// A client's own call answered over the limit still gets exactly one error with its own id.
+#[test]
+fn an_oversized_answer_to_a_call_is_one_error_for_its_client() {
+    let (mut r, base) = setup(2);
+    let out = r.from_client(2, &req(json!(3), "tools/call", json!({})), at(base, 9));
+    let up = only_server(&out)["id"].as_u64().unwrap();
+    let out = r.oversized_from_server(&oversize(&big_result(up)), 100);
+    let got = only_client(&out, 2);
+    assert_eq!(got["id"], json!(3));
+    assert!(
+        got["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds the size limit")
+    );
+    assert_eq!(r.pending(), 0);
+}
+
+/// Found by fuzzing (2026-11-27): a client that declared roots initialized and left; another one,
+/// also declaring roots, was connected but not initialized when the server asked `roots/list`.
+/// The request waited for a definer that might never come; it is now answered at once, as any
+/// server request with no initialized client is.
+#[test]
+fn roots_list_with_no_initialized_client_is_answered_not_held() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let caps = json!({"protocolVersion": "2025-11-25", "capabilities": {"roots": {}},
+        "clientInfo": {"name": "a", "version": "1"}});
+    let contract =
+        crate::daemon::contract::Contract::of_first_line(&req(json!(0), "initialize", caps));
+    r.client_joined_with(1, contract.clone(), at(base, 0));
+    r.client_joined_with(2, contract, at(base, 0));
+    r.from_client(
+        1,
+        &note("notifications/initialized", json!(null)),
+        at(base, 1),
+    );
+    r.client_left(1);
+    let out = r.from_server(&req(json!("s3"), "roots/list", json!({})), at(base, 2));
+    let got = only_server(&out);
+    assert_eq!(got["id"], json!("s3"));
+    assert!(got.get("error").is_some(), "{got}");
+}
