@@ -423,9 +423,9 @@ mod server;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_lifecycle;
-#[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_lifecycle;
 #[cfg(test)]
 mod tests_sharing;
 #[cfg(test)]

@@ -200,12 +200,24 @@ impl Router {
     }
 
     /// The client belongs to another instance: it leaves, taking its handshake and held lines.
+    /// An `initialize` still unanswered (waiting for the one in flight, or queued while the process
+    /// was down; a client that said `initialized` too early) moves as an ordinary first line, to be
+    /// answered where it lands, not replayed silently as an answered one.
     fn move_for_roots(&mut self, cid: ClientId, roots: String, out: &mut Vec<Out>) {
+        let unanswered = !self.silent_inits.contains(&cid)
+            && (self.init_waiters.iter().any(|(c, _)| *c == cid)
+                || self
+                    .queue
+                    .iter()
+                    .any(|(c, l)| *c == cid && is_initialize(l)));
         let c = self
             .clients
             .get_mut(&cid)
             .map(|c| (c.init_line.take(), std::mem::take(&mut c.held)));
-        let (init, lines) = c.unwrap_or_default();
+        let (mut init, mut lines) = c.unwrap_or_default();
+        if unanswered && let Some(line) = init.take() {
+            lines.insert(0, line);
+        }
         out.extend(self.client_left(cid));
         let moved = Moved {
             init,
@@ -273,4 +285,10 @@ impl Router {
         }
         out
     }
+}
+
+/// Whether a client line is an `initialize` request.
+fn is_initialize(line: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(line)
+        .is_ok_and(|v| v.get("method").and_then(|m| m.as_str()) == Some("initialize"))
 }

@@ -131,3 +131,63 @@ fn roots_list_with_no_initialized_client_is_answered_not_held() {
     assert_eq!(got["id"], json!("s3"));
     assert!(got.get("error").is_some(), "{got}");
 }
+
+/// Found by fuzzing (fuzz/findings/router-move-with-initialize-in-flight, 2026-11-27): a client
+/// that said `initialized` before its `initialize` was answered (MCP forbids it, a buggy agent may
+/// do it) was moved for its roots with that `initialize` taken as answered, so its new instance
+/// replayed it silently and the client never got an answer. An unanswered `initialize` moves as
+/// an ordinary line, answered where it lands.
+#[test]
+fn a_client_moved_while_its_initialize_is_in_flight_carries_it_unanswered() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let caps = json!({"roots": {"listChanged": true}});
+    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let line = req(json!(0), "initialize", params.clone());
+    let contract = crate::daemon::contract::Contract::of_first_line(&line);
+    // Client 1 was moved here with its roots (/a): its handshake is replayed silently, in flight.
+    let mut moved_in = contract.clone();
+    moved_in.known_roots = Some(r#"[{"uri":"file:///a"}]"#.into());
+    r.client_joined_with(1, moved_in, base);
+    let replayed = r.replay_initialize(1, &line);
+    let up = only_server(
+        &replayed
+            .into_iter()
+            .filter(|o| matches!(o, Out::ToServer(_)))
+            .collect::<Vec<_>>(),
+    );
+    // Client 2 initializes (waits for the one in flight) and says `initialized` too early.
+    r.client_joined_with(2, contract, base);
+    let init2 = req(json!("two"), "initialize", params);
+    assert!(
+        r.from_client(2, &init2, base).is_empty(),
+        "waits for the one in flight"
+    );
+    let out = r.from_client(
+        2,
+        &note("notifications/initialized", serde_json::Value::Null),
+        base,
+    );
+    let ask = client_lines(&out, 2)
+        .into_iter()
+        .find(|v| v["method"] == "roots/list")
+        .expect("mcpd asks client 2 for its roots");
+    // Other roots than the instance's: it moves, its initialize still unanswered.
+    let out = r.from_client(
+        2,
+        &ok(ask["id"].clone(), json!({"roots": [{"uri": "file:///b"}]})),
+        base,
+    );
+    let m = out
+        .iter()
+        .find_map(|o| match o {
+            Out::Move(2, m) => Some(m.clone()),
+            _ => None,
+        })
+        .expect("client 2 moves for its roots");
+    assert_eq!(m.init, None, "its initialize was never answered: {m:?}");
+    assert_eq!(m.lines.first(), Some(&init2), "{m:?}");
+    // The handshake in flight completes for client 1 alone.
+    let out = r.from_server(&ok(up["id"].clone(), init_result()), base);
+    assert!(client_lines(&out, 2).is_empty(), "{out:?}");
+}
