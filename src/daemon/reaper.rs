@@ -1,8 +1,15 @@
 //! Reaping. As a child subreaper the daemon inherits every orphaned descendant of its servers, and must
 //! reap them, or zombies pile up. It cannot simply `waitpid(-1)`: that would also steal the exit status
-//! of commands the daemon runs and waits for itself (tmux). So it looks at its zombie children by pid:
-//! known server pids are reaped at once and reported; others are left for 2 s to whoever waits for them,
-//! then reaped.
+//! of commands the daemon runs and waits for itself (tmux). So known server pids are reaped at once,
+//! by pid, and their real wait status reported; other zombies are left for 2 s to whoever waits for
+//! them, then reaped.
+//!
+//! Two ways to find the zombies, both always compiled:
+//! - [`Mode::ProcFs`] (Linux): `/proc/self/task/*/children`, then each child's state.
+//! - [`Mode::Wait`] (anywhere, no /proc): `waitpid(pid, WNOHANG)` on each known pid, then
+//!   `waitid(P_ALL, WEXITED | WNOHANG | WNOWAIT)` to peek at the next zombie without reaping it.
+//!   A peek sees one zombie at a time, so an unknown one still in its 2 s grace holds the others
+//!   back until it is reaped by its waiter or by us (known pids never wait behind it).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,7 +17,7 @@ use std::time::{Duration, Instant};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-/// How a process ended, in words (`exit 3`, `killed by SIGKILL`).
+/// How a process ended, in words (`exit 3`, `killed by SIGKILL`); true for a clean exit (status 0).
 pub fn describe(status: &WaitStatus) -> (bool, String) {
     match status {
         WaitStatus::Exited(_, 0) => (true, "exit 0".into()),
@@ -20,7 +27,31 @@ pub fn describe(status: &WaitStatus) -> (bool, String) {
     }
 }
 
-/// Zombie children of this process.
+/// How the reaper finds zombie children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `/proc/self/task/*/children` (Linux).
+    ProcFs,
+    /// `waitpid` on known pids and `waitid(WNOWAIT)` peeks: no /proc needed.
+    Wait,
+}
+
+impl Mode {
+    /// `MCPD_REAPER=wait` or `procfs` selects one; otherwise /proc when this system has it.
+    pub fn from_env() -> Mode {
+        match std::env::var("MCPD_REAPER").as_deref() {
+            Ok("wait") => Mode::Wait,
+            Ok("procfs") => Mode::ProcFs,
+            _ if std::path::Path::new("/proc/self/task").is_dir() => Mode::ProcFs,
+            _ => Mode::Wait,
+        }
+    }
+}
+
+/// How long an unknown zombie is left to whoever waits for it.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Zombie children of this process, from /proc.
 fn zombie_children() -> Vec<i32> {
     let me = std::process::id();
     let mut kids = Vec::new();
@@ -47,15 +78,90 @@ fn zombie_children() -> Vec<i32> {
         .collect()
 }
 
+/// Reaps `pid` if it has exited; its status when it had.
+fn reap_pid(pid: i32) -> Option<WaitStatus> {
+    match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+        Ok(WaitStatus::StillAlive) | Err(_) => None,
+        Ok(st @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => Some(st),
+        // Stopped or continued: not an exit.
+        Ok(_) => None,
+    }
+}
+
+/// The next zombie child, peeked at without reaping it (its status stays for its waiter).
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn peek_zombie() -> Option<i32> {
+    use nix::sys::wait::{Id, waitid};
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    match waitid(Id::All, flags) {
+        Ok(st) => st.pid().map(Pid::as_raw),
+        Err(_) => None,
+    }
+}
+
+/// Without `waitid`, unknown zombies cannot be seen without reaping them: only known pids are.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn peek_zombie() -> Option<i32> {
+    None
+}
+
 /// Remembers unknown zombies' first sighting.
-#[derive(Default)]
 pub struct Reaper {
+    mode: Mode,
     seen: HashMap<i32, Instant>,
+    grace: Duration,
+}
+
+impl Default for Reaper {
+    fn default() -> Reaper {
+        Reaper::new(Mode::from_env())
+    }
 }
 
 impl Reaper {
-    /// Reaps what it should; returns the known pids that exited, with their status.
+    pub fn new(mode: Mode) -> Reaper {
+        Reaper {
+            mode,
+            seen: HashMap::new(),
+            grace: GRACE,
+        }
+    }
+
+    /// As [`Mode::from_env`] says.
+    pub fn from_env() -> Reaper {
+        Reaper::default()
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Unknown zombies are left this long to their waiter (tests use a long one, so that they
+    /// never reap another test's child).
+    pub fn with_grace(mut self, grace: Duration) -> Reaper {
+        self.grace = grace;
+        self
+    }
+
+    /// Reaps what it should; returns the known pids that exited, with their real wait status.
     pub fn reap(&mut self, is_known: impl Fn(i32) -> bool) -> Vec<(i32, WaitStatus)> {
+        match self.mode {
+            Mode::ProcFs => self.reap_procfs(is_known),
+            Mode::Wait => self.reap_wait(is_known, &[]),
+        }
+    }
+
+    /// [`Mode::Wait`]: `known` pids are tried by pid first (each is a child we started or adopted),
+    /// then the zombies a peek finds.
+    pub fn reap_known(&mut self, known: &[i32]) -> Vec<(i32, WaitStatus)> {
+        let set: std::collections::HashSet<i32> = known.iter().copied().collect();
+        match self.mode {
+            Mode::ProcFs => self.reap_procfs(|p| set.contains(&p)),
+            Mode::Wait => self.reap_wait(|p| set.contains(&p), known),
+        }
+    }
+
+    fn reap_procfs(&mut self, is_known: impl Fn(i32) -> bool) -> Vec<(i32, WaitStatus)> {
         let now = Instant::now();
         let mut out = Vec::new();
         let zombies = zombie_children();
@@ -63,7 +169,7 @@ impl Reaper {
         for pid in zombies {
             let known = is_known(pid);
             let first = *self.seen.entry(pid).or_insert(now);
-            if !known && now.duration_since(first) < Duration::from_secs(2) {
+            if !known && now.duration_since(first) < self.grace {
                 continue;
             }
             if let Ok(st) = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
@@ -74,5 +180,108 @@ impl Reaper {
             }
         }
         out
+    }
+
+    fn reap_wait(
+        &mut self,
+        is_known: impl Fn(i32) -> bool,
+        known: &[i32],
+    ) -> Vec<(i32, WaitStatus)> {
+        let now = Instant::now();
+        let mut out: Vec<(i32, WaitStatus)> = known
+            .iter()
+            .filter_map(|p| reap_pid(*p).map(|st| (*p, st)))
+            .collect();
+        // Bounded: each pass reaps one zombie or stops.
+        for _ in 0..4096 {
+            let Some(pid) = peek_zombie() else { break };
+            let known = is_known(pid);
+            let first = *self.seen.entry(pid).or_insert(now);
+            if !known && now.duration_since(first) < self.grace {
+                break;
+            }
+            self.seen.remove(&pid);
+            match reap_pid(pid) {
+                Some(st) if known => out.push((pid, st)),
+                Some(_) => {}
+                // Reaped by its waiter in between, or not ours to wait for.
+                None => break,
+            }
+        }
+        let now_seen: Vec<i32> = self.seen.keys().copied().collect();
+        for p in now_seen {
+            // Forget sightings of zombies reaped by someone else (they are no longer our children).
+            if nix::sys::signal::kill(Pid::from_raw(p), None).is_err() {
+                self.seen.remove(&p);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    /// Children that exit with `codes`, left unwaited (their `Child` is forgotten, as the daemon
+    /// forgets the servers it spawns).
+    fn exited_children(script: &str) -> i32 {
+        let c = Command::new("sh").args(["-c", script]).spawn().unwrap();
+        let pid = c.id() as i32;
+        drop(c);
+        pid
+    }
+
+    fn wait_reaped(r: &mut Reaper, known: &[i32]) -> Vec<(i32, WaitStatus)> {
+        let mut got = Vec::new();
+        for _ in 0..500 {
+            got.extend(r.reap_known(known));
+            if got.len() == known.len() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        got.sort_by_key(|(p, _)| *p);
+        got
+    }
+
+    #[test]
+    fn the_proc_free_reaper_reports_real_exit_statuses() {
+        // Never reap another test's child: unknown zombies wait "forever".
+        let mut r = Reaper::new(Mode::Wait).with_grace(Duration::from_secs(3600));
+        assert_eq!(r.mode(), Mode::Wait);
+        let clean = exited_children("exit 0");
+        let crash = exited_children("exit 3");
+        let killed = exited_children("kill -9 $$");
+        let got = wait_reaped(&mut r, &[clean, crash, killed]);
+        let by_pid: HashMap<i32, String> = got.iter().map(|(p, st)| (*p, describe(st).1)).collect();
+        assert_eq!(by_pid.get(&clean).map(String::as_str), Some("exit 0"));
+        assert_eq!(by_pid.get(&crash).map(String::as_str), Some("exit 3"));
+        assert_eq!(
+            by_pid.get(&killed).map(String::as_str),
+            Some("killed by SIGKILL")
+        );
+        assert!(describe(&got.iter().find(|(p, _)| *p == clean).unwrap().1).0);
+        // Reaped: nothing is left for anyone.
+        assert!(
+            waitpid(Pid::from_raw(clean), Some(WaitPidFlag::WNOHANG)).is_err(),
+            "not reaped"
+        );
+    }
+
+    #[test]
+    fn the_proc_free_reaper_leaves_unknown_zombies_to_their_waiter_during_the_grace() {
+        let mut r = Reaper::new(Mode::Wait).with_grace(Duration::from_secs(3600));
+        let mut c = Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
+        let pid = c.id() as i32;
+        // A zombie now (waitid peeks without reaping).
+        for _ in 0..500 {
+            if r.reap_known(&[]).is_empty() && r.seen.contains_key(&pid) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(c.wait().unwrap().code(), Some(7), "its status was stolen");
     }
 }
