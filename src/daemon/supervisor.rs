@@ -89,6 +89,8 @@ struct Sup {
     batch: Option<Vec<work::StopJob>>,
     /// The directory a start was asked with (a session's, from its hook or a sweep).
     start_dirs: std::collections::HashMap<Key, PathBuf>,
+    /// Exits of processes we spawned, reaped before their spawn reported (see `on_exit`).
+    early_exits: std::collections::HashMap<i32, (ExitKind, String)>,
     /// Pids of live server processes, shared with spawn and stop tasks (see [`work::LivePids`]).
     live: LivePids,
     history: History,
@@ -143,6 +145,7 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         sweep_waiters: Vec::new(),
         waiters: Vec::new(),
         batch: None,
+        early_exits: Default::default(),
         start_dirs: Default::default(),
         live: LivePids::default(),
         history,
@@ -157,6 +160,13 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         last_rss: Default::default(),
         env,
     };
+    tracing::info!(
+        "reaping children with {}",
+        match sup.reaper.mode() {
+            super::reaper::Mode::ProcFs => "/proc/self/task/*/children",
+            super::reaper::Mode::Wait => "waitpid and waitid peeks (no /proc)",
+        }
+    );
     sup.readopt().await;
     sup.start_eager_globals();
     let (lost_tx, mut lost_rx) = mpsc::unbounded_channel::<()>();

@@ -20,6 +20,7 @@ mod pidns;
 mod share_lifecycle;
 mod share_views;
 mod stop;
+mod supervisor;
 mod support;
 mod tmux;
 mod tui;

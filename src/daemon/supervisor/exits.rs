@@ -26,13 +26,17 @@ impl Sup {
 
     /// An instance's process ended (reaped with its status, or found gone by a sweep).
     pub(super) fn on_exit(&mut self, pid: i32, kind: ExitKind, desc: String) {
-        self.live.lock().remove(&pid);
+        let ours = self.live.lock().remove(&pid);
         let Some(key) = self
             .instances
             .iter()
             .find(|(_, i)| i.pid() == Some(pid))
             .map(|(k, _)| k.clone())
         else {
+            if ours {
+                // Spawned by us and reaped before its spawn's report came: kept for that report.
+                self.early_exits.insert(pid, (kind, desc));
+            }
             return;
         };
         tracing::info!("{} (pid {pid}) exited: {desc}", key.label());
@@ -103,6 +107,7 @@ impl Sup {
             }
         };
         let pid = s.pid;
+        let early = self.early_exits.remove(&pid);
         if !self.instances.contains_key(&key) {
             // Forgotten while it spawned: stop what came.
             let mut i = Instance::new(key.clone());
@@ -132,20 +137,25 @@ impl Sup {
                 start_ticks: s.start_ticks,
             },
         );
-        let Some(inst) = self.instances.get(&key) else {
-            return;
-        };
-        if inst.pid() != Some(pid) || !inst.state.is_running() {
-            return;
+        let took = self
+            .instances
+            .get(&key)
+            .is_some_and(|i| i.pid() == Some(pid) && i.state.is_running());
+        if took {
+            if let Some(mux) = self.instances.get(&key).and_then(|i| i.mux.as_ref()) {
+                let _ = mux.ctl.send(ServerMsg::Attach {
+                    stdin: s.stdin,
+                    stdout: s.stdout,
+                });
+            }
+            let (log, cap) = (self.log_path(&key), self.env.config.daemon.log_max_bytes);
+            // Its stderr goes to its log even when it is already gone (a crash loop shows it).
+            tokio::spawn(logs::pump(s.stderr, log, cap));
+            tracing::info!("started {} (pid {pid})", key.label());
         }
-        if let Some(mux) = &inst.mux {
-            let _ = mux.ctl.send(ServerMsg::Attach {
-                stdin: s.stdin,
-                stdout: s.stdout,
-            });
+        if let Some((kind, desc)) = early {
+            tracing::info!("{} (pid {pid}) exited: {desc}", key.label());
+            self.input(&key, Input::Exited { pid, kind, desc });
         }
-        let (log, cap) = (self.log_path(&key), self.env.config.daemon.log_max_bytes);
-        tokio::spawn(logs::pump(s.stderr, log, cap));
-        tracing::info!("started {} (pid {pid})", key.label());
     }
 }
