@@ -185,7 +185,7 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
                 Call::Socket(req) => sup.request(req, tx).await,
                 Call::Join(j) => {
                     let (ticket, contract) = *j;
-                    let _ = tx.send(sup.join(ticket, contract).unwrap_or_else(|e| Answer::Response(err(e))));
+                    sup.join_request(ticket, contract, tx);
                 }
             },
             Some(ev) = ev_rx.recv() => sup.event(ev),

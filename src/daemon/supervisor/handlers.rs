@@ -93,6 +93,34 @@ impl Sup {
         let _ = tx.send(answer.into());
     }
 
+    /// A bridge asks for an instance: answered now when its process runs, else once it does.
+    pub(super) fn join_request(
+        &mut self,
+        t: Ticket,
+        contract: Contract,
+        tx: oneshot::Sender<Answer>,
+    ) {
+        match self.join(t, contract) {
+            Err(e) => {
+                let _ = tx.send(err(e).into());
+            }
+            Ok((key, answer)) => {
+                let busy = self.instances.get(&key).is_some_and(|i| {
+                    matches!(i.state, State::Starting { .. } | State::Stopping { .. })
+                });
+                if busy {
+                    self.waiters.push(Waiter {
+                        key,
+                        until: Until::Joined,
+                        tx,
+                    });
+                } else {
+                    let _ = tx.send(answer);
+                }
+            }
+        }
+    }
+
     /// Answers `tx` once `key` has settled (started or stopped), or at once with `now` when there
     /// is nothing to wait for.
     fn wait_for(&mut self, key: &Key, until: Until, tx: oneshot::Sender<Answer>, now: String) {

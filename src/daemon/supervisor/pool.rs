@@ -39,7 +39,8 @@ impl Sup {
     /// The instance for a client with `contract`: one whose clients have a contract it may share
     /// (per `share`), else a free or new one of the pool, up to `max_instances`. Started when
     /// needed (on-connect, stopped, re-adopted without stdio).
-    pub(super) fn join(&mut self, t: Ticket, contract: Contract) -> Result<Answer, String> {
+    /// Returns the instance and its multiplexer (handed over once its process is attached).
+    pub(super) fn join(&mut self, t: Ticket, contract: Contract) -> Result<(Key, Answer), String> {
         let Some(cfg) = self.env.config.servers.get(&t.server).cloned() else {
             return Err(format!("no server named {:?} in the config", t.server));
         };
@@ -145,7 +146,8 @@ impl Sup {
             }) => {
                 self.stop(&key, "replaced: re-adopted without its stdio", Next::Start)?;
             }
-            Some(State::Running { .. } | State::Starting { .. } | State::Stopping { .. }) => {}
+            Some(State::Running { .. } | State::Starting { .. }) => {}
+            // Stopping (or stopped, exited...): started (again) once its tree is gone.
             _ => {
                 self.start(&key, None, None)?;
             }
@@ -166,9 +168,10 @@ impl Sup {
             key.label(),
             contract.describe()
         );
-        Ok(Answer::Attach {
+        let answer = Answer::Attach {
             mux: mux.tx.clone(),
-        })
+        };
+        Ok((key, answer))
     }
 
     /// Gives an instance its multiplexer if it has none (a re-adopted one, a stopped one).

@@ -27,6 +27,9 @@ impl LivePids {
 pub(super) enum Until {
     Started,
     Stopped,
+    /// A bridge joining: it gets the multiplexer once the process is attached (a multiplexer's
+    /// router takes a client's first line only with a process to send it to).
+    Joined,
 }
 
 /// A request answered when its instance is neither starting nor stopping any more.
@@ -109,17 +112,13 @@ impl Sup {
             });
             return;
         };
-        let Some(inst) = self.instances.get_mut(key) else {
+        // The multiplexer exists from the start: a client may join while the process comes, and
+        // its requests wait for it.
+        self.ensure_mux(key);
+        let Some(inst) = self.instances.get(key) else {
             return;
         };
-        // The multiplexer exists from the start: a client may join while the process comes.
-        inst.mux.get_or_insert_with(|| {
-            let (tx, k) = (self.events.clone(), key.clone());
-            let max = usize::try_from(cfg.max_message).unwrap_or(usize::MAX);
-            crate::daemon::mux::spawn(key.label(), max, cfg.share, move |e| {
-                let _ = tx.send(Event::Mux(k.clone(), e));
-            })
-        });
+        tell(inst, format!("{} is starting", key.label()), true);
         let dir = self.start_dirs.remove(key);
         let session_id = inst.session_id;
         let (registry, tmux, live) = (
@@ -256,19 +255,36 @@ impl Sup {
         self.waiters = rest;
         let inst = self.instances.get(key);
         for w in ready {
+            if w.until == Until::Joined {
+                let a = match inst.map(|i| (&i.state, i.mux.as_ref())) {
+                    Some((State::Running { .. }, Some(m))) => Answer::Attach { mux: m.tx.clone() },
+                    Some((State::Failed { reason }, _)) => err(reason.clone()).into(),
+                    Some((s, _)) => err(format!(
+                        "{} did not start: it is {} ({})",
+                        key.label(),
+                        s.word(),
+                        inst.and_then(|i| i.last_exit.as_deref())
+                            .unwrap_or("no exit seen")
+                    ))
+                    .into(),
+                    None => err(format!("{} was removed", key.label())).into(),
+                };
+                let _ = w.tx.send(a);
+                continue;
+            }
             let r = match (w.until, inst.map(|i| (&i.state, i))) {
                 (Until::Stopped, _) => ok(format!("stopped {}", key.label())),
                 (Until::Started, Some((State::Running { pid, .. }, _))) => {
                     ok(format!("started {} (pid {pid})", key.label()))
                 }
                 (Until::Started, Some((State::Failed { reason }, _))) => err(reason.clone()),
-                (Until::Started, Some((s, i))) => err(format!(
+                (_, Some((s, i))) => err(format!(
                     "{} did not start: it is {} ({})",
                     key.label(),
                     s.word(),
                     i.last_exit.as_deref().unwrap_or("no exit seen")
                 )),
-                (Until::Started, None) => err(format!("{} was removed", key.label())),
+                (_, None) => err(format!("{} was removed", key.label())),
             };
             let _ = w.tx.send(r.into());
         }
