@@ -1,15 +1,17 @@
 //! Reaping. As a child subreaper the daemon inherits every orphaned descendant of its servers, and must
 //! reap them, or zombies pile up. It cannot simply `waitpid(-1)`: that would also steal the exit status
-//! of commands the daemon runs and waits for itself (tmux). So known server pids are reaped at once,
-//! by pid, and their real wait status reported; other zombies are left for 2 s to whoever waits for
-//! them, then reaped.
+//! of commands the daemon runs and waits for itself (tmux). So a known server's exit is peeked at by
+//! pid (`waitid` with `WNOWAIT`) and its real wait status reported once, while it stays a zombie until
+//! [`Reaper::release`]: the supervisor releases it when the stop of its tree has reported, so its pid
+//! (and its process group's number) cannot be reused while that stop still signals the group. Other
+//! zombies are left for 2 s to whoever waits for them, then reaped.
 //!
 //! Two ways to find the zombies, both always compiled:
 //! - [`Mode::ProcFs`] (Linux): `/proc/self/task/*/children`, then each child's state.
-//! - [`Mode::Wait`] (anywhere, no /proc): `waitpid(pid, WNOHANG)` on each known pid, then
+//! - [`Mode::Wait`] (anywhere, no /proc): a peek at each known pid, then
 //!   `waitid(P_ALL, WEXITED | WNOHANG | WNOWAIT)` to peek at the next zombie without reaping it.
-//!   A peek sees one zombie at a time, so an unknown one still in its 2 s grace holds the others
-//!   back until it is reaped by its waiter or by us (known pids never wait behind it).
+//!   A peek sees one zombie at a time, so an unknown one still in its 2 s grace (or a known one not
+//!   released yet) holds the others back until it is reaped (known pids never wait behind it).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -88,6 +90,23 @@ fn reap_pid(pid: i32) -> Option<WaitStatus> {
     }
 }
 
+/// The exit status of child `pid` if it has exited, without reaping it.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn peek_pid(pid: i32) -> Option<WaitStatus> {
+    use nix::sys::wait::{Id, waitid};
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    match waitid(Id::Pid(Pid::from_raw(pid)), flags) {
+        Ok(st @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => Some(st),
+        _ => None,
+    }
+}
+
+/// Without `waitid` there is no peek: the status is taken by reaping.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn peek_pid(pid: i32) -> Option<WaitStatus> {
+    reap_pid(pid)
+}
+
 /// The next zombie child, peeked at without reaping it (its status stays for its waiter).
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 fn peek_zombie() -> Option<i32> {
@@ -110,6 +129,8 @@ pub struct Reaper {
     mode: Mode,
     seen: HashMap<i32, Instant>,
     grace: Duration,
+    /// Known pids whose exit was reported and which are kept as zombies until released.
+    reported: std::collections::HashSet<i32>,
 }
 
 impl Default for Reaper {
@@ -124,6 +145,7 @@ impl Reaper {
             mode,
             seen: HashMap::new(),
             grace: GRACE,
+            reported: Default::default(),
         }
     }
 
@@ -143,79 +165,98 @@ impl Reaper {
         self
     }
 
-    /// Reaps what it should; returns the known pids that exited, with their real wait status.
+    /// Reaps what it should; returns the known pids that exited, with their real wait status
+    /// (reaped at once: use [`Reaper::reap_known`] to keep them until released).
     pub fn reap(&mut self, is_known: impl Fn(i32) -> bool) -> Vec<(i32, WaitStatus)> {
-        match self.mode {
-            Mode::ProcFs => self.reap_procfs(is_known),
-            Mode::Wait => self.reap_wait(is_known, &[]),
-        }
-    }
-
-    /// [`Mode::Wait`]: `known` pids are tried by pid first (each is a child we started or adopted),
-    /// then the zombies a peek finds.
-    pub fn reap_known(&mut self, known: &[i32]) -> Vec<(i32, WaitStatus)> {
-        let set: std::collections::HashSet<i32> = known.iter().copied().collect();
-        match self.mode {
-            Mode::ProcFs => self.reap_procfs(|p| set.contains(&p)),
-            Mode::Wait => self.reap_wait(|p| set.contains(&p), known),
-        }
-    }
-
-    fn reap_procfs(&mut self, is_known: impl Fn(i32) -> bool) -> Vec<(i32, WaitStatus)> {
-        let now = Instant::now();
-        let mut out = Vec::new();
-        let zombies = zombie_children();
-        self.seen.retain(|p, _| zombies.contains(p));
-        for pid in zombies {
-            let known = is_known(pid);
-            let first = *self.seen.entry(pid).or_insert(now);
-            if !known && now.duration_since(first) < self.grace {
-                continue;
-            }
-            if let Ok(st) = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
-                self.seen.remove(&pid);
-                if known && st != WaitStatus::StillAlive {
-                    out.push((pid, st));
-                }
-            }
+        let zombies = match self.mode {
+            Mode::ProcFs => zombie_children(),
+            Mode::Wait => Vec::new(),
+        };
+        let known: Vec<i32> = zombies.into_iter().filter(|p| is_known(*p)).collect();
+        let out = self.reap_known(&known);
+        for (p, _) in &out {
+            self.release(*p);
         }
         out
     }
 
-    fn reap_wait(
-        &mut self,
-        is_known: impl Fn(i32) -> bool,
-        known: &[i32],
-    ) -> Vec<(i32, WaitStatus)> {
+    /// Reports each of the `known` pids that has exited, once, with its real wait status, and
+    /// keeps it a zombie until [`Reaper::release`]; reaps unknown zombies after their grace.
+    pub fn reap_known(&mut self, known: &[i32]) -> Vec<(i32, WaitStatus)> {
+        let set: std::collections::HashSet<i32> = known.iter().copied().collect();
+        let mut out = Vec::new();
+        for p in known {
+            if self.reported.contains(p) {
+                continue;
+            }
+            if let Some(st) = peek_pid(*p) {
+                self.reported.insert(*p);
+                out.push((*p, st));
+            }
+        }
+        match self.mode {
+            Mode::ProcFs => self.reap_unknown_procfs(&set),
+            Mode::Wait => self.reap_unknown_wait(&set),
+        }
+        out
+    }
+
+    /// Reaps a known pid whose exit was reported (its stop is over): its number is free again.
+    pub fn release(&mut self, pid: i32) {
+        if self.reported.remove(&pid) {
+            let _ = reap_pid(pid);
+        }
+    }
+
+    /// Releases every reported pid (the daemon is exiting).
+    pub fn release_all(&mut self) {
+        for p in std::mem::take(&mut self.reported) {
+            let _ = reap_pid(p);
+        }
+    }
+
+    /// Whether an unknown zombie first seen at `first` has had its grace.
+    fn due(&mut self, pid: i32, now: Instant) -> bool {
+        let first = *self.seen.entry(pid).or_insert(now);
+        now.duration_since(first) >= self.grace
+    }
+
+    fn reap_unknown_procfs(&mut self, known: &std::collections::HashSet<i32>) {
         let now = Instant::now();
-        let mut out: Vec<(i32, WaitStatus)> = known
-            .iter()
-            .filter_map(|p| reap_pid(*p).map(|st| (*p, st)))
-            .collect();
+        let zombies = zombie_children();
+        self.seen.retain(|p, _| zombies.contains(p));
+        for pid in zombies {
+            if known.contains(&pid) || self.reported.contains(&pid) || !self.due(pid, now) {
+                continue;
+            }
+            self.seen.remove(&pid);
+            let _ = reap_pid(pid);
+        }
+    }
+
+    fn reap_unknown_wait(&mut self, known: &std::collections::HashSet<i32>) {
+        let now = Instant::now();
         // Bounded: each pass reaps one zombie or stops.
         for _ in 0..4096 {
             let Some(pid) = peek_zombie() else { break };
-            let known = is_known(pid);
-            let first = *self.seen.entry(pid).or_insert(now);
-            if !known && now.duration_since(first) < self.grace {
+            // A known zombie (not released yet), or an unknown one in its grace, is first in line:
+            // the others wait for the next round.
+            if known.contains(&pid) || self.reported.contains(&pid) || !self.due(pid, now) {
                 break;
             }
             self.seen.remove(&pid);
-            match reap_pid(pid) {
-                Some(st) if known => out.push((pid, st)),
-                Some(_) => {}
+            if reap_pid(pid).is_none() {
                 // Reaped by its waiter in between, or not ours to wait for.
-                None => break,
+                break;
             }
         }
-        let now_seen: Vec<i32> = self.seen.keys().copied().collect();
-        for p in now_seen {
-            // Forget sightings of zombies reaped by someone else (they are no longer our children).
+        let seen: Vec<i32> = self.seen.keys().copied().collect();
+        for p in seen {
+            // Forget sightings of zombies reaped by someone else.
             if nix::sys::signal::kill(Pid::from_raw(p), None).is_err() {
                 self.seen.remove(&p);
             }
         }
-        out
     }
 }
 
@@ -255,6 +296,12 @@ mod tests {
         let crash = exited_children("exit 3");
         let killed = exited_children("kill -9 $$");
         let got = wait_reaped(&mut r, &[clean, crash, killed]);
+        // Reported once, kept until released.
+        assert!(r.reap_known(&[clean, crash, killed]).is_empty());
+        assert!(peek_pid(clean).is_some(), "reaped before it was released");
+        for p in [clean, crash, killed] {
+            r.release(p);
+        }
         let by_pid: HashMap<i32, String> = got.iter().map(|(p, st)| (*p, describe(st).1)).collect();
         assert_eq!(by_pid.get(&clean).map(String::as_str), Some("exit 0"));
         assert_eq!(by_pid.get(&crash).map(String::as_str), Some("exit 3"));
@@ -263,7 +310,7 @@ mod tests {
             Some("killed by SIGKILL")
         );
         assert!(describe(&got.iter().find(|(p, _)| *p == clean).unwrap().1).0);
-        // Reaped: nothing is left for anyone.
+        // Released: reaped, nothing is left for anyone.
         assert!(
             waitpid(Pid::from_raw(clean), Some(WaitPidFlag::WNOHANG)).is_err(),
             "not reaped"

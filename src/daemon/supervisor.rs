@@ -54,10 +54,11 @@ enum Event {
         token: u64,
         result: Result<spawn::Spawned, String>,
     },
-    /// A stop reported back: the tree is gone.
+    /// A stop reported back: the tree is gone (`pid`: its leader, kept a zombie until now).
     StopDone {
         key: Key,
         token: u64,
+        pid: i32,
         session_gone: bool,
         last_log: Vec<String>,
     },
@@ -198,6 +199,7 @@ pub async fn main(env: Env, listener: UnixListener) -> anyhow::Result<()> {
         }
     }
     sup.reap();
+    sup.reaper.release_all();
     sup.answer_leftover_waiters();
     // The loop is over: nothing waits on this save any more.
     if let Err(e) = sup.history.save(&sup.history_path) {

@@ -66,16 +66,24 @@ impl Sup {
             Event::StopDone {
                 key,
                 token,
+                pid,
                 session_gone,
                 last_log,
-            } => self.input(
-                &key,
-                Input::StopDone {
-                    token,
-                    session_gone,
-                    last_log,
-                },
-            ),
+            } => {
+                // Its exit is seen first (the stop saw it gone, so it is a zombie by now), then it
+                // is reaped: only now, with its group stopped, may its number be reused.
+                self.reap();
+                self.reaper.release(pid);
+                self.early_exits.remove(&pid);
+                self.input(
+                    &key,
+                    Input::StopDone {
+                        token,
+                        session_gone,
+                        last_log,
+                    },
+                )
+            }
             Event::AllStopped => self.all_stopped = true,
             Event::SessionOpened {
                 session,

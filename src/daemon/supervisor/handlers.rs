@@ -33,22 +33,19 @@ impl Sup {
                 let key = Key::new(&server, session);
                 if !self.env.config.servers.contains_key(&key.server) {
                     err(format!("no server named {:?} in the config", key.server))
-                } else if self.instances.get(&key).is_some_and(|i| i.pid().is_some()) {
-                    if let Some(i) = self.instances.get_mut(&key) {
-                        i.restarts += 1;
-                        i.failures.clear();
-                    }
-                    // Started again once the old tree is gone (see `Next::Start`).
-                    match self.stop(&key, "restarting on request", Next::Start) {
-                        Err(e) => err(e),
-                        Ok(m) => return self.wait_for(&key, Until::Started, tx, m),
-                    }
                 } else {
                     if let Some(i) = self.instances.get_mut(&key) {
                         i.restarts += 1;
                         i.failures.clear();
                     }
-                    match self.start(&key, None, None) {
+                    let running = self.instances.get(&key).is_some_and(|i| i.pid().is_some());
+                    // A running one is started again once its old tree is gone (`Next::Start`).
+                    let asked = if running {
+                        self.stop(&key, "restarting on request", Next::Start)
+                    } else {
+                        self.start(&key, None, None)
+                    };
+                    match asked {
                         Err(e) => err(e),
                         Ok(m) => return self.wait_for(&key, Until::Started, tx, m),
                     }

@@ -173,6 +173,7 @@ impl Sup {
                 pgid: Some(job.identity.pid),
                 leader_exited: job.leader_exited,
             }];
+            let t0 = Instant::now();
             targets.extend(tagged(
                 &ctx.tag,
                 Some(&ctx.live),
@@ -180,7 +181,14 @@ impl Sup {
                 &[],
                 Some((&owner, &job.key.server)),
             ));
+            let t1 = Instant::now();
             ctx.stop(targets, &job.why);
+            tracing::debug!(
+                "stop of {}: tagged {:?}, stop {:?}",
+                job.key.label(),
+                t1 - t0,
+                t1.elapsed()
+            );
             let _ = ctx.registry.remove(&job.key.owner(), &[job.identity]);
             let (mut session_gone, mut last_log) = (false, Vec::new());
             if job.after_exit {
@@ -195,6 +203,7 @@ impl Sup {
             let _ = tx.send(Event::StopDone {
                 key: job.key,
                 token: job.token,
+                pid: job.identity.pid,
                 session_gone,
                 last_log,
             });
@@ -225,6 +234,7 @@ impl Sup {
                 let _ = tx.send(Event::StopDone {
                     key: j.key,
                     token: j.token,
+                    pid: j.identity.pid,
                     session_gone: false,
                     last_log: Vec::new(),
                 });
