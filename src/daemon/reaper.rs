@@ -165,21 +165,6 @@ impl Reaper {
         self
     }
 
-    /// Reaps what it should; returns the known pids that exited, with their real wait status
-    /// (reaped at once: use [`Reaper::reap_known`] to keep them until released).
-    pub fn reap(&mut self, is_known: impl Fn(i32) -> bool) -> Vec<(i32, WaitStatus)> {
-        let zombies = match self.mode {
-            Mode::ProcFs => zombie_children(),
-            Mode::Wait => Vec::new(),
-        };
-        let known: Vec<i32> = zombies.into_iter().filter(|p| is_known(*p)).collect();
-        let out = self.reap_known(&known);
-        for (p, _) in &out {
-            self.release(*p);
-        }
-        out
-    }
-
     /// Reports each of the `known` pids that has exited, once, with its real wait status, and
     /// keeps it a zombie until [`Reaper::release`]; reaps unknown zombies after their grace.
     pub fn reap_known(&mut self, known: &[i32]) -> Vec<(i32, WaitStatus)> {
