@@ -1,6 +1,8 @@
 //! The supervisor: one task owning every instance, driven by control requests, child exits (SIGCHLD),
-//! restart timers and sweep ticks. Blocking work (process snapshots, tree stops) runs on the blocking
-//! pool; the state itself is only touched here.
+//! restart timers, sweep ticks and the reports of its own work. It only decides (`machine.rs`, pure):
+//! every OS action (spawn, tree stop, tmux query, registry write, history save, log read) runs as
+//! its own task or on the blocking pool and reports back as an [`Event`]. Nothing in its loop waits
+//! for a stop, so a control request is answered while a TERM-ignoring server is being stopped.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -14,7 +16,7 @@ use super::bridge::Ticket;
 use super::contract::Contract;
 use super::control::{self, Answer, Call, Incoming};
 use super::history::{self, History};
-use super::instance::{AfterExit, Instance, Key, State, after_exit};
+use super::instance::{ExitKind, Instance, Key, Next, State};
 use super::mux::{MuxEvent, ServerMsg};
 use super::protocol::{DaemonStatus, Request, Response, ServerStatus};
 use super::reaper::{Reaper, describe};
@@ -29,13 +31,18 @@ mod dirs;
 mod exits;
 mod handlers;
 mod lifecycle;
+pub mod machine;
 mod pool;
 mod reload;
 mod settle;
 mod sweeps;
+mod work;
 
 use lifecycle::tagged;
-use pool::{failed_message, tell};
+pub use machine::failed_message;
+use machine::{Input, Work};
+use pool::tell;
+use work::{LivePids, Until, Waiter};
 
 enum Event {
     RestartDue(Key, u64),
@@ -44,8 +51,31 @@ enum Event {
     Mux(Key, MuxEvent),
     /// The tmux watcher saw a session or the server go: reconcile now.
     TmuxLost,
-    /// A start's answer is due (settle.rs).
+    /// A start's settle window is over: answer it (settle.rs).
     Settled(Box<settle::Settle>),
+    /// A spawn reported back (its process with its stdio, or why it failed).
+    Spawned {
+        key: Key,
+        token: u64,
+        result: Result<spawn::Spawned, String>,
+    },
+    /// A stop reported back: the tree is gone (`pid`: its leader, kept a zombie until now).
+    StopDone {
+        key: Key,
+        token: u64,
+        pid: i32,
+        session_gone: bool,
+        last_log: Vec<String>,
+    },
+    /// The shutdown's one stop of every tree is over.
+    AllStopped,
+    /// A session-opened hook, once tmux has said which session it is.
+    SessionOpened {
+        session: String,
+        dir: Option<PathBuf>,
+        id: Option<u32>,
+        tx: oneshot::Sender<Answer>,
+    },
 }
 
 struct Sup {
@@ -59,6 +89,16 @@ struct Sup {
     /// A reason to sweep came during a sweep: sweep again when it ends.
     sweep_again: bool,
     sweep_waiters: Vec<oneshot::Sender<Answer>>,
+    /// Requests answered when an instance has started or stopped.
+    waiters: Vec<Waiter>,
+    /// Shutting down: the stops of every instance, gathered into one stop of every tree.
+    batch: Option<Vec<work::StopJob>>,
+    /// The directory a start was asked with (a session's, from its hook or a sweep).
+    start_dirs: std::collections::HashMap<Key, PathBuf>,
+    /// Exits of processes we spawned, reaped before their spawn reported (see `on_exit`).
+    early_exits: std::collections::HashMap<i32, (ExitKind, String)>,
+    /// Pids of live server processes, shared with spawn and stop tasks (see [`work::LivePids`]).
+    live: LivePids,
     history: History,
     history_path: PathBuf,
     reaper: Reaper,
@@ -66,6 +106,8 @@ struct Sup {
     state_tag: String,
     events: mpsc::UnboundedSender<Event>,
     shutdown: bool,
+    /// The shutdown's one stop of every tree has reported back.
+    all_stopped: bool,
     /// Connection ids handed to bridges.
     next_conn: u64,
     /// Environment tags kept across sweeps (procs::envcache).
@@ -114,18 +156,31 @@ pub async fn main(
         sweeping: false,
         sweep_again: false,
         sweep_waiters: Vec::new(),
+        waiters: Vec::new(),
+        batch: None,
+        early_exits: Default::default(),
+        start_dirs: Default::default(),
+        live: LivePids::default(),
         history,
         history_path,
-        reaper: Reaper::default(),
+        reaper: Reaper::from_env(),
         state_tag: state_dir.display().to_string(),
         events: ev_tx,
         shutdown: false,
+        all_stopped: false,
         next_conn: 0,
         env_cache: Default::default(),
         last_rss: Default::default(),
         config_stamp: Some(stamp),
         env,
     };
+    tracing::info!(
+        "reaping children with {}",
+        match sup.reaper.mode() {
+            super::reaper::Mode::ProcFs => "/proc/self/task/*/children",
+            super::reaper::Mode::Wait => "waitpid and waitid peeks (no /proc)",
+        }
+    );
     sup.readopt().await;
     sup.start_eager_globals();
     let (lost_tx, mut lost_rx) = mpsc::unbounded_channel::<()>();
@@ -139,7 +194,8 @@ pub async fn main(
     let mut sweep_tick = tokio::time::interval(sup.env.config.daemon.sweep_interval);
     sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut interval = sup.env.config.daemon.sweep_interval;
-    while !sup.shutdown {
+    // Every arm only decides and hands work out: none of them awaits a stop or a blocking call.
+    while !sup.finished() {
         if sup.env.config.daemon.sweep_interval != interval {
             // A reload changed it.
             interval = sup.env.config.daemon.sweep_interval;
@@ -162,30 +218,34 @@ pub async fn main(
                 },
                 Call::Join(j) => {
                     let (ticket, contract) = *j;
-                    let _ = tx.send(sup.join(ticket, contract).await.unwrap_or_else(|e| Answer::Response(err(e))));
+                    sup.join_request(ticket, contract, tx);
                 }
             },
-            Some(ev) = ev_rx.recv() => sup.event(ev).await,
-            Some(()) = lost_rx.recv() => sup.event(Event::TmuxLost).await,
-            _ = sigchld.recv() => sup.reap().await,
+            Some(ev) = ev_rx.recv() => sup.event(ev),
+            Some(()) = lost_rx.recv() => sup.event(Event::TmuxLost),
+            _ = sigchld.recv() => sup.reap(),
             _ = reap_tick.tick() => {
                 if sup.check_dirs(keeper) == dirs::Dirs::Rebind {
                     serving = dirs::rebind(&sup, serving, &ctl_tx);
                 }
-                sup.reap().await
+                sup.reap()
             }
-            _ = sighup.recv() => {
-                if let Err(e) = sup.reload("SIGHUP").await {
+            _ = sighup.recv(), if !sup.shutdown => {
+                // Nobody waits for the answer: its stops and starts report as usual.
+                if let Err(e) = sup.reload("SIGHUP") {
                     tracing::warn!("SIGHUP: {e}");
                 }
             }
-            _ = sweep_tick.tick() => sup.start_sweep(),
-            _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); sup.shutdown = true },
-            _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); sup.shutdown = true },
+            _ = sweep_tick.tick(), if !sup.shutdown => sup.start_sweep(),
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); sup.begin_shutdown() },
+            _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); sup.begin_shutdown() },
         }
     }
-    sup.stop_everything().await;
-    // After a takeover the state directory is the other daemon's.
+    sup.reap();
+    sup.reaper.release_all();
+    sup.answer_leftover_waiters();
+    // The loop is over: nothing waits on this save any more. After a takeover the state directory
+    // is the other daemon's.
     if !keeper.lost
         && let Err(e) = sup.history.save(&sup.history_path)
     {

@@ -9,7 +9,7 @@ use super::history::Sample;
 use super::instance::Key;
 use crate::config::Config;
 use crate::matcher::Matcher;
-use crate::procs::{self, StopOptions, StopTarget, stop_trees};
+use crate::procs::{self, Snapshot, StopOptions, StopTarget, stop_trees};
 use crate::state::Registry;
 use crate::sweep;
 use crate::tmux::{SessionInfo, Tmux};
@@ -50,6 +50,51 @@ pub struct TickResult {
     pub errors: Vec<String>,
     /// The instances this sweep may judge (see [`TickInput::keys`]).
     pub judged: Vec<Key>,
+}
+
+/// What a sweep makes of an instance's process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    Alive,
+    /// Gone, and not our child: its exit status cannot be known.
+    Gone,
+    /// Our own child exited (a zombie, or already reaped): the reaper reports it with its real
+    /// status. A sweep never guesses one.
+    ForTheReaper,
+}
+
+/// Pure: what the snapshot says of instance process `pid` (started at `start`); `me` is the
+/// daemon's pid.
+pub fn judge_instance(snap: &Snapshot, pid: i32, start: u64, me: i32) -> Seen {
+    match snap.get(pid) {
+        Some(p) if p.start_ticks != start => Seen::Gone,
+        Some(p) if p.is_zombie() && p.ppid == me => Seen::ForTheReaper,
+        Some(p) if p.is_zombie() => Seen::Gone,
+        Some(_) => Seen::Alive,
+        // Not in the table: a child of ours was reaped already (its exit came with its status,
+        // or is on its way); anything else is gone.
+        None if is_child(pid) => Seen::ForTheReaper,
+        None => Seen::Gone,
+    }
+}
+
+/// True when `pid` is a child of this process not yet reaped (`waitid` knows it).
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn is_child(pid: i32) -> bool {
+    use nix::sys::wait::{WaitPidFlag, waitid};
+    // WNOWAIT: a peek; the reaper still gets the status.
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    waitid(
+        nix::sys::wait::Id::Pid(nix::unistd::Pid::from_raw(pid)),
+        flags,
+    )
+    .is_ok()
+}
+
+/// Without `waitid`: a plain `waitpid(WNOHANG)` would reap it, so ask whether the pid exists at all.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn is_child(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
 pub fn tick(input: TickInput) -> TickResult {
@@ -182,14 +227,16 @@ pub fn tick(input: TickInput) -> TickResult {
     }
 
     let mut per_server = Vec::new();
+    let me = std::process::id() as i32;
     for (key, pid, start) in &input.instances {
-        match snap.get(*pid) {
-            Some(p) if p.start_ticks == *start && !p.is_zombie() => {
+        match judge_instance(&snap, *pid, *start, me) {
+            Seen::Alive => {
                 let rss = snap.tree_rss(*pid);
                 out.rss.insert(*pid, rss);
                 per_server.push((key.label(), rss));
             }
-            _ => out.gone.push(*pid),
+            Seen::Gone => out.gone.push(*pid),
+            Seen::ForTheReaper => {}
         }
     }
     let total: u64 = classified
@@ -206,4 +253,47 @@ pub fn tick(input: TickInput) -> TickResult {
     out.sessions = view.map(|v| v.sessions);
     out.took_ms = t0.elapsed().as_millis() as u64;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::procs::ProcInfo;
+
+    fn proc(pid: i32, ppid: i32, start: u64, state: char) -> ProcInfo {
+        ProcInfo {
+            pid,
+            ppid,
+            pgid: pid,
+            sid: pid,
+            uid: 1000,
+            start_ticks: start,
+            rss_bytes: 0,
+            comm: "srv".into(),
+            cmdline: vec!["srv".into()],
+            state,
+            env: None,
+        }
+    }
+
+    #[test]
+    fn a_zombie_of_our_own_is_left_to_the_reaper_never_judged_a_failure() {
+        let me = 500;
+        let snap = Snapshot::from_procs(
+            vec![
+                proc(10, me, 7, 'Z'),
+                proc(11, 1, 7, 'Z'),
+                proc(12, me, 7, 'S'),
+                proc(13, me, 9, 'S'),
+            ],
+            100,
+            0,
+            0.0,
+        );
+        assert_eq!(judge_instance(&snap, 10, 7, me), Seen::ForTheReaper);
+        assert_eq!(judge_instance(&snap, 11, 7, me), Seen::Gone);
+        assert_eq!(judge_instance(&snap, 12, 7, me), Seen::Alive);
+        assert_eq!(judge_instance(&snap, 13, 7, me), Seen::Gone, "pid reused");
+        assert_eq!(judge_instance(&snap, 99_999_999, 7, me), Seen::Gone);
+    }
 }

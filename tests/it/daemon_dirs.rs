@@ -90,14 +90,23 @@ fn a_daemon_whose_binary_was_replaced_is_pointed_out() {
     let sb = Sandbox::with_config(DAEMON);
     let copy = sb.path().join("mcpd-before-upgrade");
     std::fs::copy(env!("CARGO_BIN_EXE_mcpd"), &copy).unwrap();
-    let out = Command::new(&copy)
-        .envs(sb.envs())
-        .env_remove("TMUX")
-        .env_remove("TMUX_PANE")
-        .args(["daemon", "start"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    // Another test's fork may hold the copy open for writing until its exec (ETXTBSY): run again.
+    let mut out = None;
+    assert!(wait_for(Duration::from_secs(10), || {
+        match Command::new(&copy)
+            .envs(sb.envs())
+            .env_remove("TMUX")
+            .env_remove("TMUX_PANE")
+            .args(["daemon", "start"])
+            .stdin(std::process::Stdio::null())
+            .output()
+        {
+            Ok(o) => out = Some(o),
+            Err(e) => assert_eq!(e.raw_os_error(), Some(nix::libc::ETXTBSY), "{e}"),
+        }
+        out.is_some()
+    }));
+    let out = out.unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!sb.ok(&["daemon", "status"]).contains("note:"));
     std::fs::remove_file(&copy).unwrap();
@@ -166,7 +175,7 @@ fn a_deleted_state_dir_is_recreated_and_spawns_keep_working() {
     let daemon = sb.daemon_pid().unwrap();
     assert!(wait_for(Duration::from_secs(10), || named(&t).len() == 1));
     let fs = named(&t)[0];
-    std::fs::remove_dir_all(&sb.state).unwrap();
+    remove_under_the_daemon(&sb.state);
     sb.ok(&["status"]);
     let out = sb.ok(&["start", "later"]);
     assert!(out.contains("started later"), "{out}");
@@ -203,7 +212,7 @@ fn a_deleted_runtime_dir_gets_the_socket_back() {
     let sb = Sandbox::with_config(&config(&t));
     sb.ok(&["daemon", "start"]);
     let daemon = sb.daemon_pid().unwrap();
-    std::fs::remove_dir_all(&sb.runtime).unwrap();
+    remove_under_the_daemon(&sb.runtime);
     let out = sb.ok(&["start", "later"]);
     assert!(out.contains("started later"), "{out}");
     assert_eq!(daemons_of(&sb.state), vec![daemon]);
@@ -233,7 +242,7 @@ fn a_deleted_state_dir_with_the_socket_inside_leaves_exactly_one_daemon() {
     assert!(sb.state.join("run/mcpd.sock").exists());
     let first = sb.daemon_pid().unwrap();
     assert!(wait_for(Duration::from_secs(10), || named(&t).len() == 1));
-    std::fs::remove_dir_all(&sb.state).unwrap();
+    remove_under_the_daemon(&sb.state);
     expect_ok(&["status"], run(&["status"]));
     let out = expect_ok(&["start", "later"], run(&["start", "later"]));
     assert!(out.contains("started later"), "{out}");
@@ -277,7 +286,7 @@ fn a_deleted_state_dir_with_the_socket_inside_is_recreated_by_the_daemon() {
     let first = sb.daemon_pid().unwrap();
     assert!(wait_for(Duration::from_secs(10), || named(&t).len() == 1));
     let fs = named(&t)[0];
-    std::fs::remove_dir_all(&sb.state).unwrap();
+    remove_under_the_daemon(&sb.state);
     assert!(
         wait_for(Duration::from_secs(30), || sb
             .state
@@ -292,4 +301,23 @@ fn a_deleted_state_dir_with_the_socket_inside_is_recreated_by_the_daemon() {
     assert_eq!(named(&t), vec![fs]);
     let events = std::fs::read_to_string(sb.state.join("events.jsonl")).unwrap();
     assert!(events.contains("was deleted"), "{events}");
+}
+
+/// Deletes `dir` under the running daemon. Its once-a-second check may recreate the directory while
+/// it is being removed (the removal then finds it not empty): removed again until one removal wins.
+fn remove_under_the_daemon(dir: &std::path::Path) {
+    let mut last = None;
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            match std::fs::remove_dir_all(dir) {
+                Ok(()) => true,
+                Err(e) => {
+                    last = Some(e);
+                    false
+                }
+            }
+        }),
+        "cannot remove {}: {last:?}",
+        dir.display()
+    );
 }

@@ -481,9 +481,12 @@ fn tmux_server_killed_stops_session_servers_only_and_a_new_server_gets_its_own()
         "session servers outlived their tmux server: {:#}",
         status(&ns)
     );
-    let j = journaled(&ns);
+    // Journaled by the stops once they have seen the processes gone: wait for the lines.
     assert!(
-        j.contains(&(one as i64)) && j.contains(&(two as i64)),
+        wait_for(Duration::from_secs(30), || {
+            let j = journaled(&ns);
+            j.contains(&(one as i64)) && j.contains(&(two as i64))
+        }),
         "{:#?}",
         ns.events()
     );

@@ -49,7 +49,15 @@ fn close_with(script: &str, min: usize) {
         ns.events()
     );
     assert!(ns.alive(keep_server));
-    let j = journaled(&ns);
+    // The stop journals its endings after it has seen the tree gone: wait for that line.
+    let mut j = Vec::new();
+    wait_for(Duration::from_secs(30), || {
+        j = journaled(&ns);
+        x_tree
+            .iter()
+            .chain([&x_server])
+            .all(|p| j.contains(&(*p as i64)))
+    });
     assert!(
         j.contains(&(x_server as i64)),
         "X's server (pid {x_server}) is not in the journal: {:#?}",
@@ -156,7 +164,13 @@ fn a_pane_server_that_ignores_hup_is_stopped_at_its_session_close() {
         ns.hook_log()
     );
     assert!(ns.alive(keep), "keep's server was stopped");
-    assert!(journaled(&ns).contains(&(x as i64)), "{:#?}", ns.events());
+    // Journaled by the stop once it has seen the process gone: wait for the line.
+    assert!(
+        wait_for(Duration::from_secs(30), || journaled(&ns)
+            .contains(&(x as i64))),
+        "{:#?}",
+        ns.events()
+    );
     assert!(
         wait_for(Duration::from_secs(30), || records(&ns)
             == vec![("session:keep".to_string(), keep)]),

@@ -97,7 +97,12 @@ fn fifty_sessions_closed_at_once_leak_nothing() {
         ns.hook_log()
     );
     assert!(ns.alive(keep), "keep's server was stopped");
-    let j = journaled(&ns);
+    // The stops journal their endings after they have seen their trees gone: wait for the lines.
+    let mut j = Vec::new();
+    wait_for(Duration::from_secs(60), || {
+        j = journaled(&ns);
+        doomed.iter().all(|p| j.contains(&(*p as i64)))
+    });
     let missing: Vec<&i32> = doomed
         .iter()
         .filter(|p| !j.contains(&(**p as i64)))

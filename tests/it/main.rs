@@ -28,6 +28,7 @@ mod reload;
 mod share_lifecycle;
 mod share_views;
 mod stop;
+mod supervisor;
 mod support;
 mod tmux;
 mod tmux_pidns;

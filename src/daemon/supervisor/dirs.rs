@@ -79,7 +79,7 @@ impl Sup {
                 );
                 tracing::warn!("{msg}");
                 self.journal(&msg, "exited");
-                self.shutdown = true;
+                self.begin_shutdown();
                 Dirs::Lost
             }
         }
@@ -100,11 +100,16 @@ impl Sup {
             .instances
             .values()
             .filter_map(|i| {
-                let pid = i.pid?;
+                let State::Running {
+                    pid, start_ticks, ..
+                } = i.state
+                else {
+                    return None;
+                };
                 let cfg = self.env.config.servers.get(&i.key.server);
                 Some(Record {
                     pid,
-                    start_ticks: i.start_ticks,
+                    start_ticks,
                     pgid: pid,
                     owner: i.key.owner(),
                     origin: Origin::Spawned,

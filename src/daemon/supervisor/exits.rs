@@ -1,142 +1,54 @@
-//! Child exits and the supervisor's events: reaping, what an exit means for an instance (restart
-//! with backoff, crash loop, stopped), and the event dispatch.
+//! Child exits and the supervisor's events: reaping (the real wait status), and the dispatch of
+//! every event (work reporting back, mux wishes, timers, sweeps) to the decisions.
 
 use super::*;
 
 impl Sup {
-    pub(super) async fn reap(&mut self) {
-        let pids: HashSet<i32> = self.instances.values().filter_map(|i| i.pid).collect();
-        let exits = self.reaper.reap(|p| pids.contains(&p));
+    /// Reaps exited children (non-blocking) and feeds each known exit, with its real status, to its
+    /// instance.
+    pub(super) fn reap(&mut self) {
+        // Every process we spawned and have not reaped yet (superseded ones too), and the servers.
+        let mut pids: Vec<i32> = self.live.lock().iter().copied().collect();
+        pids.extend(self.instances.values().filter_map(|i| i.pid()));
+        pids.sort_unstable();
+        pids.dedup();
+        let exits = self.reaper.reap_known(&pids);
         for (pid, status) in exits {
             let (success, desc) = describe(&status);
-            self.on_exit(pid, success, desc, true).await;
+            let kind = if success {
+                ExitKind::Clean
+            } else {
+                ExitKind::Crash
+            };
+            self.on_exit(pid, kind, desc);
         }
     }
 
-    /// A running instance's process ended (reaped, or found gone by a sweep).
-    pub(super) async fn on_exit(
-        &mut self,
-        pid: i32,
-        success: bool,
-        desc: String,
-        just_reaped: bool,
-    ) {
+    /// An instance's process ended (reaped with its status, or found gone by a sweep).
+    pub(super) fn on_exit(&mut self, pid: i32, kind: ExitKind, desc: String) {
+        let ours = self.live.lock().remove(&pid);
         let Some(key) = self
             .instances
             .iter()
-            .find(|(_, i)| i.pid == Some(pid))
+            .find(|(_, i)| i.pid() == Some(pid))
             .map(|(k, _)| k.clone())
         else {
+            if ours {
+                // Spawned by us and reaped before its spawn's report came: kept for that report.
+                self.early_exits.insert(pid, (kind, desc));
+            }
             return;
         };
-        let policy = self.env.config.servers.get(&key.server).map(|c| c.restart);
-        let log = self.log_path(&key);
-        let Some(inst) = self.instances.get_mut(&key) else {
-            return;
-        };
-        let id = Identity {
-            pid,
-            start_ticks: inst.start_ticks,
-        };
-        inst.pid = None;
-        inst.attached = false;
-        inst.last_exit = Some(desc.clone());
         tracing::info!("{} (pid {pid}) exited: {desc}", key.label());
-        let _ = self.registry.remove(&key.owner(), &[id]);
-        // The leader is gone; what it left in its group, or tagged as its own, goes too.
-        let (tag, server, owner) = (
-            self.state_tag.clone(),
-            key.server.clone(),
-            key.owner().to_string(),
-        );
-        let keep: Vec<i32> = self.instances.values().filter_map(|i| i.pid).collect();
-        // Just reaped: the members left in its group are its own.
-        let mut targets = vec![StopTarget {
-            identity: id,
-            pgid: Some(pid),
-            leader_exited: just_reaped,
-        }];
-        targets.extend(
-            tokio::task::spawn_blocking(move || tagged(&tag, &keep, &[], Some((&owner, &server))))
-                .await
-                .unwrap_or_default(),
-        );
-        self.stop_targets(
-            targets,
-            "its server exited: what was left of its group and tags",
-        )
-        .await;
-        // A session server whose session has closed (its hook stopped it) is not restarted.
-        let session_gone = match &key.session {
-            Some(s) => self
-                .env
-                .tmux
-                .view()
-                .ok()
-                .map(|v| v.is_none_or(|v| v.session(s).is_none()))
-                .unwrap_or(false),
-            None => false,
-        };
-        let Some(inst) = self.instances.get_mut(&key) else {
-            return;
-        };
-        if inst.stopping || policy.is_none() || session_gone {
-            inst.state = State::Stopped;
-            let why = if session_gone {
-                format!("{} was stopped: its tmux session is gone", key.label())
-            } else {
-                format!("{} was stopped ({desc})", key.label())
-            };
-            tell(inst, why, false);
-            return;
-        }
-        match after_exit(
-            policy.unwrap_or(crate::config::RestartPolicy::Never),
-            success,
-            &mut inst.failures,
-            Instant::now(),
-        ) {
-            AfterExit::Restart(delay) => {
-                inst.state = State::Backoff;
-                let why = format!(
-                    "{} exited ({desc}); restarting in {} s",
-                    key.label(),
-                    delay.as_secs()
-                );
-                tell(inst, why, true);
-                let (tx, generation) = (self.events.clone(), inst.generation);
-                tokio::spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    let _ = tx.send(Event::RestartDue(key, generation));
-                });
-            }
-            AfterExit::CrashLoop => {
-                inst.state = State::Failed;
-                inst.last_log = logs::tail(&log, 10);
-                let why = failed_message(inst);
-                tell(inst, why, false);
-                tracing::warn!(
-                    "{}: crash loop ({} failures within 60 s); not restarting",
-                    inst.key.label(),
-                    inst.failures.len()
-                );
-            }
-            AfterExit::Stay => {
-                inst.state = State::Exited;
-                // Not restarted on its own; a client's next request starts it (see `wanted`).
-                let why = format!("{} exited ({desc})", key.label());
-                tell(inst, why, true);
-            }
-        }
+        self.input(&key, Input::Exited { pid, kind, desc });
     }
 
-    pub(super) async fn event(&mut self, ev: Event) {
+    pub(super) fn event(&mut self, ev: Event) {
         match ev {
             Event::Mux(key, MuxEvent::Empty) => {
                 // A private instance lives as long as its one connection.
                 if self.instances.get(&key).is_some_and(|i| i.private) {
-                    let _ = self.stop(&key, "its client disconnected").await;
-                    self.instances.remove(&key);
+                    let _ = self.stop(&key, "its client disconnected", Next::Forget);
                 }
             }
             Event::Mux(key, MuxEvent::Wanted) => self.wanted(&key),
@@ -149,23 +61,40 @@ impl Sup {
                     c.known_roots = Some(roots);
                 }
             }
-            Event::RestartDue(key, generation) => {
-                let due = self
-                    .instances
-                    .get(&key)
-                    .is_some_and(|i| i.state == State::Backoff && i.generation == generation);
-                if due {
-                    let dir = self.session_dir(&key);
-                    if let Some(i) = self.instances.get_mut(&key) {
-                        i.restarts += 1;
-                    }
-                    if let Err(e) = self.start(&key, dir, None) {
-                        tracing::warn!("restart {}: {e}", key.label());
-                    }
-                }
+            Event::RestartDue(key, token) => self.input(&key, Input::RestartDue { token }),
+            Event::Spawned { key, token, result } => self.spawned(key, token, result),
+            Event::StopDone {
+                key,
+                token,
+                pid,
+                session_gone,
+                last_log,
+            } => {
+                // Its exit is seen first (the stop saw it gone, so it is a zombie by now), then it
+                // is reaped: only now, with its group stopped, may its number be reused.
+                self.reap();
+                self.reaper.release(pid);
+                self.early_exits.remove(&pid);
+                self.input(
+                    &key,
+                    Input::StopDone {
+                        token,
+                        session_gone,
+                        last_log,
+                    },
+                )
             }
-            Event::SweepDone(r) => self.apply_sweep(*r).await,
-            Event::Settled(s) => self.settled(*s).await,
+            Event::AllStopped => self.all_stopped = true,
+            Event::SessionOpened {
+                session,
+                dir,
+                id,
+                tx,
+            } => {
+                let _ = tx.send(self.session_opened(session, dir, id).into());
+            }
+            Event::SweepDone(r) => self.apply_sweep(*r),
+            Event::Settled(s) => self.settled(*s),
             Event::TmuxLost => {
                 if self.sweeping {
                     self.sweep_again = true;
@@ -173,6 +102,69 @@ impl Sup {
                     self.start_sweep();
                 }
             }
+        }
+    }
+
+    /// A spawn reported back: the decision first, then its stdio goes to the multiplexer only if
+    /// the instance took the process (a late or superseded one is being stopped instead).
+    fn spawned(&mut self, key: Key, token: u64, result: Result<spawn::Spawned, String>) {
+        let s = match result {
+            Ok(s) => s,
+            Err(error) => {
+                tracing::warn!("start {}: {error}", key.label());
+                return self.input(&key, Input::SpawnFailed { token, error });
+            }
+        };
+        let pid = s.pid;
+        let early = self.early_exits.remove(&pid);
+        if !self.instances.contains_key(&key) {
+            // Forgotten while it spawned: stop what came.
+            let mut i = Instance::new(key.clone());
+            let w = machine::step(
+                &mut i,
+                Input::Spawned {
+                    token,
+                    pid,
+                    start_ticks: s.start_ticks,
+                },
+                &machine::Ctx {
+                    now: Instant::now(),
+                    policy: None,
+                    shutting_down: self.shutdown,
+                },
+            );
+            self.instances.insert(key.clone(), i);
+            self.run_work(&key, w);
+            self.instances.remove(&key);
+            return;
+        }
+        self.input(
+            &key,
+            Input::Spawned {
+                token,
+                pid,
+                start_ticks: s.start_ticks,
+            },
+        );
+        let took = self
+            .instances
+            .get(&key)
+            .is_some_and(|i| i.pid() == Some(pid) && i.state.is_running());
+        if took {
+            if let Some(mux) = self.instances.get(&key).and_then(|i| i.mux.as_ref()) {
+                let _ = mux.ctl.send(ServerMsg::Attach {
+                    stdin: s.stdin,
+                    stdout: s.stdout,
+                });
+            }
+            let (log, cap) = (self.log_path(&key), self.env.config.daemon.log_max_bytes);
+            // Its stderr goes to its log even when it is already gone (a crash loop shows it).
+            tokio::spawn(logs::pump(s.stderr, log, cap));
+            tracing::info!("started {} (pid {pid})", key.label());
+        }
+        if let Some((kind, desc)) = early {
+            tracing::info!("{} (pid {pid}) exited: {desc}", key.label());
+            self.input(&key, Input::Exited { pid, kind, desc });
         }
     }
 }

@@ -1,16 +1,37 @@
-//! Starting and stopping instances: re-adoption after a crash, eager global servers, one start,
-//! one stop (stdin closed first, then the tree), and the stops the daemon journals.
+//! Starting and stopping instances, as decisions: re-adoption after a crash, eager global servers,
+//! a start or a stop asked for (its work runs in `work.rs`), and the shutdown's one stop of every
+//! tree.
 
 use super::*;
 
 impl Sup {
+    /// Feeds one input to an instance's decisions, runs the work they ask for, and answers the
+    /// requests waiting on it.
+    pub(super) fn input(&mut self, key: &Key, input: Input) {
+        let ctx = machine::Ctx {
+            now: Instant::now(),
+            policy: self.env.config.servers.get(&key.server).map(|c| c.restart),
+            shutting_down: self.shutdown,
+        };
+        let Some(inst) = self.instances.get_mut(key) else {
+            return;
+        };
+        let work = machine::step(inst, input, &ctx);
+        self.run_work(key, work);
+        self.settle(key);
+    }
+
     /// After a crash: recorded servers whose identity still matches are taken back (no second copy);
     /// records that no longer match are dropped; tagged leftovers of ours that no instance owns are
-    /// stopped.
+    /// stopped (in the background: the daemon serves meanwhile).
     pub(super) async fn readopt(&mut self) {
-        let (records, _) = self.registry.load_all();
+        let registry = self.registry.clone();
+        let (records, _) = tokio::task::spawn_blocking(move || registry.load_all())
+            .await
+            .unwrap_or_default();
         let mut keep: Vec<i32> = Vec::new();
         let mut keep_tags: Vec<(String, String)> = Vec::new();
+        let mut drop = Vec::new();
         for r in records.iter().filter(|r| r.origin == Origin::Spawned) {
             let Some(server) = &r.server else { continue };
             let key = Key::new(server, r.owner.session().map(str::to_string));
@@ -20,33 +41,48 @@ impl Sup {
             {
                 tracing::info!("re-adopted {} (pid {})", key.label(), r.pid);
                 let mut inst = Instance::new(key.clone());
-                inst.state = State::Running;
-                inst.pid = Some(r.pid);
-                inst.start_ticks = r.start_ticks;
-                inst.started_at = Some(Instant::now());
+                inst.state = State::Running {
+                    pid: r.pid,
+                    start_ticks: r.start_ticks,
+                    since: Instant::now(),
+                    attached: false,
+                };
                 inst.session_id = r.session_id;
                 keep.push(r.pid);
                 keep_tags.push((r.owner.to_string(), server.clone()));
                 self.instances.insert(key, inst);
             } else {
-                let _ = self.registry.remove(&r.owner, &[r.identity()]);
+                drop.push((r.owner.clone(), r.identity()));
             }
         }
-        let tag = self.state_tag.clone();
-        let leftovers = tokio::task::spawn_blocking(move || tagged(&tag, &keep, &keep_tags, None))
-            .await
-            .unwrap_or_default();
-        if !leftovers.is_empty() {
+        self.live.lock().extend(keep.iter().copied());
+        let (tag, registry) = (self.state_tag.clone(), self.registry.clone());
+        let cache = self.env_cache.clone();
+        let opts = StopOptions::with_grace(self.env.config.daemon.stop_grace);
+        let state_dir = self.env.paths.state_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            for (owner, id) in drop {
+                let _ = registry.remove(&owner, &[id]);
+            }
+            let leftovers = tagged(&cache, &tag, None, &keep, &keep_tags, None);
+            if leftovers.is_empty() {
+                return;
+            }
             tracing::info!(
                 "stopping {} leftover process(es) of a previous daemon",
                 leftovers.len()
             );
-            self.stop_targets(
-                leftovers,
-                "a leftover of a previous daemon that no server owns",
-            )
-            .await;
-        }
+            match stop_trees(&leftovers, &opts) {
+                Ok(o) => crate::journal::record_stops(
+                    &state_dir,
+                    "daemon",
+                    &o,
+                    &Default::default(),
+                    "a leftover of a previous daemon that no server owns",
+                ),
+                Err(e) => tracing::warn!("stop: {e}"),
+            }
+        });
     }
 
     pub(super) fn start_eager_globals(&mut self) {
@@ -68,7 +104,9 @@ impl Sup {
         }
     }
 
-    /// Starts one instance (no-op when it runs).
+    /// Asks for one instance to start (no-op when it runs or starts). Errors are the config's
+    /// (no such server, wrong scope); the start itself reports back later. `dir`: the session's
+    /// directory when the caller knows it (else the spawn asks tmux).
     pub(super) fn start(
         &mut self,
         key: &Key,
@@ -76,7 +114,7 @@ impl Sup {
         session_id: Option<u32>,
     ) -> Result<String, String> {
         let cfgs = &self.env.config.servers;
-        let Some(cfg) = cfgs.get(&key.server).cloned() else {
+        let Some(cfg) = cfgs.get(&key.server) else {
             let known: Vec<&str> = cfgs.keys().map(String::as_str).collect();
             return Err(format!(
                 "no server named {:?} in the config (configured: {})",
@@ -103,227 +141,126 @@ impl Sup {
             }
             _ => {}
         }
-        let log = self.log_path(key);
-        let cap = self.env.config.daemon.log_max_bytes;
+        if self.shutdown {
+            return Err("the daemon is shutting down".into());
+        }
         let inst = self
             .instances
             .entry(key.clone())
             .or_insert_with(|| Instance::new(key.clone()));
-        if inst.state == State::Running && inst.pid.is_some() {
-            return Ok(format!(
-                "{} is already running (pid {})",
-                key.label(),
-                inst.pid.unwrap_or(0)
-            ));
+        if let State::Running { pid, .. } = inst.state {
+            return Ok(format!("{} is already running (pid {pid})", key.label()));
         }
         if session_id.is_some() {
             inst.session_id = session_id;
         }
-        let session_id = session_id.or(inst.session_id);
-        let socket = key
-            .session
-            .as_ref()
-            .and_then(|_| self.env.tmux.view().ok().flatten())
-            .map(|v| v.socket_path);
-        let owner = key.owner();
-        let spec = spawn::SpawnSpec {
-            name: &key.server,
-            cfg: &cfg,
-            owner: &owner,
-            default_cwd: dir.as_deref(),
-            session_id,
-            state_tag: &self.state_tag,
-            tmux_socket: socket,
-        };
-        match spawn::spawn(spec, &self.registry) {
-            Ok(s) => {
-                inst.pid = Some(s.pid);
-                inst.start_ticks = s.start_ticks;
-                inst.state = State::Running;
-                inst.attached = true;
-                inst.started_at = Some(Instant::now());
-                inst.stopping = false;
-                inst.over_rss = 0;
-                inst.generation += 1;
-                let mux = inst.mux.get_or_insert_with(|| {
-                    let (tx, k) = (self.events.clone(), key.clone());
-                    let max = usize::try_from(cfg.max_message).unwrap_or(usize::MAX);
-                    crate::daemon::mux::spawn(key.label(), max, cfg.share, move |e| {
-                        let _ = tx.send(Event::Mux(k.clone(), e));
-                    })
-                });
-                let _ = mux.ctl.send(crate::daemon::mux::ServerMsg::Attach {
-                    stdin: s.stdin,
-                    stdout: s.stdout,
-                });
-                tokio::spawn(logs::pump(s.stderr, log, cap));
-                tracing::info!("started {} (pid {})", key.label(), s.pid);
-                Ok(format!("started {} (pid {})", key.label(), s.pid))
-            }
-            Err(e) => {
-                inst.state = State::Failed;
-                inst.last_exit = Some(format!("{e:#}"));
-                Err(format!("{e:#}"))
-            }
+        if let Some(d) = dir {
+            self.start_dirs.insert(key.clone(), d);
         }
+        self.input(key, Input::Start);
+        Ok(format!("starting {}", key.label()))
     }
 
-    /// Stops one instance: stdin closed first (the MCP stdio shutdown), then the tree stop.
-    pub(super) async fn stop(&mut self, key: &Key, why: &str) -> Result<String, String> {
-        let Some(inst) = self.instances.get_mut(key) else {
+    /// Asks for one instance to stop; `next` says what it becomes once its tree is gone.
+    pub(super) fn stop(&mut self, key: &Key, why: &str, next: Next) -> Result<String, String> {
+        let Some(inst) = self.instances.get(key) else {
             return Err(format!("{} is not running", key.label()));
         };
-        inst.stopping = true;
-        if let Some(m) = &inst.mux {
-            let _ = m.ctl.send(crate::daemon::mux::ServerMsg::Detach);
-        }
-        let was = inst.state;
-        inst.state = State::Stopped;
-        inst.last_exit = Some(why.to_string());
-        tell(inst, format!("{} was stopped ({why})", key.label()), false);
-        let Some(pid) = inst.pid.take() else {
-            return Ok(format!("{} was not running ({})", key.label(), was.word()));
-        };
-        let id = Identity {
-            pid,
-            start_ticks: inst.start_ticks,
-        };
-        // Our own child's pid cannot be reused before we reap it, so its group is still its own.
-        let own_child = inst.attached;
-        let mut targets = vec![StopTarget {
-            identity: id,
-            pgid: Some(pid),
-            leader_exited: own_child,
-        }];
-        let (tag, server, owner) = (
-            self.state_tag.clone(),
-            key.server.clone(),
-            key.owner().to_string(),
+        let was = inst.state.word();
+        let running = inst.pid().is_some() || matches!(inst.state, State::Starting { .. });
+        self.input(
+            key,
+            Input::Stop {
+                why: why.to_string(),
+                next,
+            },
         );
-        let mut keep: Vec<i32> = self.instances.values().filter_map(|i| i.pid).collect();
-        keep.push(pid);
-        targets.extend(
-            tokio::task::spawn_blocking(move || tagged(&tag, &keep, &[], Some((&owner, &server))))
-                .await
-                .unwrap_or_default(),
-        );
-        self.stop_targets(targets, why).await;
-        let _ = nix::sys::wait::waitpid(
-            nix::unistd::Pid::from_raw(pid),
-            Some(nix::sys::wait::WaitPidFlag::WNOHANG),
-        );
-        let _ = self.registry.remove(&key.owner(), &[id]);
-        tracing::info!("stopped {} ({why})", key.label());
-        Ok(format!("stopped {}", key.label()))
-    }
-
-    /// Stops trees; what the daemon stops on its own (not on a user's request) goes into the event
-    /// journal with `why`.
-    pub(super) async fn stop_targets(&self, targets: Vec<StopTarget>, why: &str) {
-        let opts = StopOptions::with_grace(self.env.config.daemon.stop_grace);
-        let journal = (!why.contains("on request")).then(|| self.env.paths.state_dir.clone());
-        let why = why.to_string();
-        let out = tokio::task::spawn_blocking(move || {
-            let out = stop_trees(&targets, &opts);
-            if let (Ok(o), Some(dir)) = (&out, journal) {
-                crate::journal::record_stops(&dir, "daemon", o, &Default::default(), &why);
-            }
-            out
-        })
-        .await;
-        match out {
-            Ok(Ok(o)) if o.survivors().count() > 0 => {
-                tracing::warn!("{} process(es) survived SIGKILL", o.survivors().count())
-            }
-            Ok(Err(e)) => tracing::warn!("stop: {e}"),
-            _ => {}
+        if running {
+            tracing::info!("stopping {} ({why})", key.label());
+            Ok(format!("stopping {}", key.label()))
+        } else {
+            Ok(format!("{} was not running ({was})", key.label()))
         }
     }
 
-    pub(super) async fn stop_everything(&mut self) {
-        let keys: Vec<Key> = self.instances.keys().cloned().collect();
+    /// `daemon stop`, SIGTERM, SIGINT: every instance's stop goes into one stop of every tree at
+    /// once (one grace for all), with everything else tagged as this daemon's. The loop ends when
+    /// it has reported and no instance is starting or stopping.
+    pub(super) fn begin_shutdown(&mut self) {
+        if self.shutdown {
+            return;
+        }
+        self.shutdown = true;
         // Close every stdin first, so cooperative servers start exiting together.
         for inst in self.instances.values() {
             if let Some(m) = &inst.mux {
-                let _ = m.ctl.send(crate::daemon::mux::ServerMsg::Detach);
+                let _ = m.ctl.send(ServerMsg::Detach);
             }
         }
+        self.batch = Some(Vec::new());
+        let keys: Vec<Key> = self.instances.keys().cloned().collect();
         for k in keys {
-            let _ = self.stop(&k, "daemon shutting down").await;
+            self.input(
+                &k,
+                Input::Stop {
+                    why: "daemon shutting down".into(),
+                    next: Next::Stopped,
+                },
+            );
         }
-        // Anything of ours left: escaped grandchildren, inherited orphans.
-        let tag = self.state_tag.clone();
-        let left = tokio::task::spawn_blocking(move || tagged(&tag, &[], &[], None))
-            .await
-            .unwrap_or_default();
-        if !left.is_empty() {
-            self.stop_targets(left, "left over at shutdown").await;
-        }
-        self.reap().await;
+        let jobs = self.batch.take().unwrap_or_default();
+        self.stop_all_task(jobs);
+    }
+
+    /// The shutdown is complete: the one stop reported and nothing is starting or stopping.
+    pub(super) fn finished(&self) -> bool {
+        self.shutdown
+            && self.all_stopped
+            && !self
+                .instances
+                .values()
+                .any(|i| matches!(i.state, State::Starting { .. } | State::Stopping { .. }))
     }
 }
 
 /// Processes of ours tagged by this daemon (`MCPD_STATE`), optionally only those of one owner and
-/// server, except the pids in `keep` and their descendants, and except anything running under tmux.
-/// `keep_tags` (owner, server) keeps every process tagged for a kept server, wherever it went
-/// (re-adoption: a server's escaped helpers are part of it, not leftovers).
+/// server, except the pids in `keep` and in `live` (read after the snapshot, see [`LivePids`]) and
+/// their descendants, and except anything running under tmux (see [`procs::leftovers::tagged`]).
+/// Blocking: a lean pass (`stat` only), with environment tags through the daemon's cache `cache`
+/// (only processes it does not know, or knows as this daemon's, are read now: every target is
+/// judged on tags read now). `keep_tags` (owner, server) keeps every process tagged for a kept
+/// server, wherever it went (re-adoption: a server's escaped helpers are part of it, not leftovers).
 pub(super) fn tagged(
+    cache: &std::sync::Mutex<procs::EnvCache>,
     state_tag: &str,
+    live: Option<&LivePids>,
     keep: &[i32],
     keep_tags: &[(String, String)],
     only: Option<(&str, &str)>,
 ) -> Vec<StopTarget> {
-    let Ok(mut snap) = Snapshot::take() else {
+    let Ok(mut snap) = Snapshot::take_lean() else {
         return Vec::new();
     };
     let uid = procs::my_uid();
-    snap.load_env_tags(|p| p.uid == uid && p.pid > 1 && !p.cmdline.is_empty());
-    let mut kept: HashSet<i32> = keep.iter().copied().collect();
-    for k in keep {
-        kept.extend(snap.descendants(*k));
+    cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .load_lean(
+            &mut snap,
+            |p| p.uid == uid && p.pid > 1 && !p.is_kernel_thread() && !p.is_zombie(),
+            |t| t.mcpd_state.as_deref() == Some(state_tag),
+        );
+    let mut keep = keep.to_vec();
+    if let Some(l) = live {
+        keep.extend(l.lock().iter().copied());
     }
-    if !keep_tags.is_empty() {
-        // A kept server's session and group (it was started with setsid), and its tagged escapees.
-        let leaders: HashSet<i32> = keep.iter().copied().collect();
-        for p in snap.procs.values() {
-            let tagged_for_kept = p.env.as_ref().is_some_and(|e| {
-                keep_tags.iter().any(|(o, sv)| {
-                    e.mcpd_owner.as_deref() == Some(o.as_str())
-                        && e.mcpd_server.as_deref() == Some(sv.as_str())
-                })
-            });
-            if leaders.contains(&p.sid) || leaders.contains(&p.pgid) || tagged_for_kept {
-                kept.insert(p.pid);
-                kept.extend(snap.descendants(p.pid));
-            }
-        }
-    }
-    let mut out: Vec<StopTarget> = snap
-        .procs
-        .values()
-        .filter(|p| !kept.contains(&p.pid) && p.pid != std::process::id() as i32)
-        .filter(|p| {
-            let Some(e) = &p.env else { return false };
-            // A server that started a tmux server passes its tags on to every pane: those panes (they
-            // carry TMUX, or descend from a tmux server) are the user's, not the server's.
-            let in_tmux = e.tmux.is_some()
-                || snap
-                    .ancestors(p.pid)
-                    .iter()
-                    .any(|a| snap.get(*a).is_some_and(crate::procs::guard::is_tmux));
-            !in_tmux
-                && e.mcpd_state.as_deref() == Some(state_tag)
-                && only.is_none_or(|(owner, server)| {
-                    e.mcpd_owner.as_deref() == Some(owner)
-                        && e.mcpd_server.as_deref() == Some(server)
-                })
-        })
-        .map(|p| StopTarget {
-            identity: Identity::of(p),
-            pgid: None,
-            leader_exited: false,
-        })
-        .collect();
-    out.sort_by_key(|t| t.identity.pid);
-    out
+    procs::leftovers::tagged(
+        &snap,
+        &procs::leftovers::Wanted {
+            state_tag,
+            keep: &keep,
+            keep_tags,
+            only,
+        },
+    )
 }

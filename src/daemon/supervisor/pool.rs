@@ -7,7 +7,7 @@ use super::*;
 impl Sup {
     /// A bridge wants `server`: check that it can be served, and let it in. The instance is chosen
     /// once its client's first message shows its contract ([`Sup::join`]).
-    pub(super) async fn connect(
+    pub(super) fn connect(
         &mut self,
         server: String,
         session: Option<String>,
@@ -43,7 +43,8 @@ impl Sup {
     /// The instance for a client with `contract`: one whose clients have a contract it may share
     /// (per `share`), else a free or new one of the pool, up to `max_instances`. Started when
     /// needed (on-connect, stopped, re-adopted without stdio).
-    pub(super) async fn join(&mut self, t: Ticket, contract: Contract) -> Result<Answer, String> {
+    /// Returns the instance and its multiplexer (handed over once its process is attached).
+    pub(super) fn join(&mut self, t: Ticket, contract: Contract) -> Result<(Key, Answer), String> {
         let Some(cfg) = self.env.config.servers.get(&t.server).cloned() else {
             return Err(format!("no server named {:?} in the config", t.server));
         };
@@ -57,8 +58,11 @@ impl Sup {
                 || i.contract.is_none()
                 || i.client_session == t.client_session
         };
-        let in_use =
-            |i: &Instance| i.pid.is_some() || i.mux.as_ref().is_some_and(|m| m.clients() > 0);
+        let in_use = |i: &Instance| {
+            i.pid().is_some()
+                || matches!(i.state, State::Starting { .. })
+                || i.mux.as_ref().is_some_and(|m| m.clients() > 0)
+        };
         let chosen = if cfg.share == Share::Never {
             None
         } else {
@@ -126,32 +130,33 @@ impl Sup {
             i.contract = None;
             i.client_session = None;
             i.failures.clear();
-            if i.state == State::Failed {
+            if matches!(i.state, State::Failed { .. }) {
                 i.state = State::Stopped;
             }
         }
         if let Some(i) = self.instances.get(&key)
-            && i.state == State::Failed
+            && matches!(i.state, State::Failed { .. })
             && i.contract
                 .as_ref()
                 .is_some_and(|c| c.admits(&contract, cfg.share))
         {
             return Err(failed_message(i));
         }
-        let needs_start = match self.instances.get(&key) {
-            None => true,
-            Some(i) => i.pid.is_none() || !i.attached,
-        };
-        if needs_start {
-            if self.instances.get(&key).is_some_and(|i| i.pid.is_some()) {
-                // Re-adopted after a crash: its stdin is gone, so it cannot serve; replace it.
-                let _ = self
-                    .stop(&key, "replaced: re-adopted without its stdio")
-                    .await;
+        match self.instances.get(&key).map(|i| &i.state) {
+            // Re-adopted after a crash: its stdin is gone, so it cannot serve; replace it (started
+            // again once its tree is gone; the client's requests wait in the multiplexer).
+            Some(State::Running {
+                attached: false, ..
+            }) => {
+                self.stop(&key, "replaced: re-adopted without its stdio", Next::Start)?;
             }
-            let dir = self.session_dir(&key);
-            self.start(&key, dir, None)?;
+            Some(State::Running { .. } | State::Starting { .. }) => {}
+            // Stopping (or stopped, exited...): started (again) once its tree is gone.
+            _ => {
+                self.start(&key, None, None)?;
+            }
         }
+        self.ensure_mux(&key);
         let inst = self.instances.get_mut(&key).ok_or("the server vanished")?;
         inst.private = cfg.share == Share::Never;
         // The first client's contract stays the instance's: later ones were admitted against it.
@@ -167,9 +172,30 @@ impl Sup {
             key.label(),
             contract.describe()
         );
-        Ok(Answer::Attach {
+        let answer = Answer::Attach {
             mux: mux.tx.clone(),
-        })
+        };
+        Ok((key, answer))
+    }
+
+    /// Gives an instance its multiplexer if it has none (a re-adopted one, a stopped one).
+    pub(super) fn ensure_mux(&mut self, key: &Key) {
+        let Some(cfg) = self.env.config.servers.get(&key.server) else {
+            return;
+        };
+        let (max, share) = (
+            usize::try_from(cfg.max_message).unwrap_or(usize::MAX),
+            cfg.share,
+        );
+        let tx = self.events.clone();
+        if let Some(i) = self.instances.get_mut(key) {
+            i.mux.get_or_insert_with(|| {
+                let k = key.clone();
+                crate::daemon::mux::spawn(key.label(), max, share, move |e| {
+                    let _ = tx.send(Event::Mux(k.clone(), e));
+                })
+            });
+        }
     }
 
     /// Requests wait for an instance with no process: start it, unless it is coming anyway
@@ -178,16 +204,21 @@ impl Sup {
         let Some(i) = self.instances.get(key) else {
             return;
         };
-        if i.pid.is_some() || i.state == State::Backoff {
+        if !matches!(
+            i.state,
+            State::Stopped | State::Exited | State::Failed { .. }
+        ) {
+            // Running, or one is coming (starting, stopping to restart, backoff).
             return;
         }
-        if i.state == State::Failed || i.failures.len() >= crate::daemon::instance::CRASH_LIMIT {
+        if matches!(i.state, State::Failed { .. })
+            || i.failures.len() >= crate::daemon::instance::CRASH_LIMIT
+        {
             let why = failed_message(i);
             tell(i, why, false);
             return;
         }
-        let dir = self.session_dir(key);
-        if let Err(e) = self.start(key, dir, None)
+        if let Err(e) = self.start(key, None, None)
             && let Some(i) = self.instances.get(key)
         {
             tell(i, format!("cannot start {}: {e}", key.label()), false);
@@ -200,16 +231,4 @@ pub(super) fn tell(inst: &Instance, why: String, hold: bool) {
     if let Some(m) = &inst.mux {
         let _ = m.ctl.send(ServerMsg::State { why, hold });
     }
-}
-
-/// The error every client of a crash-looping instance gets, the same a new client gets.
-pub(super) fn failed_message(inst: &Instance) -> String {
-    format!(
-        "{} failed (crash loop: {} exits within {} s; last: {}); fix it, then `mcpd restart {}`",
-        inst.key.label(),
-        inst.failures.len(),
-        crate::daemon::instance::CRASH_WINDOW.as_secs(),
-        inst.last_exit.as_deref().unwrap_or("unknown"),
-        inst.key.server
-    )
 }

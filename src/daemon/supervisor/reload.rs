@@ -4,6 +4,10 @@
 //! [`Sup::reload`] does it: servers whose process would differ are restarted, removed ones stopped,
 //! added eager global ones started, and the rest left alone (same processes). Daemon settings
 //! (thresholds, intervals, patterns) take effect at once; the supervisor loop re-arms its sweep timer.
+//! The stops and starts are asked for like any other (`Sup::stop` with `Next::Start` for a restart,
+//! `Next::Forget` for a removal; their OS work reports back as events): nothing waits on them in the
+//! loop. `mcpd daemon reload` is answered from its own task once every one of them has settled
+//! (a start after its settle window), with what each became; SIGHUP's answer goes nowhere.
 
 use super::*;
 use crate::config::{Config, ServerConfig};
@@ -108,10 +112,49 @@ pub fn diff(old: &Config, new: &Config) -> Plan {
     plan
 }
 
+/// A reload applied: its report so far, and the answers of the stops and starts it asked for.
+pub(super) struct Reloaded {
+    report: ReloadReport,
+    /// One per instance stopped, restarted or started, answered when it has settled (a start
+    /// after its settle window, see settle.rs); `restart`: its message says "restarted".
+    pending: Vec<(oneshot::Receiver<Answer>, bool)>,
+}
+
+impl Reloaded {
+    /// Answers `tx` with the report once every stop and start has reported, in its own task: the
+    /// supervisor goes on meanwhile (nothing in its loop waits on a stop).
+    pub(super) fn answer_when_settled(self, tx: oneshot::Sender<Answer>) {
+        let Reloaded {
+            mut report,
+            pending,
+        } = self;
+        tokio::spawn(async move {
+            for (rx, restart) in pending {
+                match rx.await {
+                    Ok(Answer::Response(Response::Ok { message })) if restart => {
+                        report
+                            .actions
+                            .push(message.replacen("started", "restarted", 1));
+                    }
+                    Ok(Answer::Response(Response::Ok { message })) => report.actions.push(message),
+                    Ok(Answer::Response(Response::Error { message })) => {
+                        report.errors.push(message);
+                    }
+                    _ => report
+                        .errors
+                        .push("a stop or start of this reload was not answered".into()),
+                }
+            }
+            let _ = tx.send(Response::Reloaded(report).into());
+        });
+    }
+}
+
 impl Sup {
-    /// Rereads the config file and applies the difference. Err: the file's located error; nothing
-    /// was changed.
-    pub(super) async fn reload(&mut self, why: &str) -> Result<ReloadReport, String> {
+    /// Rereads the config file and applies the difference: stops and starts are asked for (they
+    /// report later, see [`Reloaded::answer_when_settled`]); settings take effect at once. Err: the
+    /// file's located error; nothing was changed.
+    pub(super) fn reload(&mut self, why: &str) -> Result<Reloaded, String> {
         let path = self.env.paths.config_file.clone();
         let (new, stamp) = stamp::load(&path).map_err(|e| {
             tracing::warn!("reload ({why}) refused, the running config is kept: {e}");
@@ -135,18 +178,15 @@ impl Sup {
                 .actions
                 .push(format!("{name}: settings updated, process kept"));
         }
+        let mut pending = Vec::new();
         for name in &plan.removed {
             for key in self.keys_of(name) {
-                if self.instances.get(&key).is_some_and(|i| i.pid.is_some()) {
-                    match self.stop(&key, "removed from the config").await {
-                        Ok(m) => report.actions.push(m),
-                        Err(e) => report.errors.push(e),
-                    }
-                }
-                if let Some(i) = self.instances.remove(&key) {
-                    let why = format!("{} was removed from the config", key.label());
-                    tell(&i, why, false);
-                }
+                // Forgotten once its tree is gone (at once when it has no process); its clients
+                // are told by the stop.
+                pending.push((
+                    self.stop_then(&key, "removed from the config", Next::Forget),
+                    false,
+                ));
             }
         }
         for name in &plan.changed {
@@ -160,14 +200,13 @@ impl Sup {
                 .zip(new_cfg)
                 .is_some_and(|(o, n)| o.share != n.share || o.max_message != n.max_message);
             for key in self.keys_of(name) {
-                let live = self
-                    .instances
-                    .get(&key)
-                    .is_some_and(|i| i.pid.is_some() || i.state == State::Backoff);
-                if !live {
+                let live = self.instances.get(&key).is_some_and(|i| {
+                    i.pid().is_some()
+                        || matches!(i.state, State::Starting { .. } | State::Backoff { .. })
+                });
+                if !live || key.slot & Key::RETIRED != 0 {
                     continue;
                 }
-                let _ = self.stop(&key, "its config changed").await;
                 let fits = match scope {
                     Some(Scope::Global) => key.session.is_none(),
                     Some(Scope::Session) => key.session.is_some(),
@@ -175,40 +214,46 @@ impl Sup {
                 };
                 if !fits {
                     // Its scope changed: the old instance goes; the new scope starts its own.
-                    self.instances.remove(&key);
-                    report
-                        .actions
-                        .push(format!("stopped {} (its scope changed)", key.label()));
+                    pending.push((
+                        self.stop_then(&key, "its scope changed", Next::Forget),
+                        false,
+                    ));
                     continue;
                 }
                 if remux {
-                    self.instances.remove(&key);
+                    // Out of the way under a retired key while its tree is stopped; a fresh
+                    // instance (with a new multiplexer) takes the key.
+                    let retired = self.retire(&key);
+                    pending.push((
+                        self.stop_then(&retired, "its config changed", Next::Forget),
+                        false,
+                    ));
                     if key.slot != 0 {
                         // Pool instances beyond the first come back on demand.
-                        report.actions.push(format!("stopped {}", key.label()));
                         continue;
                     }
+                    pending.push((self.start_then(&key), true));
+                    continue;
                 }
-                let dir = self.session_dir(&key);
                 if let Some(i) = self.instances.get_mut(&key) {
                     i.restarts += 1;
                     i.failures.clear();
                 }
-                match self.start(&key, dir, None) {
-                    Ok(m) => report.actions.push(m.replacen("started", "restarted", 1)),
+                // Started again once its old tree is gone.
+                let (tx, rx) = oneshot::channel();
+                match self.stop(&key, "its config changed", Next::Start) {
+                    Ok(m) => self.wait_for(&key, Until::Started, tx, m),
                     Err(e) => report.errors.push(format!("{}: {e}", key.label())),
                 }
+                pending.push((rx, true));
             }
         }
         for name in &plan.start {
             let key = Key::new(name, None);
-            if self.instances.get(&key).is_some_and(|i| i.pid.is_some()) {
+            if self.instances.get(&key).is_some_and(|i| i.pid().is_some()) {
                 continue;
             }
-            match self.start(&key, None, None) {
-                Ok(m) => report.actions.push(m),
-                Err(e) => report.errors.push(format!("{name}: {e}")),
-            }
+            pending.push((self.start_then(&key), false));
         }
         // Eager session servers start in the open sessions at a sweep (as when a session is found).
         let for_sessions = plan
@@ -248,7 +293,32 @@ impl Sup {
                 format!("; errors: {}", report.errors.join("; "))
             }
         );
-        Ok(report)
+        Ok(Reloaded { report, pending })
+    }
+
+    /// Stops `key` with `next`; the receiver is answered once it has stopped.
+    fn stop_then(&mut self, key: &Key, why: &str, next: Next) -> oneshot::Receiver<Answer> {
+        let (tx, rx) = oneshot::channel();
+        match self.stop(key, why, next) {
+            // Answered now when there was nothing to stop.
+            Ok(m) => self.wait_for(key, Until::Stopped, tx, m),
+            Err(e) => {
+                let _ = tx.send(err(e).into());
+            }
+        }
+        rx
+    }
+
+    /// Starts `key`; the receiver is answered once it has started and settled (or did not).
+    fn start_then(&mut self, key: &Key) -> oneshot::Receiver<Answer> {
+        let (tx, rx) = oneshot::channel();
+        match self.start(key, None, None) {
+            Ok(m) => self.wait_for(key, Until::Started, tx, m),
+            Err(e) => {
+                let _ = tx.send(err(format!("{}: {e}", key.label())).into());
+            }
+        }
+        rx
     }
 
     /// Every instance key of a server (all sessions and pool slots).

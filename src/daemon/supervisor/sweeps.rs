@@ -1,17 +1,10 @@
-//! Sweeps: starting one on the blocking pool and applying its result (sessions gone or reopened,
-//! eager session servers, detached TTLs, `max_rss` and `idle_timeout`).
+//! Sweeps: starting one on the blocking pool and applying its result as decisions (sessions gone or
+//! reopened, eager session servers, detached TTLs, `max_rss` and `idle_timeout`); a session-opened
+//! hook.
 
 use super::*;
 
 impl Sup {
-    pub(super) fn session_dir(&self, key: &Key) -> Option<PathBuf> {
-        key.session.as_ref()?;
-        let view = self.env.tmux.view().ok().flatten()?;
-        view.session(key.session.as_deref()?)
-            .map(|s| PathBuf::from(&s.path))
-            .filter(|p| p.is_dir())
-    }
-
     pub(super) fn start_sweep(&mut self) {
         if self.sweeping {
             return;
@@ -24,7 +17,12 @@ impl Sup {
             instances: self
                 .instances
                 .values()
-                .filter_map(|i| i.pid.map(|p| (i.key.clone(), p, i.start_ticks)))
+                .filter_map(|i| match i.state {
+                    State::Running {
+                        pid, start_ticks, ..
+                    } => Some((i.key.clone(), pid, start_ticks)),
+                    _ => None,
+                })
                 .collect(),
             state_tag: self.state_tag.clone(),
             state_dir: self.env.paths.state_dir.clone(),
@@ -39,7 +37,7 @@ impl Sup {
         });
     }
 
-    pub(super) async fn apply_sweep(&mut self, r: TickResult) {
+    pub(super) fn apply_sweep(&mut self, r: TickResult) {
         self.sweeping = false;
         self.sweeps += 1;
         self.last_sweep_ms = r.took_ms;
@@ -47,15 +45,14 @@ impl Sup {
         for e in &r.errors {
             tracing::warn!("sweep: {e}");
         }
-        // Re-adopted servers are not our children: a sweep is how their exit is seen.
+        // Re-adopted servers are not our children: a sweep is how their exit is seen, and their
+        // status cannot be known (our own children's exits come from the reaper, with theirs).
         for pid in &r.gone {
             self.on_exit(
                 *pid,
-                false,
-                "gone (not our child: status unknown)".into(),
-                false,
-            )
-            .await;
+                ExitKind::Unknown,
+                "gone (not our child: exit status unknown)".into(),
+            );
         }
         let now_secs = crate::procs::snapshot::now_epoch() as u64;
         if let Some(sessions) = &r.sessions {
@@ -70,14 +67,11 @@ impl Sup {
                 .cloned()
                 .collect();
             for k in gone {
-                if self.instances.get(&k).is_some_and(|i| i.pid.is_some()) {
-                    let _ = self.stop(&k, "its session is gone").await;
-                }
-                self.instances.remove(&k);
+                let _ = self.stop(&k, "its session is gone", Next::Forget);
             }
             // A name closed and reopened between two sweeps is a new session.
             let ids: Vec<(String, u32)> = sessions.iter().map(|s| (s.name.clone(), s.id)).collect();
-            self.retire_reopened(&ids).await;
+            self.retire_reopened(&ids);
             // Eager session servers of live sessions found by the sweep.
             for s in sessions {
                 self.ensure_session_servers(&s.name, Some(PathBuf::from(&s.path)), Some(s.id));
@@ -93,26 +87,33 @@ impl Sup {
                         self.instances
                             .values()
                             .filter(|i| {
-                                i.pid.is_some() && i.key.session.as_deref() == Some(s.name.as_str())
+                                i.state.is_running()
+                                    && i.key.session.as_deref() == Some(s.name.as_str())
                             })
                             .map(|i| i.key.clone())
                             .collect::<Vec<_>>()
                     })
                     .collect();
                 for k in stale {
-                    let _ = self
-                        .stop(&k, "its session was detached longer than detached_ttl")
-                        .await;
+                    let _ = self.stop(
+                        &k,
+                        "its session was detached longer than detached_ttl",
+                        Next::Stopped,
+                    );
                 }
             }
         }
-        self.enforce_limits(&r).await;
+        self.enforce_limits(&r);
         if let Some(s) = r.sample {
             self.history.push(s);
-            if self.sweeps.is_multiple_of(10)
-                && let Err(e) = self.history.save(&self.history_path)
-            {
-                tracing::warn!("cannot save history: {e}");
+            if self.sweeps.is_multiple_of(10) {
+                // Saved from a copy on the blocking pool: the loop never waits on the disk.
+                let (h, path) = (self.history.clone(), self.history_path.clone());
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = h.save(&path) {
+                        tracing::warn!("cannot save history: {e}");
+                    }
+                });
             }
         }
         for w in self.sweep_waiters.drain(..) {
@@ -128,15 +129,17 @@ impl Sup {
 
     /// `max_rss` (over it in two consecutive sweeps: restart a global server, stop a session server) and
     /// `idle_timeout` (no client for that long: stop).
-    pub(super) async fn enforce_limits(&mut self, r: &TickResult) {
+    pub(super) fn enforce_limits(&mut self, r: &TickResult) {
         let mut restart = Vec::new();
         let mut stop = Vec::new();
         for inst in self.instances.values_mut() {
-            let (Some(pid), Some(cfg)) = (inst.pid, self.env.config.servers.get(&inst.key.server))
+            let (State::Running { pid, since, .. }, Some(cfg)) =
+                (&inst.state, self.env.config.servers.get(&inst.key.server))
             else {
                 continue;
             };
-            if let (Some(max), Some(rss)) = (cfg.max_rss, r.rss.get(&pid)) {
+            let since = *since;
+            if let (Some(max), Some(rss)) = (cfg.max_rss, r.rss.get(pid)) {
                 if *rss > max {
                     inst.over_rss += 1;
                     tracing::info!(
@@ -165,7 +168,7 @@ impl Sup {
             }
             let idle_for = match &inst.mux {
                 Some(m) => m.idle_for(),
-                None => inst.started_at.map(|t| t.elapsed()).unwrap_or_default(),
+                None => since.elapsed(),
             };
             if let Some(idle) = cfg.idle_timeout
                 && idle_for >= idle
@@ -178,23 +181,20 @@ impl Sup {
         }
         for (k, why) in stop {
             tracing::warn!("stopping {}: {why}", k.label());
-            let _ = self.stop(&k, &why).await;
+            let _ = self.stop(&k, &why, Next::Stopped);
         }
         for (k, why) in restart {
             tracing::warn!("restarting {}: {why}", k.label());
-            let _ = self.stop(&k, &why).await;
             if let Some(i) = self.instances.get_mut(&k) {
                 i.restarts += 1;
             }
-            if let Err(e) = self.start(&k, None, None) {
-                tracing::warn!("{e}");
-            }
+            let _ = self.stop(&k, &why, Next::Start);
         }
     }
 
     /// Stops and forgets session instances started for an earlier session of the same name (its tmux
     /// id differs): the new session gets its own servers.
-    pub(super) async fn retire_reopened(&mut self, sessions: &[(String, u32)]) {
+    pub(super) fn retire_reopened(&mut self, sessions: &[(String, u32)]) {
         let stale: Vec<Key> = self
             .instances
             .values()
@@ -207,11 +207,31 @@ impl Sup {
             .map(|i| i.key.clone())
             .collect();
         for k in stale {
-            if self.instances.get(&k).is_some_and(|i| i.pid.is_some()) {
-                let _ = self.stop(&k, "its session was closed and reopened").await;
-            }
-            self.instances.remove(&k);
+            // Out of the way at once (the new session's servers take its key); its tree is
+            // stopped under a retired key, then it is forgotten.
+            let retired = self.retire(&k);
+            let _ = self.stop(
+                &retired,
+                "its session was closed and reopened",
+                Next::Forget,
+            );
         }
+    }
+
+    /// Moves `key`'s instance to a retired key (its multiplexer closed), so that a new instance
+    /// can take `key` while the old one's tree is stopped; returns the retired key.
+    pub(super) fn retire(&mut self, key: &Key) -> Key {
+        let mut retired = key.clone();
+        retired.slot = Key::RETIRED | crate::daemon::instance::token();
+        let Some(mut inst) = self.instances.remove(key) else {
+            return retired;
+        };
+        if let Some(m) = inst.mux.take() {
+            let _ = m.ctl.send(ServerMsg::Close);
+        }
+        inst.key = retired.clone();
+        self.instances.insert(retired.clone(), inst);
+        retired
     }
 
     pub(super) fn ensure_session_servers(
@@ -233,7 +253,7 @@ impl Sup {
             let key = Key::new(&name, Some(session.to_string()));
             // One set per session: an instance that exists (even stopped by the user) is left alone.
             if let Some(i) = self.instances.get(&key) {
-                out.push(match i.pid {
+                out.push(match i.pid() {
                     Some(p) => format!("{} is already running (pid {p})", key.label()),
                     None => format!("{} is {}", key.label(), i.state.word()),
                 });
@@ -245,5 +265,27 @@ impl Sup {
             }
         }
         out
+    }
+
+    /// The session-opened hook, once tmux has said which session it is: an earlier session of
+    /// that name is retired, and its eager servers are started.
+    pub(super) fn session_opened(
+        &mut self,
+        session: String,
+        dir: Option<PathBuf>,
+        id: Option<u32>,
+    ) -> Response {
+        if self.shutdown {
+            return err("the daemon is shutting down");
+        }
+        if let Some(id) = id {
+            self.retire_reopened(&[(session.clone(), id)]);
+        }
+        let started = self.ensure_session_servers(&session, dir, id);
+        ok(if started.is_empty() {
+            format!("session {session}: nothing to start")
+        } else {
+            started.join("; ")
+        })
     }
 }
