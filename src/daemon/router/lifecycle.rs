@@ -64,6 +64,21 @@ impl Router {
                 )));
             }
         }
+        // The server's `roots/list`s that waited for a question this client was answering: with
+        // nobody asked any more, nobody would end that wait (found by fuzzing).
+        let asking = self
+            .clients
+            .values()
+            .any(|c| matches!(c.roots, RootsState::Asking { .. }));
+        if self.roots.is_none() && !asking {
+            for id in std::mem::take(&mut self.roots_waiting) {
+                out.push(Out::ToServer(error_line(
+                    &id,
+                    INTERNAL_ERROR,
+                    "client disconnected",
+                )));
+            }
+        }
         self.sync_level(&mut out);
         self.drain_waiting(&mut out);
         out

@@ -1,7 +1,7 @@
 //! Regression tests for what the `router` fuzz target found (fuzz/fuzz_targets/router.rs; see
 //! FUZZING.md), each as the smallest sequence of events that showed it.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::tests::*;
 use super::wire::{OVERSIZE_KEEP, Oversize};
@@ -190,4 +190,50 @@ fn a_client_moved_while_its_initialize_is_in_flight_carries_it_unanswered() {
     // The handshake in flight completes for client 1 alone.
     let out = r.from_server(&ok(up["id"].clone(), init_result()), base);
     assert!(client_lines(&out, 2).is_empty(), "{out:?}");
+}
+
+/// Found by fuzzing (fuzz/artifacts/router/crash-3dcd63be…, 2026-11-27): the server asked
+/// `roots/list` twice; the first went to the only client, the second waited for that answer, and
+/// the client left. The first was answered "client disconnected", the second never.
+#[test]
+fn a_roots_list_waiting_on_a_client_that_leaves_is_answered() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let caps = json!({"roots": {"listChanged": true}});
+    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let line = req(json!(0), "initialize", params);
+    r.client_joined_with(
+        1,
+        crate::daemon::contract::Contract::of_first_line(&line),
+        base,
+    );
+    let up = only_server(&r.from_client(1, &line, base));
+    r.from_server(&ok(up["id"].clone(), init_result()), base);
+    r.from_client(
+        1,
+        &note("notifications/initialized", serde_json::Value::Null),
+        base,
+    );
+    let ask = only_client(
+        &r.from_server(&req(json!("s1"), "roots/list", json!({})), base),
+        1,
+    );
+    assert_eq!(ask["method"], "roots/list");
+    assert!(
+        r.from_server(&req(json!("s2"), "roots/list", json!({})), base)
+            .is_empty(),
+        "waits for the question in flight"
+    );
+    let out = r.client_left(1);
+    let answered: Vec<Value> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::ToServer(l) => serde_json::from_str::<Value>(l).ok(),
+            _ => None,
+        })
+        .filter(|v| v.get("error").is_some())
+        .map(|v| v["id"].clone())
+        .collect();
+    assert!(answered.contains(&json!("s1")), "{out:?}");
+    assert!(answered.contains(&json!("s2")), "{out:?}");
 }
