@@ -1,23 +1,26 @@
 #!/usr/bin/env python3
 """mcpd side by side with its peers, in one run (called by benches/run.sh; prints Markdown).
 
-1. Supervisors (mcpd, pm2, supervisord), each supervising the same two trees:
+1. Supervisors (mcpd, pm2, supervisord, pitchfork), each supervising the same two trees:
    - a TERM-ignoring tree: `sh` whose child ignores TERM, INT and HUP (the leader exits at the
      first signal, the child stays until SIGKILL);
    - an npx-like tree: `npm exec` -> `sh -c` -> `node` (npm's own launcher shape), offline.
    Measured: the daemon's own RSS while it holds both, and the stop latency, from the stop command
-   to the last process of the tree gone (median of ROUNDS), or what was left behind. Every peer is
-   configured at its closest to mcpd: 1 s grace, whole tree/group signalled (pm2 treekill,
-   supervisord stopasgroup + killasgroup).
+   to the last process of the tree gone (median of ROUNDS), or what was left behind, and when the
+   stop command itself returned (it runs beside the watch, so neither waits for the other). Every
+   peer is configured at its closest to mcpd: 1 s grace, whole tree/group signalled (pm2 treekill,
+   supervisord stopasgroup + killasgroup, pitchfork's own process-group stop with
+   `stop_signal.timeout`).
 2. Shared server, AGENTS agents at once, each an MCP client doing the handshake, `tools/list` and
    CALLS sequential `tools/call echo` against the real @modelcontextprotocol/server-everything:
    direct (a server per agent), `mcpd connect`, mcp-proxy (one server-mode proxy holding the
    server, one client-mode proxy per agent as its stdio bridge), 1mcp (`1mcp serve` + `1mcp proxy`).
    Measured: RSS of everything involved except the agents, processes, per-call latency.
 
-Peers are installed into a cache (target/peers: a venv for PyPI, a node_modules for npm); one that
-cannot be installed or started is reported as such in the output, never dropped. Every process
-started here is stopped by pid (its recorded tree), never by name.
+Peers are installed into a cache (target/peers: a venv for PyPI, a node_modules for npm, a
+`cargo install --root` for crates.io); one that cannot be installed or started is reported as such
+in the output, never dropped. Every process started here is stopped by pid (its recorded tree),
+never by name.
 """
 
 import argparse
@@ -30,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 CLK = os.sysconf("SC_CLK_TCK")
@@ -171,14 +175,34 @@ def install_pip(cache, pkg, bin_name):
     return b, None
 
 
+def install_cargo(cache, crate, bin_name, timeout):
+    """The path of `bin_name` from crates.io crate `crate`, installed with `cargo install --locked`
+    into cache/CRATE (its build in cache/CRATE-build, niced: a long compile), or an error string."""
+    root = os.path.join(cache, bin_name)
+    b = os.path.join(root, "bin", bin_name)
+    if os.path.exists(b):
+        return b, None
+    cmd = ["nice", "-n", "10", "cargo", "install", "--locked", "--root", root, crate]
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(cache, f"{bin_name}-build"))
+    try:
+        r = run(cmd, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"`{' '.join(cmd[3:])}` did not finish within {timeout} s (--cargo-timeout)"
+    if r.returncode != 0 or not os.path.exists(b):
+        lines = [l for l in (r.stderr + r.stdout).splitlines() if l.strip()]
+        why = next((l for l in lines if l.startswith("error")), lines[-1] if lines else "")
+        return None, f"`{' '.join(cmd[3:])}` failed: {why.strip()}"
+    return b, None
+
+
 def cell(text):
     """Text fit for one Markdown table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def version(cmd):
+def version(cmd, env=None):
     try:
-        r = run(cmd, timeout=60)
+        r = run(cmd, env=env, timeout=60)
         lines = [l for l in (r.stdout or r.stderr).splitlines() if l.strip() and not l.startswith("-")]
         return lines[-1].strip() if lines else "?"
     except Exception as e:  # noqa: BLE001 - reported, not fatal
@@ -362,6 +386,75 @@ class Supervisord:
         self.ctl("shutdown")
 
 
+class Pitchfork:
+    """pitchfork (crates.io `pitchfork-cli`): a pitchfork.toml in a private project dir, run from
+    there; its supervisor's state, sockets and logs under PITCHFORK_STATE_DIR and its global config
+    under PITCHFORK_CONFIG_DIR, both private, so the user's ~/.config and ~/.local are untouched.
+    It starts every daemon in its own session and signals the whole process group."""
+
+    name = "pitchfork"
+
+    def __init__(self, pitchfork, work, grace, npm):
+        self.bin, self.dir = pitchfork, os.path.join(work, "pitchfork")
+        os.makedirs(self.dir, exist_ok=True)
+        state = os.path.join(self.dir, "state")
+        self.state_file = os.path.join(state, "state.toml")
+        self.env = dict(
+            os.environ,
+            PITCHFORK_STATE_DIR=state,
+            PITCHFORK_CONFIG_DIR=os.path.join(self.dir, "config"),
+            PITCHFORK_STOP_TIMEOUT=f"{int(grace * 1000)}ms",
+            PITCHFORK_LOG="warn",
+        )
+        for k in ("SUDO_USER", "SUDO_UID", "SUDO_GID", "PITCHFORK_CONFIG"):
+            self.env.pop(k, None)
+        stop = f'{{ signal = "SIGTERM", timeout = "{int(grace * 1000)}ms" }}'
+        with open(os.path.join(self.dir, "pitchfork.toml"), "w") as f:
+            f.write(
+                f"[daemons.ignorer]\nrun = {json.dumps(['sh', '-c', IGNORER])}\n"
+                f"retry = 0\nready_delay = 0\nstop_signal = {stop}\n\n"
+                f"[daemons.npxlike]\nrun = {json.dumps([npm] + npx_args(self.dir))}\n"
+                f"dir = {json.dumps(self.dir)}\nretry = 0\nready_delay = 0\nstop_signal = {stop}\n"
+            )
+
+    def cli(self, *args):
+        return run([self.bin, *args], env=self.env, cwd=self.dir, timeout=120)
+
+    def up(self):
+        r = self.cli("supervisor", "start")
+        if r.returncode != 0:
+            raise RuntimeError(f"pitchfork supervisor start: {(r.stderr or r.stdout).strip()[-300:]}")
+        r = self.cli("start", "ignorer", "npxlike")
+        if r.returncode != 0:
+            raise RuntimeError(f"pitchfork start: {(r.stderr or r.stdout).strip()[-300:]}")
+
+    def daemon_pid(self):
+        """The supervisor's pid, from its own record (`global/pitchfork`) in its state file."""
+        import tomllib
+
+        with open(self.state_file, "rb") as f:
+            return int(tomllib.load(f)["daemons"]["global/pitchfork"]["pid"])
+
+    def pid_of(self, prog):
+        r = self.cli("status", prog, "--json")
+        try:
+            v = json.loads(r.stdout)
+            if v.get("status") == "running" and v.get("pid"):
+                return v["pid"]
+        except ValueError:
+            pass
+        return None
+
+    def start(self, prog):
+        self.cli("start", prog)
+
+    def stop(self, prog):
+        self.cli("stop", prog)
+
+    def down(self):
+        self.cli("supervisor", "stop")
+
+
 def full_tree(sup, prog, want):
     """Waits until `prog` runs with its whole tree (want processes); returns its idents."""
 
@@ -397,23 +490,31 @@ def bench_supervisors(tools, rounds, grace):
             daemon_rss = rss(sup.daemon_pid())
             result = {"daemon_rss": daemon_rss}
             for label, prog, want in TREES:
-                times, left = [], 0
+                times, cmd_times, left = [], [], 0
                 for r in range(rounds):
                     t = trees[prog] if r == 0 else full_tree(sup, prog, want)
                     if not t:
                         raise RuntimeError(f"{prog} did not restart for round {r + 1}")
                     everything += t
+                    # The stop command runs beside the watch: the tree can be gone before the
+                    # command returns (pitchfork's `stop` returns ~2 s after its group is gone),
+                    # and both are reported.
                     t0 = time.monotonic()
-                    sup.stop(prog)
+                    done = []
+                    cmd = threading.Thread(target=lambda: (sup.stop(prog), done.append(time.monotonic())))
+                    cmd.start()
                     gone = wait_for(lambda: not any(alive(i) for i in t), grace + 5, 0.005)
                     if gone:
                         times.append((time.monotonic() - t0) * 1000)
                     else:
                         left = max(left, sum(alive(i) for i in t))
                         kill_idents(t)
+                    cmd.join(120)
+                    if done:
+                        cmd_times.append((done[0] - t0) * 1000)
                     if r + 1 < rounds:
                         sup.start(prog)
-                result[label] = (times, left)
+                result[label] = (times, left, cmd_times)
             rows.append((sup.name, result))
         except Exception as e:  # noqa: BLE001 - reported in the table
             rows.append((f"{sup.name}: failed ({e})", None))
@@ -427,18 +528,20 @@ def bench_supervisors(tools, rounds, grace):
 
 
 def print_supervisors(rows, rounds, grace):
-    print(f"| supervisor | daemon RSS | stop, TERM-ignoring tree (median of {rounds}) | ratio to mcpd | "
-          f"stop, npx-like tree (median of {rounds}) | ratio to mcpd |")
+    print(f"| supervisor | daemon RSS | stop to last process gone, TERM-ignoring tree (median of {rounds}) "
+          f"| ratio to mcpd | stop to last process gone, npx-like tree (median of {rounds}) | ratio to mcpd |")
     print("|---|---:|---:|---:|---:|---:|")
     base = next((r for n, r in rows if n == "mcpd" and r), None)
 
     def cell(res, label):
-        times, left = res[label]
+        times, left, cmd_times = res[label]
+        c = median(cmd_times)
+        cmd = f" (command returns: {c:.0f} ms)" if c is not None else " (command did not return)"
         if left:
-            return f"**{left} process(es) left** after {grace + 5:.0f} s", "-"
+            return f"**{left} process(es) left** after {grace + 5:.0f} s{cmd}", "-"
         m = median(times)
         b = median(base[label][0]) if base and base[label][0] else None
-        return f"{m:.0f} ms", (f"{m / b:.1f}x" if b else "-")
+        return f"{m:.0f} ms{cmd}", (f"{m / b:.1f}x" if b else "-")
 
     for name, res in rows:
         if not res:
@@ -635,6 +738,8 @@ def main():
     ap.add_argument("--agents", type=int, default=5)
     ap.add_argument("--calls", type=int, default=50)
     ap.add_argument("--only", choices=["supervisors", "shared"], default=None)
+    ap.add_argument("--cargo-timeout", type=int, default=3600,
+                    help="seconds allowed for `cargo install pitchfork-cli` when it is not cached")
     args = ap.parse_args()
     args.cache, args.mcpd = os.path.abspath(args.cache), os.path.abspath(args.mcpd)
     args.npm_kit = os.path.abspath(args.npm_kit)
@@ -646,6 +751,7 @@ def main():
     sd, sd_err = install_pip(args.cache, "supervisor", "supervisord")
     proxy, proxy_err = install_pip(args.cache, "mcp-proxy", "mcp-proxy")
     onemcp, onemcp_err = install_npm(args.cache, "@1mcp/agent", "1mcp")
+    pf, pf_err = install_cargo(args.cache, "pitchfork-cli", "pitchfork", args.cargo_timeout)
     print("Peers, as installed for this run:\n")
     print(f"- mcpd: {version([args.mcpd, '--version'])} ({args.mcpd})")
     print(f"- pm2: {version([pm2, '--version']) if pm2 else 'NOT INSTALLED: ' + pm2_err}")
@@ -654,13 +760,17 @@ def main():
     print(f"- mcp-proxy: {'installed' if proxy else 'NOT INSTALLED: ' + proxy_err}"
           + (f" ({run([os.path.join(args.cache, 'venv', 'bin', 'pip'), 'show', 'mcp-proxy']).stdout.split(chr(10))[1]})" if pv else ""))
     print(f"- 1mcp (@1mcp/agent): {version([onemcp, '--version']) if onemcp else 'NOT INSTALLED: ' + onemcp_err}")
-    print("- pitchfork (crates.io `pitchfork-cli`): not measured (a long compile on 2 cores; see BENCHMARKS.md)\n")
+    # even --version opens pitchfork's log under its state dir: keep it in the run's own dir
+    pf_env = dict(os.environ, PITCHFORK_STATE_DIR=os.path.join(work, "pitchfork-version"))
+    print(f"- pitchfork (crates.io `pitchfork-cli`): "
+          f"{version([pf, '--version'], pf_env) if pf else 'NOT INSTALLED: ' + pf_err}\n")
 
     if args.only in (None, "supervisors"):
         tools = [Mcpd(args.mcpd, work, args.grace, npm)]
         tools.append(Pm2(pm2, work, args.grace, npm) if pm2 else f"pm2: not installed ({pm2_err})")
         tools.append(Supervisord(os.path.dirname(sd), work, args.grace, npm) if sd
                      else f"supervisord: not installed ({sd_err})")
+        tools.append(Pitchfork(pf, work, args.grace, npm) if pf else f"pitchfork: not installed ({pf_err})")
         print(f"### Supervisors: daemon RSS and stop latency ({args.grace:g} s grace, same trees)\n")
         rows, _ = bench_supervisors(tools, args.rounds, args.grace)
         print_supervisors(rows, args.rounds, args.grace)

@@ -16,10 +16,11 @@
 #   connect  cargo bench --bench mcpd_bench -- connect         (shared vs direct memory, bridge latency)
 #   share    cargo bench --bench share_bench                   (5 and 20 agents: latency, RSS)
 #   latency  cargo bench --bench daemon_latency                (when the branch has it)
-#   peers    python3 benches/peers.py                          (pm2, supervisord, mcp-proxy, 1mcp)
+#   peers    python3 benches/peers.py            (pm2, supervisord, pitchfork, mcp-proxy, 1mcp)
 #
-# Peers are installed into target/peers (npm and a PyPI venv); one that cannot be installed is
-# printed as NOT INSTALLED with the registry's answer. Ratios, measured in the same run, are the
+# Peers are installed into target/peers (npm, a PyPI venv, `cargo install --root` for pitchfork:
+# a long compile the first time); one that cannot be installed is printed as NOT INSTALLED with
+# the registry's or cargo's answer. Ratios, measured in the same run, are the
 # claims; absolute times depend on the machine and its load, which is printed first.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
