@@ -20,6 +20,26 @@ fn config(tag: &str) -> String {
     )
 }
 
+/// Kills, by pid, what is left of the servers named with `tag` when the test ends (declared before
+/// the sandbox, so it runs after the sandbox has stopped its daemon). A daemon whose socket is inside
+/// the state directory cannot be asked to stop by the sandbox (its runtime dir is elsewhere), and a
+/// SIGKILLed daemon leaves its servers behind.
+struct Reap(String);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let later = format!("{}-later", self.0);
+        for pid in named(&self.0).into_iter().chain(named(&later)) {
+            if let Some(start_ticks) = mcpd::procs::identity::current_start_ticks(pid)
+                && let Ok(pin) =
+                    mcpd::procs::identity::Pinned::open(mcpd::model::Identity { pid, start_ticks })
+            {
+                pin.signal(nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+    }
+}
+
 fn tag() -> String {
     let probe = Sandbox::new();
     let t = format!("mcp-server-dirs-{}", probe.marker);
@@ -170,6 +190,7 @@ fn a_daemon_of_another_protocol_is_refused_clearly() {
 #[test]
 fn a_deleted_state_dir_is_recreated_and_spawns_keep_working() {
     let t = tag();
+    let _reap = Reap(t.clone());
     let sb = Sandbox::with_config(&config(&t));
     sb.ok(&["daemon", "start"]);
     let daemon = sb.daemon_pid().unwrap();
@@ -209,6 +230,7 @@ fn a_deleted_state_dir_is_recreated_and_spawns_keep_working() {
 #[test]
 fn a_deleted_runtime_dir_gets_the_socket_back() {
     let t = tag();
+    let _reap = Reap(t.clone());
     let sb = Sandbox::with_config(&config(&t));
     sb.ok(&["daemon", "start"]);
     let daemon = sb.daemon_pid().unwrap();
@@ -229,6 +251,7 @@ fn a_deleted_runtime_dir_gets_the_socket_back() {
 #[test]
 fn a_deleted_state_dir_with_the_socket_inside_leaves_exactly_one_daemon() {
     let t = tag();
+    let _reap = Reap(t.clone());
     let sb = Sandbox::with_config(&config(&t));
     let run = |args: &[&str]| {
         sb.mcpd()
@@ -273,6 +296,7 @@ fn a_deleted_state_dir_with_the_socket_inside_leaves_exactly_one_daemon() {
 #[test]
 fn a_deleted_state_dir_with_the_socket_inside_is_recreated_by_the_daemon() {
     let t = tag();
+    let _reap = Reap(t.clone());
     let sb = Sandbox::with_config(&config(&t));
     let run = |args: &[&str]| {
         sb.mcpd()
