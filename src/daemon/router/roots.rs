@@ -94,10 +94,14 @@ impl Router {
         out: &mut Vec<Out>,
     ) {
         let declared = self.declares_roots(cid);
+        // Ignoring roots (`share = always`), nothing would ever release a held client: never hold.
+        if self.ignore_roots || !declared {
+            return;
+        }
         let Some(c) = self.clients.get_mut(&cid) else {
             return;
         };
-        if self.ignore_roots || !declared || (!changed && c.roots != RootsState::Unknown) {
+        if !changed && c.roots != RootsState::Unknown {
             if hold && matches!(c.roots, RootsState::Asking { .. }) {
                 c.awaiting = true;
             }

@@ -237,3 +237,45 @@ fn a_roots_list_waiting_on_a_client_that_leaves_is_answered() {
     assert!(answered.contains(&json!("s1")), "{out:?}");
     assert!(answered.contains(&json!("s2")), "{out:?}");
 }
+
+/// Found by fuzzing (fuzz/findings/router-task-call-never-answered, 2026-11-27): with
+/// `share = always` (roots ignored), a client that said `notifications/roots/list_changed` while
+/// the server's `roots/list` to it was in flight was marked as waiting for its roots, which nothing
+/// in that mode ever resolves: every later line of it was held forever.
+#[test]
+fn ignoring_roots_a_roots_change_never_holds_the_client() {
+    let base = Instant::now();
+    let mut r = Router::ignoring_roots();
+    let caps = json!({"roots": {"listChanged": true}});
+    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let line = req(json!(0), "initialize", params);
+    let contract = crate::daemon::contract::Contract::of_first_line(&line);
+    for cid in 1..=2 {
+        r.client_joined_with(cid, contract.clone(), base);
+    }
+    let up = only_server(&r.from_client(1, &line, base));
+    r.from_server(&ok(up["id"].clone(), init_result()), base);
+    r.from_client(1, &note("notifications/initialized", Value::Null), base);
+    only_client(&r.from_client(2, &line, base), 2);
+    r.from_client(2, &note("notifications/initialized", Value::Null), base);
+    // Client 2 has a call in flight; the server asks for roots on its behalf, and client 2 says
+    // its roots changed before it answers.
+    only_server(&r.from_client(
+        2,
+        &req(json!(1), "tools/call", json!({"name": "long"})),
+        base,
+    ));
+    let out = r.from_server(&req(json!("s1"), "roots/list", json!({})), base);
+    let (asked, _) = match out.as_slice() {
+        [Out::ToClient(cid, l)] => (*cid, l.clone()),
+        other => panic!("{other:?}"),
+    };
+    r.from_client(
+        asked,
+        &note("notifications/roots/list_changed", Value::Null),
+        base,
+    );
+    // Its next request still reaches the server.
+    let sent = only_server(&r.from_client(asked, &req(json!(5), "tools/list", json!({})), base));
+    assert_eq!(sent["method"], "tools/list");
+}
