@@ -84,6 +84,47 @@ pub fn close_many_seen(
         }
         records.extend(recs);
     }
+    let mut closed = close_pass(
+        registry, config, closing, tmux, state_tag, env_cache, &records,
+    )?;
+    // A process that forks, exits and calls setsid in a loop can be between two pids while a pass
+    // looks: while a pass stopped something, look again (its records are done; what is left are
+    // tagged escapees), a few times at most.
+    for _ in 0..EXTRA_PASSES {
+        if closed.outcome.stopped.is_empty() {
+            break;
+        }
+        let again = close_pass(registry, config, closing, tmux, state_tag, env_cache, &[])?;
+        let o = &mut closed.outcome;
+        o.elapsed_ms += again.outcome.elapsed_ms;
+        o.gone.extend(again.outcome.gone);
+        o.recycled.extend(again.outcome.recycled);
+        o.refused.extend(again.outcome.refused);
+        let more = !again.outcome.stopped.is_empty();
+        o.stopped.extend(again.outcome.stopped);
+        closed.snapshot = again.snapshot;
+        closed.view = again.view;
+        if !more {
+            break;
+        }
+    }
+    Ok(closed)
+}
+
+/// Passes after the first, while each still stops something.
+const EXTRA_PASSES: usize = 3;
+
+/// One pass of a close: candidates from a fresh lean snapshot, the stop, the journal and the
+/// records this close was about.
+fn close_pass(
+    registry: &Registry,
+    config: &Config,
+    closing: &[ClosedSession],
+    tmux: &crate::tmux::Tmux,
+    state_tag: &str,
+    env_cache: Option<&std::path::Path>,
+    records: &[Record],
+) -> anyhow::Result<Closing> {
     // Membership now: tmux's panes after the close (none when the server is gone), asked while /proc
     // is read.
     let asking = crate::world::PendingView::start(tmux);
@@ -127,7 +168,7 @@ pub fn close_many_seen(
     };
     let mut all: Vec<i32> = Vec::new();
     for closed in closing {
-        for pid in candidates(&snap, &records, closed, &rules, view.as_ref()) {
+        for pid in candidates(&snap, records, closed, &rules, view.as_ref()) {
             if !all.contains(&pid) {
                 all.push(pid);
             }
@@ -145,7 +186,7 @@ pub fn close_many_seen(
         .map(|h| h.pid)
         .collect();
     snap.fill_cmdlines(|p| clients.contains(&p.pid));
-    let (targets, protected) = targets(&snap, &records, &all, &stdio, view.as_ref());
+    let (targets, protected) = targets(&snap, records, &all, &stdio, view.as_ref());
     let names: Vec<&str> = closing.iter().map(|c| c.name.as_str()).collect();
     for (pid, why) in &protected {
         tracing::info!("session(s) {names:?}: not stopping {pid}: {why}");
