@@ -50,6 +50,7 @@ impl Router {
             // Another version or other capabilities than it joined with: not this instance's.
             let joined = self.clients.get(&cid).and_then(|c| c.contract.clone());
             if joined.is_some_and(|c| !c.same_handshake(&Contract::of_first_line(raw))) {
+                self.fail_in_flight(cid, out);
                 out.extend(self.client_left(cid));
                 let moved = Moved {
                     lines: vec![raw.to_string()],

@@ -222,6 +222,7 @@ impl Router {
         if unanswered && let Some(line) = init.take() {
             lines.insert(0, line);
         }
+        self.fail_in_flight(cid, out);
         out.extend(self.client_left(cid));
         let moved = Moved {
             init,
@@ -229,6 +230,28 @@ impl Router {
             roots: Some(roots),
         };
         out.push(Out::Move(cid, moved));
+    }
+
+    /// A client that moves to another instance: what it sent this one and is still in flight is
+    /// answered with an error (the moved client's next instance never saw it; sending it there
+    /// again could do its work twice), and cancelled upstream by `client_left`.
+    pub(super) fn fail_in_flight(&mut self, cid: ClientId, out: &mut Vec<Out>) {
+        let ids: Vec<Value> = self
+            .pending
+            .values()
+            .filter_map(|p| match p {
+                Pending::Client { cid: c, id, .. } if *c == cid => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        for id in ids {
+            out.push(error_to(
+                cid,
+                &id,
+                INTERNAL_ERROR,
+                "moved to another process of this server (its roots or handshake differ); send the request again",
+            ));
+        }
     }
 
     /// A client said its roots changed. Alone, the instance takes them and the server is told;

@@ -279,3 +279,50 @@ fn ignoring_roots_a_roots_change_never_holds_the_client() {
     let sent = only_server(&r.from_client(asked, &req(json!(5), "tools/list", json!({})), base));
     assert_eq!(sent["method"], "tools/list");
 }
+
+/// Found by fuzzing (fuzz/corpus/router/regression-moved-with-a-call-in-flight, 2026-11-27): a
+/// client moved to another instance while a call of it was in flight here: the call was cancelled
+/// upstream and never answered. It is answered with an error naming the move.
+#[test]
+fn a_client_moved_with_a_call_in_flight_gets_an_error_for_it() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let caps = json!({"roots": {"listChanged": true}});
+    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let line = req(json!(0), "initialize", params);
+    let contract = crate::daemon::contract::Contract::of_first_line(&line);
+    let mut moved_in = contract.clone();
+    moved_in.known_roots = Some(r#"[{"uri":"file:///a"}]"#.into());
+    r.client_joined_with(1, moved_in, base);
+    let replayed: Vec<Out> = r
+        .replay_initialize(1, &line)
+        .into_iter()
+        .filter(|o| matches!(o, Out::ToServer(_)))
+        .collect();
+    let up = only_server(&replayed);
+    r.from_server(&ok(up["id"].clone(), init_result()), base);
+    // Client 2 sends a call before its handshake (a buggy agent): it goes to the server.
+    r.client_joined_with(2, contract, base);
+    let sent = r.from_client(2, &req(json!(7), "tools/call", json!({"name": "x"})), base);
+    assert_eq!(only_server(&sent)["method"], "tools/call", "{sent:?}");
+    only_client(&r.from_client(2, &line, base), 2);
+    let out = r.from_client(2, &note("notifications/initialized", Value::Null), base);
+    let ask = client_lines(&out, 2)
+        .into_iter()
+        .find(|v| v["method"] == "roots/list")
+        .expect("client 2 is asked for its roots");
+    // Other roots: it moves, and its call in flight here is answered.
+    let out = r.from_client(
+        2,
+        &ok(ask["id"].clone(), json!({"roots": [{"uri": "file:///b"}]})),
+        base,
+    );
+    assert!(
+        out.iter().any(|o| matches!(o, Out::Move(2, _))),
+        "client 2 moves: {out:?}"
+    );
+    let answered = client_lines(&out, 2)
+        .into_iter()
+        .any(|v| v["id"] == json!(7) && v.get("error").is_some());
+    assert!(answered, "its call in flight is answered: {out:?}");
+}
