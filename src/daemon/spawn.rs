@@ -134,11 +134,18 @@ pub fn spawn(spec: SpawnSpec, registry: &Registry) -> anyhow::Result<Spawned> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let gate_fd = gate_r.as_raw_fd();
-    // SAFETY: only async-signal-safe calls (setsid, dup2) between fork and exec.
+    // SAFETY: only async-signal-safe calls (setsid, dup2, fcntl) between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
             nix::unistd::setsid().map_err(std::io::Error::from)?;
-            if nix::libc::dup2(gate_fd, 3) < 0 {
+            // dup2 onto itself keeps close-on-exec: when the gate already is fd 3, clear the flag
+            // instead, or the launcher would start without its gate and exit at once.
+            let r = if gate_fd == 3 {
+                nix::libc::fcntl(3, nix::libc::F_SETFD, 0)
+            } else {
+                nix::libc::dup2(gate_fd, 3)
+            };
+            if r < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
