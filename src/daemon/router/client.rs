@@ -51,9 +51,11 @@ impl Router {
             let joined = self.clients.get(&cid).and_then(|c| c.contract.clone());
             if joined.is_some_and(|c| !c.same_handshake(&Contract::of_first_line(raw))) {
                 self.fail_in_flight(cid, out);
+                let mut lines = self.unsent_lines(cid);
+                lines.push(raw.to_string());
                 out.extend(self.client_left(cid));
                 let moved = Moved {
-                    lines: vec![raw.to_string()],
+                    lines,
                     ..Moved::default()
                 };
                 out.push(Out::Move(cid, moved));

@@ -218,8 +218,13 @@ impl Router {
             .clients
             .get_mut(&cid)
             .map(|c| (c.init_line.take(), std::mem::take(&mut c.held)));
-        let (mut init, mut lines) = c.unwrap_or_default();
+        let (mut init, held) = c.unwrap_or_default();
+        // Lines never sent here (queued while the process was down, or waiting their turn) go
+        // along, before what was held for the roots.
+        let mut lines = self.unsent_lines(cid);
+        lines.extend(held);
         if unanswered && let Some(line) = init.take() {
+            lines.retain(|l| *l != line);
             lines.insert(0, line);
         }
         self.fail_in_flight(cid, out);
@@ -252,6 +257,16 @@ impl Router {
                 "moved to another process of this server (its roots or handshake differ); send the request again",
             ));
         }
+    }
+
+    /// The client's lines this instance holds but never sent to its server, in order.
+    pub(super) fn unsent_lines(&self, cid: ClientId) -> Vec<String> {
+        self.queue
+            .iter()
+            .chain(self.waiting.iter())
+            .filter(|(c, _)| *c == cid)
+            .map(|(_, l)| l.clone())
+            .collect()
     }
 
     /// A client said its roots changed. Alone, the instance takes them and the server is told;

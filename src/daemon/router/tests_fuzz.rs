@@ -326,3 +326,63 @@ fn a_client_moved_with_a_call_in_flight_gets_an_error_for_it() {
         .any(|v| v["id"] == json!(7) && v.get("error").is_some());
     assert!(answered, "its call in flight is answered: {out:?}");
 }
+
+/// Found by fuzzing (fuzz/corpus/router/regression-moved-with-a-waiting-call, 2026-11-27): a
+/// client's call waiting its turn here (another client's call with the same id in flight) was
+/// dropped when the client moved for its roots. Lines never sent go along with the move.
+#[test]
+fn a_client_moved_with_a_call_waiting_its_turn_carries_it() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let caps = json!({"roots": {"listChanged": true}});
+    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let line = req(json!(0), "initialize", params);
+    let contract = crate::daemon::contract::Contract::of_first_line(&line);
+    let mut moved_in = contract.clone();
+    moved_in.known_roots = Some(r#"[{"uri":"file:///a"}]"#.into());
+    r.client_joined_with(1, moved_in, base);
+    let replayed: Vec<Out> = r
+        .replay_initialize(1, &line)
+        .into_iter()
+        .filter(|o| matches!(o, Out::ToServer(_)))
+        .collect();
+    let up = only_server(&replayed);
+    let mut out = r.from_server(&ok(up["id"].clone(), init_result()), base);
+    // The server reads what it was told (mcpd's settle ping) before clients go on.
+    while let Some(ping) = out.iter().find_map(|o| match o {
+        Out::ToServer(l) => serde_json::from_str::<Value>(l)
+            .ok()
+            .filter(|v| v["method"] == "ping"),
+        _ => None,
+    }) {
+        out = r.from_server(&ok(ping["id"].clone(), json!({})), base);
+    }
+    let call = req(json!("r1"), "tools/call", json!({"name": "long"}));
+    assert_eq!(
+        only_server(&r.from_client(1, &call, base))["method"],
+        "tools/call"
+    );
+    // Client 2 sends a call with the same id: it waits its turn, then the client moves.
+    r.client_joined_with(2, contract, base);
+    let waiting = r.from_client(2, &call, base);
+    assert!(waiting.is_empty(), "it waits its turn: {waiting:?}");
+    only_client(&r.from_client(2, &line, base), 2);
+    let out = r.from_client(2, &note("notifications/initialized", Value::Null), base);
+    let ask = client_lines(&out, 2)
+        .into_iter()
+        .find(|v| v["method"] == "roots/list")
+        .expect("client 2 is asked for its roots");
+    let out = r.from_client(
+        2,
+        &ok(ask["id"].clone(), json!({"roots": [{"uri": "file:///b"}]})),
+        base,
+    );
+    let moved = out
+        .iter()
+        .find_map(|o| match o {
+            Out::Move(2, m) => Some(m.clone()),
+            _ => None,
+        })
+        .expect("client 2 moves");
+    assert!(moved.lines.contains(&call), "{moved:?}");
+}
