@@ -290,6 +290,8 @@ impl Router {
         }
         self.bind_roots(roots, out);
         self.release(cid, out);
+        // Others that waited for the instance's roots are compared now (found by fuzzing).
+        self.resolve_roots(out);
     }
 
     /// A moved client's `initialize`, already answered by its first instance: done here without

@@ -386,3 +386,54 @@ fn a_client_moved_with_a_call_waiting_its_turn_carries_it() {
         .expect("client 2 moves");
     assert!(moved.lines.contains(&call), "{moved:?}");
 }
+
+/// Found by fuzzing (fuzz/corpus/router/regression-roots-bound-by-a-change, 2026-11-27): the
+/// instance's roots were first bound by its definer's roots change; another client, waiting with
+/// other roots known, was never compared, so it was neither moved nor let through.
+#[test]
+fn roots_bound_by_a_change_compare_the_clients_that_wait() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let caps = json!({"roots": {"listChanged": true}});
+    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let line = req(json!(0), "initialize", params);
+    let contract = crate::daemon::contract::Contract::of_first_line(&line);
+    for cid in 1..=2 {
+        r.client_joined_with(cid, contract.clone(), base);
+    }
+    let up = only_server(&r.from_client(1, &line, base));
+    r.from_server(&ok(up["id"].clone(), init_result()), base);
+    r.from_client(1, &note("notifications/initialized", Value::Null), base);
+    // Client 1 (the definer) says its roots changed: mcpd asks it.
+    let out = r.from_client(
+        1,
+        &note("notifications/roots/list_changed", Value::Null),
+        base,
+    );
+    let ask1 = client_lines(&out, 1)
+        .into_iter()
+        .find(|v| v["method"] == "roots/list")
+        .expect("client 1 is asked");
+    // Client 2 initializes and answers /b first; its lines wait for the instance's roots.
+    only_client(&r.from_client(2, &line, base), 2);
+    let out = r.from_client(2, &note("notifications/initialized", Value::Null), base);
+    let ask2 = client_lines(&out, 2)
+        .into_iter()
+        .find(|v| v["method"] == "roots/list")
+        .expect("client 2 is asked");
+    r.from_client(
+        2,
+        &ok(ask2["id"].clone(), json!({"roots": [{"uri": "file:///b"}]})),
+        base,
+    );
+    // Client 1 answers /a: the instance's roots are /a, and client 2 (other roots) moves.
+    let out = r.from_client(
+        1,
+        &ok(ask1["id"].clone(), json!({"roots": [{"uri": "file:///a"}]})),
+        base,
+    );
+    assert!(
+        out.iter().any(|o| matches!(o, Out::Move(2, _))),
+        "client 2 is compared and moves: {out:?}"
+    );
+}
