@@ -17,6 +17,19 @@ fn oversize(line: &str) -> Oversize {
     }
 }
 
+/// An `initialize`'s params for a client that declares roots (with list changes).
+fn roots_params() -> Value {
+    json!({"protocolVersion": "2025-11-25", "capabilities": {"roots": {"listChanged": true}},
+           "clientInfo": {"name": "t", "version": "1"}})
+}
+
+/// Client 1 joins as one moved here with its roots (/a) known: it defines the instance's roots.
+fn join_moved_in(r: &mut Router, contract: &crate::daemon::contract::Contract, now: Instant) {
+    let mut moved_in = contract.clone();
+    moved_in.known_roots = Some(r#"[{"uri":"file:///a"}]"#.into());
+    r.client_joined_with(1, moved_in, now);
+}
+
 fn big_result(id: u64) -> String {
     let pad = "y".repeat(2 * OVERSIZE_KEEP);
     ok(json!(id), json!({ "instructions": pad })).to_string()
@@ -141,14 +154,11 @@ fn roots_list_with_no_initialized_client_is_answered_not_held() {
 fn a_client_moved_while_its_initialize_is_in_flight_carries_it_unanswered() {
     let base = Instant::now();
     let mut r = Router::new();
-    let caps = json!({"roots": {"listChanged": true}});
-    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let params = roots_params();
     let line = req(json!(0), "initialize", params.clone());
     let contract = crate::daemon::contract::Contract::of_first_line(&line);
     // Client 1 was moved here with its roots (/a): its handshake is replayed silently, in flight.
-    let mut moved_in = contract.clone();
-    moved_in.known_roots = Some(r#"[{"uri":"file:///a"}]"#.into());
-    r.client_joined_with(1, moved_in, base);
+    join_moved_in(&mut r, &contract, base);
     let replayed = r.replay_initialize(1, &line);
     let up = only_server(
         &replayed
@@ -199,8 +209,7 @@ fn a_client_moved_while_its_initialize_is_in_flight_carries_it_unanswered() {
 fn a_roots_list_waiting_on_a_client_that_leaves_is_answered() {
     let base = Instant::now();
     let mut r = Router::new();
-    let caps = json!({"roots": {"listChanged": true}});
-    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let params = roots_params();
     let line = req(json!(0), "initialize", params);
     r.client_joined_with(
         1,
@@ -246,8 +255,7 @@ fn a_roots_list_waiting_on_a_client_that_leaves_is_answered() {
 fn ignoring_roots_a_roots_change_never_holds_the_client() {
     let base = Instant::now();
     let mut r = Router::ignoring_roots();
-    let caps = json!({"roots": {"listChanged": true}});
-    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let params = roots_params();
     let line = req(json!(0), "initialize", params);
     let contract = crate::daemon::contract::Contract::of_first_line(&line);
     for cid in 1..=2 {
@@ -287,13 +295,10 @@ fn ignoring_roots_a_roots_change_never_holds_the_client() {
 fn a_client_moved_with_a_call_in_flight_gets_an_error_for_it() {
     let base = Instant::now();
     let mut r = Router::new();
-    let caps = json!({"roots": {"listChanged": true}});
-    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let params = roots_params();
     let line = req(json!(0), "initialize", params);
     let contract = crate::daemon::contract::Contract::of_first_line(&line);
-    let mut moved_in = contract.clone();
-    moved_in.known_roots = Some(r#"[{"uri":"file:///a"}]"#.into());
-    r.client_joined_with(1, moved_in, base);
+    join_moved_in(&mut r, &contract, base);
     let replayed: Vec<Out> = r
         .replay_initialize(1, &line)
         .into_iter()
@@ -334,13 +339,10 @@ fn a_client_moved_with_a_call_in_flight_gets_an_error_for_it() {
 fn a_client_moved_with_a_call_waiting_its_turn_carries_it() {
     let base = Instant::now();
     let mut r = Router::new();
-    let caps = json!({"roots": {"listChanged": true}});
-    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let params = roots_params();
     let line = req(json!(0), "initialize", params);
     let contract = crate::daemon::contract::Contract::of_first_line(&line);
-    let mut moved_in = contract.clone();
-    moved_in.known_roots = Some(r#"[{"uri":"file:///a"}]"#.into());
-    r.client_joined_with(1, moved_in, base);
+    join_moved_in(&mut r, &contract, base);
     let replayed: Vec<Out> = r
         .replay_initialize(1, &line)
         .into_iter()
@@ -394,8 +396,7 @@ fn a_client_moved_with_a_call_waiting_its_turn_carries_it() {
 fn roots_bound_by_a_change_compare_the_clients_that_wait() {
     let base = Instant::now();
     let mut r = Router::new();
-    let caps = json!({"roots": {"listChanged": true}});
-    let params = json!({"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}});
+    let params = roots_params();
     let line = req(json!(0), "initialize", params);
     let contract = crate::daemon::contract::Contract::of_first_line(&line);
     for cid in 1..=2 {
