@@ -4,6 +4,7 @@
 #
 #   benches/run.sh                       # every part, scale at 1000 3000 10000 30000
 #   SIZES="1000 3000" benches/run.sh     # smaller scale sizes
+#   IDLE_SIZES="100 3000" benches/run.sh idle   # the idle daemon at other sizes
 #   benches/run.sh peers stop            # only the parts named
 #
 # Parts (each calls an existing bench; a part that fails is reported, the others still run):
@@ -14,6 +15,10 @@
 #   session  cargo bench --bench mcpd_bench -- session         (npx tree, kill-session to last gone)
 #   daemon   cargo bench --bench mcpd_bench -- daemon          (idle RSS/CPU, sweep at 3,000)
 #   connect  cargo bench --bench mcpd_bench -- connect         (shared vs direct memory, bridge latency)
+#   idle     cargo bench --bench mcpd_bench -- idle $IDLE_SIZES (idle daemon RSS/CPU at 100 and 10,000
+#            processes, default sizes "100 10000", in a PID namespace; MCPD_BENCH_IDLE_SECS window)
+#   bridge   cargo bench --bench mcpd_bench -- bridge          (latency p50/p99 and requests/s at 1, 5
+#            and 20 clients: `mcpd connect` vs a server per client, same run)
 #   share    cargo bench --bench share_bench                   (5 and 20 agents: latency, RSS)
 #   latency  cargo bench --bench daemon_latency                (when the branch has it)
 #   peers    python3 benches/peers.py            (pm2, supervisord, pitchfork, mcp-proxy, 1mcp)
@@ -28,7 +33,8 @@ cd "$root" || exit 2
 out="$root/target/bench-run"
 mkdir -p "$out"
 sizes=${SIZES:-1000 3000 10000 30000}
-all="scale status stop session daemon connect share latency peers"
+idle_sizes=${IDLE_SIZES:-100 10000}
+all="scale status stop session daemon connect idle bridge share latency peers"
 parts=${*:-$all}
 for p in $parts; do
     case " $all " in *" $p "*) ;; *) echo "benches/run.sh: unknown part '$p' (parts: $all)" >&2; exit 2 ;; esac
@@ -80,7 +86,8 @@ fi
 for p in $parts; do
     case $p in
         scale) run_part scale cargo bench --bench mcpd_bench -- scale $sizes ;;
-        status | stop | session | daemon | connect) run_part "$p" cargo bench --bench mcpd_bench -- "$p" ;;
+        status | stop | session | daemon | connect | bridge) run_part "$p" cargo bench --bench mcpd_bench -- "$p" ;;
+        idle) run_part idle cargo bench --bench mcpd_bench -- idle $idle_sizes ;;
         share) run_part share cargo bench --bench share_bench ;;
         latency)
             if [ -f benches/daemon_latency.rs ]; then
