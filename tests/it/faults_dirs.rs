@@ -87,8 +87,15 @@ fn a_read_only_state_dir_is_reported_by_status() {
 }
 
 /// X's hopper (an agent's MCP-like child in a pane that forks, exits and calls setsid every 50 ms)
-/// is caught at X's close (without mcpd it survives the close) or, if it escapes, listed as an
-/// orphan; keep's hopper is never stopped.
+/// is stopped after X's close (without mcpd it survives the close) and its stop is journaled, or, if
+/// it escapes, it is listed as an orphan; keep's hopper is never stopped.
+///
+/// Who stops it is not fixed: the close's pass lists /proc, then reads the environment of each
+/// process outside the panes; a hopper that hops in between is gone when its environment is read
+/// (no tags) and its child was born after the listing, so the pass sees no candidate, stops nothing
+/// and makes no extra pass. The daemon's next sweep then stops it ("its tmux session $N is gone").
+/// Either way the stop is journaled: every hopper generation ends at its own hop or at a signal
+/// through a pidfd of a stop that pinned it, and a stop journals every process it pinned.
 #[test]
 fn a_pid_hopping_process_an_agent_started_in_a_pane_is_caught_or_reported() {
     // An MCP-like python program an agent started in a pane (no MCPD_OWNER: only its TMUX tag says
@@ -120,16 +127,24 @@ fn a_pid_hopping_process_an_agent_started_in_a_pane_is_caught_or_reported() {
         ns.find(|p| p.command().contains("mcp_server_hop.py"))
             .into_iter()
             .filter(|p| {
-                env_of(&ns, *p, "TMUX").is_some_and(|t| {
-                    let id = ns.tmux_ok(&[
-                        "display-message",
-                        "-p",
-                        "-t",
-                        &format!("={session}:"),
-                        "#{session_id}",
-                    ]);
-                    t.ends_with(&format!(",{}", id.trim().trim_start_matches('$')))
-                })
+                // Hopped at least once (its own session), so past the line that ignores SIGHUP.
+                // Before its first hop it is in the pane's foreground process group: at the close
+                // the pane's agent, the terminal's session leader, exits and the kernel sends that
+                // group SIGHUP; a python still starting up dies of it before mcpd can name it, and
+                // nothing journals a death mcpd did not cause (seen with ftrace: signal_generate
+                // sig=1 code=SI_KERNEL from the exiting `sleep`, in half the runs that waited only
+                // for the command line to appear).
+                own_session(&ns, *p)
+                    && env_of(&ns, *p, "TMUX").is_some_and(|t| {
+                        let id = ns.tmux_ok(&[
+                            "display-message",
+                            "-p",
+                            "-t",
+                            &format!("={session}:"),
+                            "#{session_id}",
+                        ]);
+                        t.ends_with(&format!(",{}", id.trim().trim_start_matches('$')))
+                    })
             })
             .collect()
     };
@@ -155,10 +170,25 @@ fn a_pid_hopping_process_an_agent_started_in_a_pane_is_caught_or_reported() {
         "the hopper was {}",
         if caught { "caught" } else { "reported" }
     );
-    // Gone is enough here: about half the runs it ends at its own hop while X's close stops its
-    // tree (its child dies before running a line), and then no stop of it is journaled. What the
-    // issue asks is that it is caught or reported; the journal gap is noted in the round's note.
-    if !caught {
+    if caught {
+        let journaled_hop = || {
+            ns.events().iter().any(|e| {
+                let hop = e["command"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("mcp_server_hop.py"));
+                if hop {
+                    eprintln!("journaled by {}", e["actor"]);
+                }
+                hop
+            })
+        };
+        assert!(
+            wait_for(Duration::from_secs(30), journaled_hop),
+            "the hopper went, but no stop of it is journaled: {:#?}\nhook.log: {}",
+            ns.events(),
+            ns.hook_log()
+        );
+    } else {
         let ps = ns.json(&["ps", "--orphans", "--json"]);
         let left = of_x();
         let listed = ps
@@ -177,4 +207,22 @@ fn a_pid_hopping_process_an_agent_started_in_a_pane_is_caught_or_reported() {
         ns.events()
     );
     by.alive(&ns);
+}
+
+/// True when namespace process `pid` leads its own session (from /proc/PID/stat).
+fn own_session(ns: &Ns, pid: i32) -> bool {
+    std::fs::read_to_string(ns.proc_dir().join(pid.to_string()).join("stat"))
+        .ok()
+        .and_then(|s| {
+            Some(
+                s.rsplit_once(')')?
+                    .1
+                    .split_whitespace()
+                    .nth(3)?
+                    .parse::<i32>()
+                    .ok()?
+                    == pid,
+            )
+        })
+        .unwrap_or(false)
 }
