@@ -16,7 +16,7 @@ use std::time::Instant;
 use super::common::{Sandbox, Stdio2, pct};
 
 const WARMUP: u64 = 20;
-const CALLS: u64 = 200;
+const CALLS: u64 = 500;
 
 struct Run {
     lat: Vec<f64>,

@@ -6,8 +6,9 @@
 //! not change the sweeps' work. For each size it fills the namespace with `sleep`s, then for each
 //! sweep interval (`MCPD_BENCH_IDLE_INTERVALS`, default "30s 5s"; 30 s is the default setting)
 //! starts a daemon with three global servers and a tmux server with one session, lets it settle
-//! (its servers running, its first sweep done), and samples its VmRSS and utime+stime over `MCPD_BENCH_IDLE_SECS` (default 60).
-//! Nothing talks to the daemon during the window. Everything dies with the namespace.
+//! (its servers running, its first sweep done), and samples its VmRSS and utime+stime over
+//! `MCPD_BENCH_IDLE_SECS` (default 60). Nothing talks to the daemon during the window. Everything
+//! dies with the namespace.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
