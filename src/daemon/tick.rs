@@ -254,6 +254,11 @@ pub fn tick(input: TickInput) -> TickResult {
         servers: per_server,
     });
     out.sessions = view.map(|v| v.sessions);
+    // Kept until the next sweep: without the command lines (the stops need none), which are most
+    // of its memory.
+    for p in snap.procs.values_mut() {
+        p.cmdline = Vec::new();
+    }
     out.snapshot = Some(std::sync::Arc::new(snap));
     out.took_ms = t0.elapsed().as_millis() as u64;
     out
