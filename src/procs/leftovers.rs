@@ -58,12 +58,13 @@ pub fn tagged(snap: &Snapshot, w: &Wanted) -> Vec<StopTarget> {
         .filter(|p| !kept.contains(&p.pid) && p.pid != me && !p.is_zombie())
         .filter(|p| {
             let Some(e) = &p.env else { return false };
-            let in_tmux = e.tmux.is_some()
-                || snap
+            // The tags first: the walk up the tree only for this daemon's processes.
+            ours(e, w)
+                && e.tmux.is_none()
+                && !snap
                     .ancestors(p.pid)
                     .iter()
-                    .any(|a| snap.get(*a).is_some_and(super::guard::is_tmux));
-            !in_tmux && ours(e, w)
+                    .any(|a| snap.get(*a).is_some_and(super::guard::is_tmux))
         })
         .map(|p| StopTarget {
             identity: Identity::of(p),

@@ -189,7 +189,7 @@ impl Sup {
                 }
             };
             let t1 = Instant::now();
-            ctx.stop(snap, targets, &job.why);
+            ctx.stop(snap, &[job.identity.pid], targets, &job.why);
             tracing::debug!(
                 "stop of {}: tagged {:?}, stop {:?}",
                 job.key.label(),
@@ -244,7 +244,7 @@ impl Sup {
                     None
                 }
             };
-            ctx.stop(snap, targets, "daemon shutting down");
+            ctx.stop(snap, &leaders, targets, "daemon shutting down");
             for j in jobs {
                 let _ = ctx.registry.remove(&j.key.owner(), &[j.identity]);
                 let _ = tx.send(Event::StopDone {
@@ -374,14 +374,22 @@ impl StopCtx {
         lifecycle::known_start(last, &self.tag, live, leaders, only)
     }
 
-    /// Stops trees (blocking), from `snap` when the stop has one (then its looks for new members
-    /// read the trees, not /proc: see [`procs::stop::Rescan`]); what the daemon stops on its own
-    /// (not on a user's request) goes into the event journal with `why`.
-    fn stop(&self, snap: Option<Snapshot>, targets: Vec<StopTarget>, why: &str) {
+    /// Stops trees (blocking), from `snap` when the stop has one; what the daemon stops on its own
+    /// (not on a user's request) goes into the event journal with `why`. Its looks for new members
+    /// read the trees, not /proc ([`procs::stop::Rescan::Trees`]), when every one of `leaders` runs
+    /// under this daemon: what they orphan then comes to it (a subreaper). A re-adopted server's
+    /// orphans go elsewhere: its stop looks with passes.
+    fn stop(&self, snap: Option<Snapshot>, leaders: &[i32], targets: Vec<StopTarget>, why: &str) {
         let done = match snap {
             Some(s) => {
+                let me = std::process::id() as i32;
+                let under_me = leaders.iter().all(|l| s.ancestors(*l).contains(&me));
                 let opts = StopOptions {
-                    rescan_by: procs::stop::Rescan::Trees,
+                    rescan_by: if under_me {
+                        procs::stop::Rescan::Trees
+                    } else {
+                        procs::stop::Rescan::Pass
+                    },
                     ..self.opts.clone()
                 };
                 procs::stop_trees_seen(&s, &targets, &opts)
