@@ -4,7 +4,8 @@
 //! last sweep, whose environment tags are loaded); [`tagged_now`] makes a lean pass (`stat` only)
 //! and reads command lines and environments only of processes the daemon's tag cache does not know
 //! or whose cached tags are this daemon's, so it costs about half a pass and no environment reads
-//! for processes already seen.
+//! for processes already seen. [`known_start`] is what the daemon's stops use: the last sweep's table
+//! with only the daemon's own tree and this daemon's tagged processes read now, no pass at all.
 //!
 //! Safe with a snapshot that is a little old: every target is an [`Identity`] (pid and start time),
 //! checked before any signal by the stop; processes started since are only missed (found by the
