@@ -90,6 +90,8 @@ pub struct DaemonInfo {
     pub uptime_seconds: Option<u64>,
     pub sweeps: u64,
     pub last_sweep_ms: u64,
+    /// Passes over /proc the daemon has made (see `DaemonStatus::proc_passes`).
+    pub proc_passes: u64,
 }
 
 /// The health report.
@@ -250,6 +252,7 @@ pub fn merge_daemon(report: &mut Report, d: DaemonStatus) {
         uptime_seconds: Some(d.uptime_secs),
         sweeps: d.sweeps,
         last_sweep_ms: d.last_sweep_ms,
+        proc_passes: d.proc_passes,
     };
 }
 

@@ -112,6 +112,8 @@ struct Sup {
     next_conn: u64,
     /// Environment tags kept across sweeps (procs::envcache).
     env_cache: std::sync::Arc<std::sync::Mutex<procs::EnvCache>>,
+    /// The last sweep's process table (environment tags of ours loaded): stops start from it.
+    last_snap: Option<std::sync::Arc<Snapshot>>,
     /// Tree RSS of each instance pid at the last sweep: `status` answers from it without reading /proc.
     last_rss: std::collections::HashMap<i32, u64>,
     /// The config file as last loaded (reload.rs); the CLI compares it with the file.
@@ -170,6 +172,7 @@ pub async fn main(
         all_stopped: false,
         next_conn: 0,
         env_cache: Default::default(),
+        last_snap: Default::default(),
         last_rss: Default::default(),
         config_stamp: Some(stamp),
         env,

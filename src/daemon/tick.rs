@@ -50,6 +50,9 @@ pub struct TickResult {
     pub errors: Vec<String>,
     /// The instances this sweep may judge (see [`TickInput::keys`]).
     pub judged: Vec<Key>,
+    /// The sweep's process table (environment tags of our processes loaded): the daemon's stops
+    /// start from it instead of a pass of their own.
+    pub snapshot: Option<std::sync::Arc<Snapshot>>,
 }
 
 /// What a sweep makes of an instance's process.
@@ -251,6 +254,12 @@ pub fn tick(input: TickInput) -> TickResult {
         servers: per_server,
     });
     out.sessions = view.map(|v| v.sessions);
+    // Kept until the next sweep: without the command lines (the stops need none), which are most
+    // of its memory.
+    for p in snap.procs.values_mut() {
+        p.cmdline = Vec::new();
+    }
+    out.snapshot = Some(std::sync::Arc::new(snap));
     out.took_ms = t0.elapsed().as_millis() as u64;
     out
 }

@@ -50,6 +50,10 @@ pub struct DaemonStatus {
     pub sweeps: u64,
     /// Duration of the last sweep.
     pub last_sweep_ms: u64,
+    /// Passes over /proc the daemon has made (sweeps, stops without a sweep to start from): control
+    /// requests leave it unchanged.
+    #[serde(default)]
+    pub proc_passes: u64,
     #[serde(serialize_with = "wire_rows")]
     pub servers: Vec<ServerRow>,
     /// Recommendations from the history (leaks).

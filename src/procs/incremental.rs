@@ -49,6 +49,7 @@ impl Images {
     pub fn take(&mut self, reread: &dyn Fn(&ProcInfo) -> bool) -> Result<Snapshot, ProcError> {
         self.last_read = 0;
         self.last_served = 0;
+        super::known::count_pass();
         #[cfg(target_os = "linux")]
         {
             super::linux::take_some(

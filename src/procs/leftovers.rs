@@ -4,7 +4,8 @@
 //! last sweep, whose environment tags are loaded); [`tagged_now`] makes a lean pass (`stat` only)
 //! and reads command lines and environments only of processes the daemon's tag cache does not know
 //! or whose cached tags are this daemon's, so it costs about half a pass and no environment reads
-//! for processes already seen.
+//! for processes already seen. [`known_start`] is what the daemon's stops use: the last sweep's table
+//! with only the daemon's own tree and this daemon's tagged processes read now, no pass at all.
 //!
 //! Safe with a snapshot that is a little old: every target is an [`Identity`] (pid and start time),
 //! checked before any signal by the stop; processes started since are only missed (found by the
@@ -58,12 +59,13 @@ pub fn tagged(snap: &Snapshot, w: &Wanted) -> Vec<StopTarget> {
         .filter(|p| !kept.contains(&p.pid) && p.pid != me && !p.is_zombie())
         .filter(|p| {
             let Some(e) = &p.env else { return false };
-            let in_tmux = e.tmux.is_some()
-                || snap
+            // The tags first: the walk up the tree only for this daemon's processes.
+            ours(e, w)
+                && e.tmux.is_none()
+                && !snap
                     .ancestors(p.pid)
                     .iter()
-                    .any(|a| snap.get(*a).is_some_and(super::guard::is_tmux));
-            !in_tmux && ours(e, w)
+                    .any(|a| snap.get(*a).is_some_and(super::guard::is_tmux))
         })
         .map(|p| StopTarget {
             identity: Identity::of(p),
@@ -96,6 +98,82 @@ pub fn tagged_now(cache: &mut EnvCache, w: &Wanted) -> Result<Vec<StopTarget>, s
         |t: &EnvTags| t.mcpd_state.as_deref() == Some(state_tag),
     );
     Ok(tagged(&snap, w))
+}
+
+/// For the daemon's stops: the snapshot a stop of the trees led by `leaders` begins from, and the
+/// tagged leftovers in it ([`tagged`]), without a pass over /proc. `last` is the daemon's last
+/// sweep (environment tags of ours loaded). Read now, through the children files
+/// ([`super::known`]): the caller's whole subtree (the daemon is a child subreaper, so everything
+/// its servers forked, escaped or not, is in it), the leaders, and every process `last` knew as
+/// tagged this daemon's; of those, the environment of each process `last` did not know as that
+/// very process, or knew as tagged this daemon's (every target is judged on tags read now). The
+/// rest of `last` is kept as it was (`stat` fields and tags): group members and descendants the
+/// stop may take from it are pinned and checked against their start time before any signal, and
+/// what was forked since is found by the stop's own looks. None when the children files cannot be
+/// read: the caller makes a pass instead.
+pub fn known_start(
+    last: &Snapshot,
+    leaders: &[i32],
+    w: &Wanted,
+) -> Option<(Snapshot, Vec<StopTarget>)> {
+    let me = std::process::id() as i32;
+    let uid = super::my_uid();
+    let ours = |e: &EnvTags| e.mcpd_state.as_deref() == Some(w.state_tag);
+    let mut roots = vec![me];
+    roots.extend_from_slice(leaders);
+    roots.extend(
+        last.procs
+            .values()
+            .filter(|p| p.env.as_ref().is_some_and(ours))
+            .map(|p| p.pid),
+    );
+    let fresh = super::known::trees(&roots)?;
+    let ancestors: HashSet<i32> = last.ancestors(me).into_iter().collect();
+    let mut table: std::collections::HashMap<i32, ProcInfo> = last
+        .procs
+        .values()
+        .filter(|p| p.uid == uid || ancestors.contains(&p.pid))
+        .map(|p| {
+            let q = ProcInfo {
+                pid: p.pid,
+                ppid: p.ppid,
+                pgid: p.pgid,
+                sid: p.sid,
+                uid: p.uid,
+                start_ticks: p.start_ticks,
+                rss_bytes: p.rss_bytes,
+                comm: p.comm.clone(),
+                cmdline: Vec::new(),
+                state: p.state,
+                env: p.env.clone(),
+            };
+            (q.pid, q)
+        })
+        .collect();
+    // A root not read now is gone: nothing is taken on the table's word for it.
+    for r in &roots {
+        table.remove(r);
+    }
+    let mut reader = super::environ::Reader::new();
+    for mut p in fresh {
+        if p.uid == uid && p.pid > 1 && !p.is_zombie() {
+            let known = last
+                .get(p.pid)
+                .filter(|q| q.start_ticks == p.start_ticks)
+                .and_then(|q| q.env.clone())
+                .filter(|e| !ours(e));
+            p.env = known.or_else(|| reader.as_mut().and_then(|r| r.read(p.pid)));
+        }
+        table.insert(p.pid, p);
+    }
+    let snap = Snapshot::from_procs(
+        table.into_values().collect(),
+        last.ticks_per_sec,
+        last.boot_time,
+        super::snapshot::now_epoch(),
+    );
+    let found = tagged(&snap, w);
+    Some((snap, found))
 }
 
 #[cfg(test)]
@@ -202,6 +280,52 @@ mod tests {
         // Served from the cache the second time (the tag is this daemon's: read again, still found).
         let again = pids(&tagged_now(&mut cache, &w).unwrap());
         assert_eq!(again, found);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_stop_start_finds_a_tagged_process_forked_since_the_last_sweep_by_its_tree() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("1000")
+            .env("MCPD_STATE", "/known-start-test-state")
+            .env("MCPD_OWNER", "global")
+            .env("MCPD_SERVER", "x")
+            .env_remove("TMUX")
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        for _ in 0..500 {
+            if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep"))
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        // No sweep saw it: an empty table. It is this process's child, so in its tree.
+        let last = Snapshot::from_procs(Vec::new(), 100, 0, 0.0);
+        let w = Wanted {
+            state_tag: "/known-start-test-state",
+            ..Default::default()
+        };
+        let under_tmux = std::env::var_os("TMUX").is_some();
+        let (snap, found) = known_start(&last, &[], &w).unwrap();
+        assert_eq!(
+            pids(&found).contains(&pid),
+            !under_tmux,
+            "{:?}",
+            pids(&found)
+        );
+        let p = snap.get(pid).expect("read now");
+        assert_eq!(p.ppid, std::process::id() as i32);
+        // Kept as a live server's: not a leftover.
+        let kept = Wanted {
+            keep: &[pid],
+            ..w.clone()
+        };
+        assert!(!pids(&known_start(&last, &[], &kept).unwrap().1).contains(&pid));
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -7,6 +7,7 @@ pub mod environ;
 pub mod guard;
 pub mod identity;
 pub mod incremental;
+pub mod known;
 pub mod leftovers;
 #[cfg(target_os = "linux")]
 mod linux;

@@ -11,6 +11,7 @@ pub use crate::model::{ProcInfo, Snapshot};
 impl Snapshot {
     /// Reads the whole process table once (Linux: /proc directly; elsewhere: sysinfo).
     pub fn take() -> Result<Snapshot, ProcError> {
+        super::known::count_pass();
         #[cfg(target_os = "linux")]
         {
             super::linux::take()
@@ -26,6 +27,7 @@ impl Snapshot {
     /// (which goes by `comm`); what needs a command line (the matcher, the tag cache's fingerprint,
     /// display) fills it in for the few processes it looks at. Elsewhere than Linux: a full pass.
     pub fn take_lean() -> Result<Snapshot, ProcError> {
+        super::known::count_pass();
         #[cfg(target_os = "linux")]
         {
             super::linux::take_lean()

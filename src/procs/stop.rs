@@ -31,6 +31,20 @@ pub struct StopOptions {
     pub kill_wait: Duration,
     /// Also stop descendants of the targets.
     pub descendants: bool,
+    /// How the rescans look for new members.
+    pub rescan_by: Rescan,
+}
+
+/// How a stop's rescans look for what was forked or orphaned since it began.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rescan {
+    /// A lean pass over /proc: every group member wherever it went.
+    #[default]
+    Pass,
+    /// Only the trees under the live victims and this process's own children, through the children
+    /// files ([`super::known::trees`]): no pass. For a child subreaper (the daemon), whose stopped
+    /// trees' orphans become its children; falls back to a pass when the files cannot be read.
+    Trees,
 }
 
 impl Default for StopOptions {
@@ -41,6 +55,7 @@ impl Default for StopOptions {
             rescan: Duration::from_millis(100),
             kill_wait: Duration::from_secs(2),
             descendants: true,
+            rescan_by: Rescan::Pass,
         }
     }
 }
@@ -209,6 +224,26 @@ impl Stopper<'_> {
         }
     }
 
+    /// A fresh look for new members (see [`Rescan`]).
+    fn look(&self) -> Result<Snapshot, ProcError> {
+        if self.opts.rescan_by == Rescan::Trees {
+            let live: Vec<i32> = self
+                .victims
+                .iter()
+                .filter(|v| !v.exited)
+                .map(|v| v.info.pid)
+                .collect();
+            let me = std::process::id() as i32;
+            if let (Some(mut procs), Some(mine)) =
+                (super::known::trees(&live), super::known::children(me))
+            {
+                procs.extend(super::known::read(&mine));
+                return Ok(Snapshot::from_procs(procs, 1, 0, 0.0));
+            }
+        }
+        Snapshot::take_lean()
+    }
+
     fn all_exited(&mut self) -> bool {
         let mut all = true;
         for v in &mut self.victims {
@@ -227,7 +262,7 @@ impl Stopper<'_> {
             if self.all_exited() {
                 // One last look: something forked just before its parent died would be missed.
                 // Lean: the tree and the groups need `stat` only, not every command line.
-                let snap = Snapshot::take_lean()?;
+                let snap = self.look()?;
                 let before = self.victims.len();
                 self.expand(&snap);
                 if self.victims.len() == before {
@@ -240,7 +275,7 @@ impl Stopper<'_> {
                 return Ok(false);
             }
             if now >= next_scan {
-                let snap = Snapshot::take_lean()?;
+                let snap = self.look()?;
                 self.expand(&snap);
                 next_scan = Instant::now() + self.opts.rescan;
             }
@@ -313,7 +348,7 @@ pub fn stop_trees_seen(
     let deadline = started + opts.grace;
     if !s.wait(deadline)? {
         s.killing = true;
-        let snap = Snapshot::take_lean()?;
+        let snap = s.look()?;
         s.expand(&snap);
         for v in s.victims.iter_mut().filter(|v| !v.exited) {
             v.pin.signal(Signal::SIGKILL);

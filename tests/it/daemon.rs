@@ -164,6 +164,84 @@ fn daemon_stop_leaves_no_double_forked_grandchild() {
     );
 }
 
+/// The daemon's passes over /proc less its sweeps (each sweep makes one pass): what anything else,
+/// a control request above all, cost in passes.
+fn passes_besides_sweeps(sb: &Sandbox) -> i64 {
+    let j = sb.json(&["status", "--json"]);
+    let d = &j["daemon"];
+    let passes = d["proc_passes"]
+        .as_u64()
+        .expect("proc_passes in the daemon section");
+    passes as i64 - d["sweeps"].as_u64().unwrap() as i64
+}
+
+#[test]
+fn control_requests_and_stops_make_no_pass_over_proc_in_the_daemon() {
+    let probe = Sandbox::new();
+    let (srv, gc, two) = (
+        format!("mcp-server-np-{}", probe.marker),
+        format!("grandchild-np-{}", probe.marker),
+        format!("mcp-server-np2-{}", probe.marker),
+    );
+    drop(probe);
+    // Escapes into its own session after the daemon's first sweep may have run: its stop finds it
+    // by the daemon's tree (a subreaper's), not by a pass.
+    let script =
+        format!("(setsid bash -c 'exec -a {gc} sleep 100000' &); exec -a {srv} sleep 100000");
+    let sb = Sandbox::with_config(&format!(
+        "[daemon]\nsweep_interval = \"1h\"\nstop_grace = \"1s\"\nsweep_orphans = false\n\n\
+         [servers.one]\ncommand = \"bash\"\nargs = [\"-c\", \"{}\"]\n\n\
+         [servers.two]\ncommand = \"bash\"\nstart = \"on-connect\"\nargs = [\"-c\", \"exec -a {two} sleep 100000\"]\n",
+        script.replace('"', "\\\"")
+    ));
+    sb.ok(&["daemon", "start"]);
+    assert!(
+        wait_for(Duration::from_secs(10), || named(&srv).len() == 1
+            && named(&gc).len() == 1),
+        "tree did not start"
+    );
+    let (s, g) = (named(&srv)[0], named(&gc)[0]);
+    sb.track(s);
+    sb.track(g);
+    // The first sweep (at start) is over: no other is due for an hour.
+    assert!(wait_for(Duration::from_secs(10), || {
+        sb.json(&["status", "--json"])["daemon"]["sweeps"]
+            .as_u64()
+            .is_some_and(|n| n >= 1)
+    }));
+    let before = passes_besides_sweeps(&sb);
+    for _ in 0..5 {
+        sb.ok(&["status", "--json"]);
+        sb.ok(&["daemon", "status"]);
+    }
+    assert!(sb.ok(&["start", "two"]).contains("started two"));
+    let first = named(&two);
+    assert_eq!(first.len(), 1);
+    sb.track(first[0]);
+    sb.ok(&["restart", "two"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || gone(first[0])),
+        "the restart left the old process"
+    );
+    let second = named(&two);
+    assert_eq!(second.len(), 1);
+    sb.track(second[0]);
+    sb.ok(&["stop", "two"]);
+    assert!(wait_for(Duration::from_secs(5), || gone(second[0])));
+    sb.ok(&["stop", "one"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || gone(s) && gone(g)),
+        "left behind: server {} escaped grandchild {}",
+        !gone(s),
+        !gone(g)
+    );
+    assert_eq!(
+        passes_besides_sweeps(&sb),
+        before,
+        "a control request or a stop made a pass over /proc in the daemon"
+    );
+}
+
 const GROWER: &str = "import time\\na = []\\nwhile True:\\n    a.append(bytearray(8 * 1024 * 1024))\\n    time.sleep(0.15)\\n";
 
 #[test]

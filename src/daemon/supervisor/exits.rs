@@ -93,7 +93,13 @@ impl Sup {
             } => {
                 let _ = tx.send(self.session_opened(session, dir, id).into());
             }
-            Event::SweepDone(r) => self.apply_sweep(*r),
+            Event::SweepDone(mut r) => {
+                // Kept for the stops: they start from it instead of a pass (work.rs).
+                if let Some(s) = r.snapshot.take() {
+                    self.last_snap = Some(s);
+                }
+                self.apply_sweep(*r)
+            }
             Event::Settled(s) => self.settled(*s),
             Event::TmuxLost => {
                 if self.sweeping {

@@ -261,6 +261,7 @@ impl Sup {
             uptime_secs: self.started.elapsed().as_secs(),
             sweeps: self.sweeps,
             last_sweep_ms: self.last_sweep_ms,
+            proc_passes: procs::known::passes(),
             servers,
             recommendations: rec,
             rss_history: self.history.total_rss_series(120),

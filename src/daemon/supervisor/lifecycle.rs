@@ -264,3 +264,25 @@ pub(super) fn tagged(
         },
     )
 }
+
+/// The start of a stop of the trees led by `leaders`, without a pass over /proc: see
+/// [`procs::leftovers::known_start`] (`live`: the live servers' pids, read now, kept with `leaders`).
+pub(super) fn known_start(
+    last: &Snapshot,
+    state_tag: &str,
+    live: Option<&LivePids>,
+    leaders: &[i32],
+    only: Option<(&str, &str)>,
+) -> Option<(Snapshot, Vec<StopTarget>)> {
+    let mut keep = leaders.to_vec();
+    if let Some(l) = live {
+        keep.extend(l.lock().iter().copied());
+    }
+    let w = procs::leftovers::Wanted {
+        state_tag,
+        keep: &keep,
+        keep_tags: &[],
+        only,
+    };
+    procs::leftovers::known_start(last, leaders, &w)
+}

@@ -174,16 +174,22 @@ impl Sup {
                 leader_exited: job.leader_exited,
             }];
             let t0 = Instant::now();
-            targets.extend(tagged(
-                &ctx.env_cache,
-                &ctx.tag,
-                Some(&ctx.live),
-                &[job.identity.pid],
-                &[],
-                Some((&owner, &job.key.server)),
-            ));
+            let only = Some((owner.as_str(), job.key.server.as_str()));
+            let start = ctx.known_start(Some(&ctx.live), &[job.identity.pid], only);
+            let snap = match start {
+                Some((snap, found)) => {
+                    targets.extend(found);
+                    Some(snap)
+                }
+                None => {
+                    let live = Some(&ctx.live);
+                    let pid = [job.identity.pid];
+                    targets.extend(tagged(&ctx.env_cache, &ctx.tag, live, &pid, &[], only));
+                    None
+                }
+            };
             let t1 = Instant::now();
-            ctx.stop(targets, &job.why);
+            ctx.stop(snap, &[job.identity.pid], targets, &job.why);
             tracing::debug!(
                 "stop of {}: tagged {:?}, stop {:?}",
                 job.key.label(),
@@ -228,8 +234,17 @@ impl Sup {
                 .collect();
             let leaders: Vec<i32> = jobs.iter().map(|j| j.identity.pid).collect();
             // Escaped grandchildren, inherited orphans: anything of ours.
-            targets.extend(tagged(&ctx.env_cache, &ctx.tag, None, &leaders, &[], None));
-            ctx.stop(targets, "daemon shutting down");
+            let snap = match ctx.known_start(None, &leaders, None) {
+                Some((snap, found)) => {
+                    targets.extend(found);
+                    Some(snap)
+                }
+                None => {
+                    targets.extend(tagged(&ctx.env_cache, &ctx.tag, None, &leaders, &[], None));
+                    None
+                }
+            };
+            ctx.stop(snap, &leaders, targets, "daemon shutting down");
             for j in jobs {
                 let _ = ctx.registry.remove(&j.key.owner(), &[j.identity]);
                 let _ = tx.send(Event::StopDone {
@@ -252,6 +267,7 @@ impl Sup {
             opts: StopOptions::with_grace(self.env.config.daemon.stop_grace),
             state_dir: self.env.paths.state_dir.clone(),
             env_cache: self.env_cache.clone(),
+            last_snap: self.last_snap.clone(),
         }
     }
 
@@ -341,13 +357,46 @@ struct StopCtx {
     /// The daemon's environment-tag cache: a stop's search for tagged leftovers reads only what it
     /// does not know (see [`tagged`]).
     env_cache: std::sync::Arc<std::sync::Mutex<procs::EnvCache>>,
+    /// The last sweep's table, when there was one: a stop starts from it (no pass of its own).
+    last_snap: Option<std::sync::Arc<Snapshot>>,
 }
 
 impl StopCtx {
-    /// Stops trees (blocking); what the daemon stops on its own (not on a user's request) goes into
-    /// the event journal with `why`.
-    fn stop(&self, targets: Vec<StopTarget>, why: &str) {
-        match stop_trees(&targets, &self.opts) {
+    /// The stop's start without a pass ([`lifecycle::known_start`]); None without a sweep yet or
+    /// without children files.
+    fn known_start(
+        &self,
+        live: Option<&LivePids>,
+        leaders: &[i32],
+        only: Option<(&str, &str)>,
+    ) -> Option<(Snapshot, Vec<StopTarget>)> {
+        let last = self.last_snap.as_deref()?;
+        lifecycle::known_start(last, &self.tag, live, leaders, only)
+    }
+
+    /// Stops trees (blocking), from `snap` when the stop has one; what the daemon stops on its own
+    /// (not on a user's request) goes into the event journal with `why`. Its looks for new members
+    /// read the trees, not /proc ([`procs::stop::Rescan::Trees`]), when every one of `leaders` runs
+    /// under this daemon: what they orphan then comes to it (a subreaper). A re-adopted server's
+    /// orphans go elsewhere: its stop looks with passes.
+    fn stop(&self, snap: Option<Snapshot>, leaders: &[i32], targets: Vec<StopTarget>, why: &str) {
+        let done = match snap {
+            Some(s) => {
+                let me = std::process::id() as i32;
+                let under_me = leaders.iter().all(|l| s.ancestors(*l).contains(&me));
+                let opts = StopOptions {
+                    rescan_by: if under_me {
+                        procs::stop::Rescan::Trees
+                    } else {
+                        procs::stop::Rescan::Pass
+                    },
+                    ..self.opts.clone()
+                };
+                procs::stop_trees_seen(&s, &targets, &opts)
+            }
+            None => stop_trees(&targets, &self.opts),
+        };
+        match done {
             Ok(o) => {
                 if !why.contains("on request") {
                     crate::journal::record_stops(
