@@ -16,7 +16,9 @@ use std::path::Path;
 use super::environ::TmuxTag;
 use super::{EnvTags, ProcInfo};
 
-const MAGIC: &[u8; 8] = b"MCPDENV1";
+/// Version 2 adds the `stat` of every process by /proc inode ([`super::envcache_ino`]); a version 1
+/// file reads as damage, that is as an empty cache.
+const MAGIC: &[u8; 8] = b"MCPDENV2";
 /// A bigger file is not read (about 300,000 entries).
 const FILE_LIMIT: u64 = 32 << 20;
 /// One value in the file at most (a tag longer than that is not cached).
@@ -44,6 +46,9 @@ pub struct EnvCache {
     /// The command lines of the process images seen (the daemon's incremental sweeps: see
     /// [`super::incremental`]); kept in memory only, never in the file.
     pub images: super::incremental::Images,
+    /// The `stat` of every process at the last listing, with its /proc inode (a close serves the
+    /// unchanged ones from here: [`super::envcache_ino`]).
+    pub(crate) stats: HashMap<i32, super::envcache_ino::StatEntry>,
 }
 
 /// FNV-1a over `comm` and the command line: stable across runs and versions (the file keeps it).
@@ -77,6 +82,11 @@ impl EnvCache {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Notes a change to save (the `stat`s of [`super::envcache_ino`]).
+    pub(crate) fn mark_dirty(&mut self) {
+        self.dirty = true;
     }
 
     /// True when something changed since it was loaded or saved.
@@ -122,6 +132,7 @@ impl EnvCache {
             self.boot_time = boot_time;
             self.dirty |= !self.entries.is_empty();
             self.entries.clear();
+            self.stats.clear();
             return;
         }
         let before = self.entries.len();
@@ -283,11 +294,11 @@ impl EnvCache {
     }
 }
 
-fn bad(what: &str) -> std::io::Error {
+pub(super) fn bad(what: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string())
 }
 
-fn put_str(out: &mut Vec<u8>, v: Option<&str>) {
+pub(super) fn put_str(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
         None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
         Some(s) => {
@@ -339,13 +350,14 @@ fn encode(c: &EnvCache) -> Vec<u8> {
             put_str(&mut out, v);
         }
     }
+    super::envcache_ino::encode_stats(&c.stats, &mut out);
     out
 }
 
-struct Cursor<'a>(&'a [u8]);
+pub(super) struct Cursor<'a>(pub(super) &'a [u8]);
 
 impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> std::io::Result<&'a [u8]> {
+    pub(super) fn take(&mut self, n: usize) -> std::io::Result<&'a [u8]> {
         if self.0.len() < n {
             return Err(bad("truncated"));
         }
@@ -354,19 +366,19 @@ impl<'a> Cursor<'a> {
         Ok(a)
     }
 
-    fn u32(&mut self) -> std::io::Result<u32> {
+    pub(super) fn u32(&mut self) -> std::io::Result<u32> {
         Ok(u32::from_le_bytes(
             self.take(4)?.try_into().unwrap_or_default(),
         ))
     }
 
-    fn u64(&mut self) -> std::io::Result<u64> {
+    pub(super) fn u64(&mut self) -> std::io::Result<u64> {
         Ok(u64::from_le_bytes(
             self.take(8)?.try_into().unwrap_or_default(),
         ))
     }
 
-    fn string(&mut self) -> std::io::Result<Option<String>> {
+    pub(super) fn string(&mut self) -> std::io::Result<Option<String>> {
         let n = self.u32()?;
         if n == u32::MAX {
             return Ok(None);
@@ -420,12 +432,14 @@ fn decode(raw: &[u8]) -> std::io::Result<EnvCache> {
             },
         );
     }
+    let stats = super::envcache_ino::decode_stats(&mut c, raw.len())?;
     if !c.0.is_empty() {
         return Err(bad("trailing bytes"));
     }
     Ok(EnvCache {
         boot_time,
         entries,
+        stats,
         ..EnvCache::default()
     })
 }

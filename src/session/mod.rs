@@ -14,7 +14,8 @@ use std::collections::{HashMap, HashSet};
 use crate::config::Config;
 use crate::matcher::Matcher;
 use crate::model::{Identity, Owner, Record, Snapshot, TmuxView};
-use crate::procs::{self, StopOptions, StopOutcome, peers, stop_trees_seen};
+use crate::procs::stop::stop_trees_listed;
+use crate::procs::{self, StopOptions, StopOutcome, peers};
 use crate::state::Registry;
 
 /// Stops everything `closed` owned and drops its records (keeping those of survivors and of
@@ -128,7 +129,12 @@ fn close_pass(
     // Membership now: tmux's panes after the close (none when the server is gone), asked while /proc
     // is read.
     let asking = crate::world::PendingView::start(tmux);
-    let mut snap = Snapshot::take_lean()?;
+    // One listing of /proc: processes unchanged since the last close (same /proc inode) are served
+    // from the cache, the others read now (procs::envcache_ino).
+    let mut cache = procs::envcache_ino::load_for_listing(env_cache);
+    let listed = cache.take_listed()?;
+    let inos = listed.inos;
+    let mut snap = listed.snapshot;
     let uid = procs::my_uid();
     let view = asking.wait().ok();
     // Only processes outside every pane tree can be candidates (candidates() below).
@@ -142,9 +148,8 @@ fn close_pass(
         .iter()
         .map(|c| format!("session:{}", c.name))
         .collect();
-    procs::envcache::load_lean_through_file(
+    cache.load_lean(
         &mut snap,
-        env_cache,
         |p| {
             p.uid == uid
                 && p.pid > 1
@@ -157,6 +162,11 @@ fn close_pass(
                 || t.mcpd_owner.as_ref().is_some_and(|o| owners.contains(o))
         },
     );
+    if let Some(path) = env_cache.filter(|_| cache.is_dirty())
+        && let Err(e) = cache.save(path)
+    {
+        tracing::debug!("{}: {e}", path.display());
+    }
     let recorded: HashSet<i32> = records.iter().map(|r| r.pid).collect();
     snap.fill_cmdlines(|p| recorded.contains(&p.pid));
     let matcher = Matcher::from_config(config);
@@ -166,14 +176,27 @@ fn close_pass(
         my_uid: uid,
         state_tag: Some(state_tag),
     };
-    let mut all: Vec<i32> = Vec::new();
-    for closed in closing {
-        for pid in candidates(&snap, records, closed, &rules, view.as_ref()) {
-            if !all.contains(&pid) {
-                all.push(pid);
+    let choose = |snap: &Snapshot| {
+        let mut all: Vec<i32> = Vec::new();
+        for closed in closing {
+            for pid in candidates(snap, records, closed, &rules, view.as_ref()) {
+                if !all.contains(&pid) {
+                    all.push(pid);
+                }
             }
         }
-    }
+        all
+    };
+    // Chosen on a table partly served from the cache; chosen again on their `stat` (and their
+    // ancestors', which say whether they run under a pane now) read now: every candidate rests on
+    // fresh evidence (their tags were read now by load_lean above).
+    let first = choose(&snap);
+    let all = if first.is_empty() {
+        first
+    } else {
+        procs::envcache_ino::refresh(&mut snap, first.iter().copied());
+        choose(&snap)
+    };
     let stdio = if all.is_empty() {
         HashMap::new()
     } else {
@@ -191,9 +214,25 @@ fn close_pass(
     for (pid, why) in &protected {
         tracing::info!("session(s) {names:?}: not stopping {pid}: {why}");
     }
-    // The stop starts from the snapshot the decision was made on: one /proc pass fewer per close.
-    let outcome = stop_trees_seen(
+    // The stop starts from the snapshot the decision was made on, with the trees and groups it
+    // stops read again now; its rescans read only what changed.
+    if !targets.is_empty() {
+        let roots: HashSet<i32> = targets.iter().map(|t| t.identity.pid).collect();
+        let mut tree: Vec<i32> = roots.iter().copied().collect();
+        for t in &targets {
+            tree.extend(snap.descendants(t.identity.pid));
+        }
+        tree.extend(
+            snap.procs
+                .values()
+                .filter(|p| roots.contains(&p.pgid))
+                .map(|p| p.pid),
+        );
+        procs::envcache_ino::refresh(&mut snap, tree);
+    }
+    let outcome = stop_trees_listed(
         &snap,
+        &inos,
         &targets,
         &StopOptions::with_grace(config.daemon.stop_grace),
     )?;
