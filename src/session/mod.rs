@@ -162,11 +162,6 @@ fn close_pass(
                 || t.mcpd_owner.as_ref().is_some_and(|o| owners.contains(o))
         },
     );
-    if let Some(path) = env_cache.filter(|_| cache.is_dirty())
-        && let Err(e) = cache.save(path)
-    {
-        tracing::debug!("{}: {e}", path.display());
-    }
     let recorded: HashSet<i32> = records.iter().map(|r| r.pid).collect();
     snap.fill_cmdlines(|p| recorded.contains(&p.pid));
     let matcher = Matcher::from_config(config);
@@ -236,6 +231,12 @@ fn close_pass(
         &targets,
         &StopOptions::with_grace(config.daemon.stop_grace),
     )?;
+    // Saved once the stop has begun: the signals go first.
+    if let Some(path) = env_cache.filter(|_| cache.is_dirty())
+        && let Err(e) = cache.save(path)
+    {
+        tracing::debug!("{}: {e}", path.display());
+    }
     let why = match names.as_slice() {
         [one] => format!("no live client; its tmux session {one:?} closed"),
         many => format!("no live client; its tmux session (one of {many:?}) closed"),
