@@ -16,9 +16,7 @@ use std::path::Path;
 use super::environ::TmuxTag;
 use super::{EnvTags, ProcInfo};
 
-/// Version 2 adds the `stat` of every process by /proc inode ([`super::envcache_ino`]); a version 1
-/// file reads as damage, that is as an empty cache.
-const MAGIC: &[u8; 8] = b"MCPDENV2";
+const MAGIC: &[u8; 8] = b"MCPDENV1";
 /// A bigger file is not read (about 300,000 entries).
 const FILE_LIMIT: u64 = 32 << 20;
 /// One value in the file at most (a tag longer than that is not cached).
@@ -46,9 +44,6 @@ pub struct EnvCache {
     /// The command lines of the process images seen (the daemon's incremental sweeps: see
     /// [`super::incremental`]); kept in memory only, never in the file.
     pub images: super::incremental::Images,
-    /// The `stat` of every process at the last listing, with its /proc inode (a close serves the
-    /// unchanged ones from here: [`super::envcache_ino`]).
-    pub(crate) stats: HashMap<i32, super::envcache_ino::StatEntry>,
 }
 
 /// FNV-1a over `comm` and the command line: stable across runs and versions (the file keeps it).
@@ -82,11 +77,6 @@ impl EnvCache {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-
-    /// Notes a change to save (the `stat`s of [`super::envcache_ino`]).
-    pub(crate) fn mark_dirty(&mut self) {
-        self.dirty = true;
     }
 
     /// True when something changed since it was loaded or saved.
@@ -132,7 +122,6 @@ impl EnvCache {
             self.boot_time = boot_time;
             self.dirty |= !self.entries.is_empty();
             self.entries.clear();
-            self.stats.clear();
             return;
         }
         let before = self.entries.len();
@@ -350,7 +339,6 @@ fn encode(c: &EnvCache) -> Vec<u8> {
             put_str(&mut out, v);
         }
     }
-    super::envcache_ino::encode_stats(&c.stats, &mut out);
     out
 }
 
@@ -432,14 +420,12 @@ fn decode(raw: &[u8]) -> std::io::Result<EnvCache> {
             },
         );
     }
-    let stats = super::envcache_ino::decode_stats(&mut c, raw.len())?;
     if !c.0.is_empty() {
         return Err(bad("trailing bytes"));
     }
     Ok(EnvCache {
         boot_time,
         entries,
-        stats,
         ..EnvCache::default()
     })
 }

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 
 use super::envcache::{Cursor, bad, put_str};
-use super::{EnvCache, ProcError, ProcInfo, Snapshot};
+use super::{ProcError, ProcInfo, Snapshot};
 
 /// A process's `stat` as last read, with the inode of its `/proc/PID` entry then.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,17 +189,102 @@ pub fn take_served(
     ))
 }
 
-impl EnvCache {
+/// The remembered `stat`s, in their own file next to the tag cache (`<cache>.stats`: the daemon
+/// writes the tag cache from memory and never has these). Tied to one boot; any damage, another
+/// owner or a file others can write makes it empty: it only ever saves reads.
+#[derive(Debug, Default)]
+pub struct StatCache {
+    boot_time: u64,
+    stats: HashMap<i32, StatEntry>,
+    dirty: bool,
+}
+
+const MAGIC: &[u8; 8] = b"MCPDSTA1";
+/// A bigger file is not read (about 200,000 processes).
+const FILE_LIMIT: u64 = 16 << 20;
+
+impl StatCache {
+    /// The file that goes with the tag cache at `tags`.
+    pub fn path_for(tags: &std::path::Path) -> std::path::PathBuf {
+        tags.with_extension("stats")
+    }
+
+    /// Reads the file at `path` (None, missing, damaged, someone else's or another boot's: empty).
+    pub fn load(path: Option<&std::path::Path>) -> StatCache {
+        #[cfg(target_os = "linux")]
+        let boot_time = super::linux::boot_time();
+        #[cfg(not(target_os = "linux"))]
+        let boot_time = 0;
+        let empty = StatCache {
+            boot_time,
+            ..StatCache::default()
+        };
+        let Some(path) = path else { return empty };
+        match read_private(path).and_then(|raw| {
+            let mut c = Cursor(&raw);
+            if c.take(8)? != MAGIC {
+                return Err(bad("not an mcpd stat cache"));
+            }
+            let boot = c.u64()?;
+            let stats = decode_stats(&mut c, raw.len())?;
+            if !c.0.is_empty() {
+                return Err(bad("trailing bytes"));
+            }
+            Ok((boot, stats))
+        }) {
+            Ok((boot, stats)) if boot == boot_time => StatCache {
+                boot_time,
+                stats,
+                dirty: false,
+            },
+            Ok(_) => empty,
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    tracing::debug!("{}: {e}; starting an empty stat cache", path.display());
+                }
+                empty
+            }
+        }
+    }
+
+    /// Writes the file when something changed (a temporary file renamed over it, private).
+    pub fn save(&mut self, path: &std::path::Path) -> io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        if !self.dirty {
+            return Ok(());
+        }
+        let mut out = Vec::with_capacity(16 + self.stats.len() * 56);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.boot_time.to_le_bytes());
+        encode_stats(&self.stats, &mut out);
+        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(&out))
+            .and_then(|_| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written?;
+        self.dirty = false;
+        Ok(())
+    }
+
     /// A lean snapshot ([`Snapshot::take_lean`]'s fields) from one listing of /proc: the `stat` of
-    /// processes whose `/proc/PID` inode (and their parent's) this cache remembers is served from
-    /// it, the others are read now and remembered. The entries serve a scan, never a decision:
-    /// callers read again, with [`refresh`], what they act on.
+    /// processes whose `/proc/PID` inode (and their parent's) is remembered unchanged is served
+    /// from here, the others are read now and remembered. The entries serve a scan, never a
+    /// decision: callers read again, with [`refresh`], what they act on.
     #[cfg(target_os = "linux")]
     pub fn take_listed(&mut self) -> Result<Listed, ProcError> {
         let (listed, stats) = take_served(&self.stats, |_, _| false)?;
         if listed.read > 0 || stats.len() != self.stats.len() {
             self.stats = stats;
-            self.mark_dirty();
+            self.dirty = true;
         }
         Ok(listed)
     }
@@ -216,16 +301,21 @@ impl EnvCache {
     }
 }
 
-/// The cache file at `path` for a listing (None: an empty cache, nothing saved).
-pub fn load_for_listing(path: Option<&std::path::Path>) -> EnvCache {
-    #[cfg(target_os = "linux")]
-    let boot = super::linux::boot_time();
-    #[cfg(not(target_os = "linux"))]
-    let boot = 0;
-    match path {
-        Some(p) => EnvCache::load(p, boot),
-        None => EnvCache::new(boot),
+/// A private file of this user, read whole (at most [`FILE_LIMIT`]).
+fn read_private(path: &std::path::Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let f = std::fs::File::open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() || meta.uid() != super::my_uid() || meta.mode() & 0o022 != 0 {
+        return Err(bad("not a private file of this user"));
     }
+    if meta.len() > FILE_LIMIT {
+        return Err(bad("too big"));
+    }
+    let mut raw = Vec::with_capacity(meta.len() as usize);
+    f.take(FILE_LIMIT).read_to_end(&mut raw)?;
+    Ok(raw)
 }
 
 /// Reads again, now, the `stat` of `pids` and of all their ancestors, and puts what was read into
@@ -397,9 +487,14 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_listing_serves_unchanged_processes_and_reads_new_ones() {
-        let mut cache = EnvCache::new(super::super::linux::boot_time());
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("c.stats");
+        let mut cache = StatCache::load(Some(&path));
         let first = cache.take_listed().unwrap();
         assert!(first.snapshot.get(std::process::id() as i32).is_some());
+        cache.save(&path).unwrap();
+        let mut cache = StatCache::load(Some(&path));
+        assert!(!cache.stats.is_empty(), "the file keeps what was read");
         let mut child = std::process::Command::new("sleep")
             .arg("30")
             .spawn()

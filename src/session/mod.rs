@@ -131,8 +131,9 @@ fn close_pass(
     let asking = crate::world::PendingView::start(tmux);
     // One listing of /proc: processes unchanged since the last close (same /proc inode) are served
     // from the cache, the others read now (procs::envcache_ino).
-    let mut cache = procs::envcache_ino::load_for_listing(env_cache);
-    let listed = cache.take_listed()?;
+    let stats_file = env_cache.map(procs::envcache_ino::StatCache::path_for);
+    let mut stats = procs::envcache_ino::StatCache::load(stats_file.as_deref());
+    let listed = stats.take_listed()?;
     let inos = listed.inos;
     let mut snap = listed.snapshot;
     let uid = procs::my_uid();
@@ -148,6 +149,10 @@ fn close_pass(
         .iter()
         .map(|c| format!("session:{}", c.name))
         .collect();
+    let mut cache = match env_cache {
+        Some(p) => procs::EnvCache::load(p, snap.boot_time),
+        None => procs::EnvCache::new(snap.boot_time),
+    };
     cache.load_lean(
         &mut snap,
         |p| {
@@ -234,6 +239,11 @@ fn close_pass(
     // Saved once the stop has begun: the signals go first.
     if let Some(path) = env_cache.filter(|_| cache.is_dirty())
         && let Err(e) = cache.save(path)
+    {
+        tracing::debug!("{}: {e}", path.display());
+    }
+    if let Some(path) = stats_file.as_deref()
+        && let Err(e) = stats.save(path)
     {
         tracing::debug!("{}: {e}", path.display());
     }

@@ -70,7 +70,7 @@ fn a_process_started_after_the_cache_was_written_is_found_and_innocents_survive(
         "bash -c 'exec -a mcp-server-job sleep 100001'",
     );
     close(&ns, "warm");
-    assert!(has_cache(&ns), "the close wrote no tag cache");
+    assert!(has_cache(&ns), "the close wrote no stat cache");
     // Started after the cache was written: unknown to it, found by the listing.
     let late = escapee(&ns, "B", "mcp-server-late");
     let log = close(&ns, "B");
@@ -86,11 +86,13 @@ fn a_process_started_after_the_cache_was_written_is_found_and_innocents_survive(
     assert!(ns.alive(kept) && ns.alive(job), "{log}");
 }
 
-/// True when the runtime dir holds a tag cache (`env-tags-<namespace>.cache`).
+/// True when the runtime dir holds the close's stat cache (`env-tags-<namespace>.stats`).
 fn has_cache(ns: &Ns) -> bool {
     std::fs::read_dir(&ns.sb.runtime).is_ok_and(|d| {
-        d.flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("env-tags"))
+        d.flatten().any(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("env-tags") && n.ends_with(".stats")
+        })
     })
 }
 
