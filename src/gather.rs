@@ -122,6 +122,20 @@ pub fn serve_queue(
     Ok(Served::ByMe(sessions, total))
 }
 
+/// The reconcile's lock, when nobody holds it: the reconcile after a close looks for sessions whose
+/// hook was lost (before it), so while one worker reconciles, another that just served need not
+/// (50 closes arriving over a second would otherwise reconcile once per lull, each a full pass).
+pub fn try_reconcile_lock(state_dir: &Path) -> Option<nix::fcntl::Flock<fs::File>> {
+    let path = state_dir.join("reconcile.lock");
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .ok()?;
+    nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock).ok()
+}
+
 /// True when a close is queued: its worker (or the one that serves it) will reconcile after it,
 /// so a worker that just served need not (50 closes at once reconcile once or twice, not 50 times).
 pub fn queued(state_dir: &Path) -> bool {
@@ -224,6 +238,15 @@ mod tests {
             queued(d.path()),
             "a close waits: its worker reconciles after it"
         );
+    }
+
+    #[test]
+    fn one_reconcile_at_a_time() {
+        let d = tempfile::tempdir().unwrap();
+        let held = try_reconcile_lock(d.path()).expect("free at first");
+        assert!(try_reconcile_lock(d.path()).is_none(), "held by the first");
+        drop(held);
+        assert!(try_reconcile_lock(d.path()).is_some(), "free again");
     }
 
     #[test]

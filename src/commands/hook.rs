@@ -204,9 +204,13 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 };
                 // The hook is only a hint (tmux loses some): reconcile every other session that is
                 // gone too, judged by evidence like a sweep.
+                let reconciling = crate::gather::try_reconcile_lock(&env.paths.state_dir);
                 let reconciled = match last_seen {
                     // Another close is queued: whoever serves it reconciles after it, on a newer pass.
                     _ if crate::gather::queued(&env.paths.state_dir) => 0,
+                    // Another worker is reconciling: it finds what lost hooks left; a session lost
+                    // since it began is left to the next close, sweep or `clean`.
+                    _ if reconciling.is_none() => 0,
                     Some((snapshot, view)) => crate::commands::reconcile::reconcile_after_close(
                         env,
                         session::Closing {
