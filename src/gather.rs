@@ -47,38 +47,93 @@ fn queue_dir(state_dir: &Path) -> PathBuf {
 pub fn submit_and_serve(
     state_dir: &Path,
     closed: &ClosedSession,
-    mut serve: impl FnMut(&[ClosedSession]) -> anyhow::Result<StopOutcome>,
+    serve: impl FnMut(&[ClosedSession]) -> anyhow::Result<StopOutcome>,
 ) -> anyhow::Result<Served> {
     let dir = queue_dir(state_dir);
     crate::paths::ensure_private_dir(&dir)?;
     let mine = submit(&dir, closed)?;
-    let lock = fs::OpenOptions::new()
+    serve_queue(state_dir, Some(&mine), serve)
+}
+
+/// Queues `closed` for a worker: the hook's part. Returns true when no worker holds the queue's
+/// lock now, so the caller must start one; false when a worker is serving, which will serve this
+/// request too (it looks at the queue again after it lets the lock go).
+pub fn submit_for_worker(state_dir: &Path, closed: &ClosedSession) -> anyhow::Result<bool> {
+    let dir = queue_dir(state_dir);
+    crate::paths::ensure_private_dir(&dir)?;
+    submit(&dir, closed)?;
+    let lock = open_lock(state_dir)?;
+    Ok(nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusiveNonblock).is_ok())
+}
+
+fn open_lock(state_dir: &Path) -> anyhow::Result<fs::File> {
+    let path = state_dir.join("closing.lock");
+    fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(state_dir.join("closing.lock"))
-        .with_context(|| format!("cannot open {}", state_dir.join("closing.lock").display()))?;
-    let _held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
-        .map_err(|(_, e)| anyhow::anyhow!("cannot lock the close queue: {e}"))?;
-    if !mine.exists() {
-        return Ok(Served::ByOther);
-    }
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// Serves the queue under the lock, a batch at a time, until it is empty; after letting the lock
+/// go, looks again (a request queued by a hook that saw the lock held is served here). With `mine`
+/// (this worker's own request), [`Served::ByOther`] when another worker served it; without, when
+/// there was nothing to serve.
+pub fn serve_queue(
+    state_dir: &Path,
+    mine: Option<&Path>,
+    mut serve: impl FnMut(&[ClosedSession]) -> anyhow::Result<StopOutcome>,
+) -> anyhow::Result<Served> {
+    let dir = queue_dir(state_dir);
+    crate::paths::ensure_private_dir(&dir)?;
     let mut sessions = Vec::new();
     let mut total = StopOutcome::default();
     loop {
-        let batch = drain(&dir);
-        if batch.is_empty() {
+        let held =
+            nix::fcntl::Flock::lock(open_lock(state_dir)?, nix::fcntl::FlockArg::LockExclusive)
+                .map_err(|(_, e)| anyhow::anyhow!("cannot lock the close queue: {e}"))?;
+        if sessions.is_empty() && mine.is_some_and(|m| !m.exists()) {
+            return Ok(Served::ByOther);
+        }
+        loop {
+            let batch = drain(&dir);
+            if batch.is_empty() {
+                break;
+            }
+            let out = serve(&batch)?;
+            total.stopped.extend(out.stopped);
+            total.gone.extend(out.gone);
+            total.recycled.extend(out.recycled);
+            total.refused.extend(out.refused);
+            total.elapsed_ms += out.elapsed_ms;
+            sessions.extend(batch);
+        }
+        drop(held);
+        // A hook that found the lock held left its request to us: look once more, now that the
+        // lock is free (whoever takes it first serves it).
+        if !queued(state_dir) {
             break;
         }
-        let out = serve(&batch)?;
-        total.stopped.extend(out.stopped);
-        total.gone.extend(out.gone);
-        total.recycled.extend(out.recycled);
-        total.refused.extend(out.refused);
-        total.elapsed_ms += out.elapsed_ms;
-        sessions.extend(batch);
+    }
+    if sessions.is_empty() {
+        return Ok(Served::ByOther);
     }
     Ok(Served::ByMe(sessions, total))
+}
+
+/// The reconcile's lock, when nobody holds it: the reconcile after a close looks for sessions whose
+/// hook was lost (before it), so while one worker reconciles, another that just served need not
+/// (50 closes arriving over a second would otherwise reconcile once per lull, each a full pass).
+pub fn try_reconcile_lock(state_dir: &Path) -> Option<nix::fcntl::Flock<fs::File>> {
+    let path = state_dir.join("reconcile.lock");
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .ok()?;
+    nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock).ok()
 }
 
 /// True when a close is queued: its worker (or the one that serves it) will reconcile after it,
@@ -183,6 +238,59 @@ mod tests {
             queued(d.path()),
             "a close waits: its worker reconciles after it"
         );
+    }
+
+    #[test]
+    fn one_reconcile_at_a_time() {
+        let d = tempfile::tempdir().unwrap();
+        let held = try_reconcile_lock(d.path()).expect("free at first");
+        assert!(try_reconcile_lock(d.path()).is_none(), "held by the first");
+        drop(held);
+        assert!(try_reconcile_lock(d.path()).is_some(), "free again");
+    }
+
+    #[test]
+    fn a_hook_starts_a_worker_only_when_nobody_serves_the_queue() {
+        use std::sync::mpsc;
+        let d = tempfile::tempdir().unwrap();
+        // Nobody holds the lock: the hook must start a worker, which serves the queued request.
+        assert!(submit_for_worker(d.path(), &closed("a")).unwrap());
+        let mut seen: Vec<Vec<String>> = Vec::new();
+        let served = serve_queue(d.path(), None, |b| {
+            seen.push(b.iter().map(|c| c.name.clone()).collect());
+            Ok(StopOutcome::default())
+        })
+        .unwrap();
+        assert!(matches!(served, Served::ByMe(ref v, _) if v.len() == 1));
+        assert_eq!(seen, vec![vec!["a"]]);
+        // Nothing queued: a worker started for a request served meanwhile has nothing to do.
+        let idle = serve_queue(d.path(), None, |_| panic!("nothing to serve")).unwrap();
+        assert!(matches!(idle, Served::ByOther));
+        // A worker serves: the hook queues and leaves the request to it.
+        let dir = d.path().to_path_buf();
+        let (in_tx, in_rx) = mpsc::channel::<()>();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            let mut batches: Vec<Vec<String>> = Vec::new();
+            submit_and_serve(&dir, &closed("b"), |b| {
+                batches.push(b.iter().map(|c| c.name.clone()).collect());
+                if batches.len() == 1 {
+                    in_tx.send(()).unwrap();
+                    go_rx.recv().unwrap();
+                }
+                Ok(StopOutcome::default())
+            })
+            .unwrap();
+            batches
+        });
+        in_rx.recv().unwrap();
+        assert!(
+            !submit_for_worker(d.path(), &closed("c")).unwrap(),
+            "the lock is held: no worker to start"
+        );
+        go_tx.send(()).unwrap();
+        assert_eq!(worker.join().unwrap(), vec![vec!["b"], vec!["c"]]);
+        assert!(!queued(d.path()));
     }
 
     #[test]

@@ -23,6 +23,10 @@ use crate::state::Owner;
 use crate::tmux::Tmux;
 use crate::tmux::TmuxView;
 
+/// Set by the hook for the worker it starts: the request is queued already, the worker only serves
+/// the queue (run by hand, `--foreground` queues its own request).
+const QUEUED_VAR: &str = "MCPD_CLOSE_QUEUED";
+
 /// The index of mcpd's entries in tmux's hook arrays.
 pub const HOOK_INDEX: u32 = 424;
 
@@ -173,19 +177,24 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 // Closes that arrive together are served together (crate::gather); the last pass
                 // is kept for the reconcile below.
                 let mut last_seen: Option<(Snapshot, Option<TmuxView>)> = None;
-                let served =
-                    crate::gather::submit_and_serve(&env.paths.state_dir, &closed, |batch| {
-                        let c = session::close_many_seen(
-                            &registry,
-                            &env.config,
-                            batch,
-                            &env.tmux,
-                            &state_tag,
-                            cache.as_deref(),
-                        )?;
-                        last_seen = Some((c.snapshot, c.view));
-                        Ok(c.outcome)
-                    })?;
+                let serve = |batch: &[ClosedSession]| {
+                    let c = session::close_many_seen(
+                        &registry,
+                        &env.config,
+                        batch,
+                        &env.tmux,
+                        &state_tag,
+                        cache.as_deref(),
+                    )?;
+                    last_seen = Some((c.snapshot, c.view));
+                    Ok(c.outcome)
+                };
+                // Started by the hook, which queued the request already (spawn_worker).
+                let served = if std::env::var_os(QUEUED_VAR).is_some() {
+                    crate::gather::serve_queue(&env.paths.state_dir, None, serve)?
+                } else {
+                    crate::gather::submit_and_serve(&env.paths.state_dir, &closed, serve)?
+                };
                 let (sessions, out) = match served {
                     crate::gather::Served::ByMe(sessions, out) => (sessions, out),
                     crate::gather::Served::ByOther => {
@@ -195,9 +204,13 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 };
                 // The hook is only a hint (tmux loses some): reconcile every other session that is
                 // gone too, judged by evidence like a sweep.
+                let reconciling = crate::gather::try_reconcile_lock(&env.paths.state_dir);
                 let reconciled = match last_seen {
                     // Another close is queued: whoever serves it reconciles after it, on a newer pass.
                     _ if crate::gather::queued(&env.paths.state_dir) => 0,
+                    // Another worker is reconciling: it finds what lost hooks left; a session lost
+                    // since it began is left to the next close, sweep or `clean`.
+                    _ if reconciling.is_none() => 0,
                     Some((snapshot, view)) => crate::commands::reconcile::reconcile_after_close(
                         env,
                         session::Closing {
@@ -210,8 +223,12 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 };
                 let survivors = out.survivors().count();
                 // This worker's own session first, so every closed name starts a line of the log.
-                let mut names: Vec<String> = vec![format!("{name:?}")];
-                let mut mine_seen = false;
+                let mut mine_seen = !sessions.iter().any(|s| s.name == name);
+                let mut names: Vec<String> = if mine_seen {
+                    Vec::new()
+                } else {
+                    vec![format!("{name:?}")]
+                };
                 for s in &sessions {
                     if s.name == name && !mine_seen {
                         mine_seen = true;
@@ -233,7 +250,28 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                 );
                 return Ok(if survivors == 0 { 0 } else { 1 });
             }
-            spawn_worker(g, &env, &name, id, server_pid)?;
+            let closed = ClosedSession {
+                name: name.clone(),
+                id,
+                server_pid,
+                socket: Some(env.tmux.socket_path()),
+            };
+            // The request is queued here; a worker is started only when none is serving the
+            // queue now (the one serving takes this request too): 50 sessions closed at once
+            // start a few workers, not 50.
+            let queued = env
+                .paths
+                .ensure_state_dir()
+                .map_err(anyhow::Error::from)
+                .and_then(|state| crate::gather::submit_for_worker(state, &closed));
+            match queued {
+                Ok(false) => {}
+                Ok(true) => spawn_worker(g, &env, &name, id, server_pid, true)?,
+                Err(e) => {
+                    tracing::warn!("cannot queue the close of {name:?}: {e}");
+                    spawn_worker(g, &env, &name, id, server_pid, false)?;
+                }
+            }
             Ok(0)
         }
         HookCommand::SessionRenamed { id, name } => {
@@ -267,6 +305,7 @@ fn spawn_worker(
     name: &str,
     id: Option<u32>,
     server_pid: Option<i32>,
+    queued: bool,
 ) -> anyhow::Result<()> {
     let state = env.paths.ensure_state_dir()?;
     let log_path = state.join("hook.log");
@@ -292,6 +331,11 @@ fn spawn_worker(
         cmd.arg("--server-pid").arg(p.to_string());
     }
     cmd.arg("--").arg(name);
+    if queued {
+        cmd.env(QUEUED_VAR, "1");
+    } else {
+        cmd.env_remove(QUEUED_VAR);
+    }
     cmd.stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);

@@ -44,8 +44,9 @@ pub fn reconcile_sessions(env: Env) -> anyhow::Result<usize> {
 
 /// [`reconcile_sessions`] right after a close, judged on the pass the close made
 /// ([`crate::session::Closing`]) instead of a new one: the processes the close stopped are taken out,
-/// the command lines the lean pass left out are read (no `stat` again), and the environment tags
-/// come through the cache, checked against those command lines. Processes started since that pass
+/// the command lines the lean pass left out are read (no `stat` again, except of what the plan would
+/// stop and its ancestors, read now before judging again), and the environment tags come through
+/// the cache, checked against those command lines. Processes started since that pass
 /// are not judged now (the next reconcile or sweep sees them): only ever fewer stops, never more.
 pub fn reconcile_after_close(env: Env, seen: crate::session::Closing) -> anyhow::Result<usize> {
     let crate::session::Closing {
@@ -100,6 +101,14 @@ pub fn reconcile_after_close(env: Env, seen: crate::session::Closing) -> anyhow:
         state_tag,
     };
     w.reclassify();
+    // The pass was partly served from the cache (procs::envcache_ino): what the plan would stop is
+    // judged again on its `stat` and its ancestors' read now.
+    let stops: Vec<i32> = w.plan().stop.iter().map(|s| s.pid).collect();
+    if !stops.is_empty() {
+        let read = crate::procs::envcache_ino::refresh(&mut w.snapshot, stops);
+        w.snapshot.fill_cmdlines(|p| read.contains(&p.pid));
+        w.reclassify();
+    }
     reconcile_in(&w)
 }
 

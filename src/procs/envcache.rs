@@ -283,11 +283,11 @@ impl EnvCache {
     }
 }
 
-fn bad(what: &str) -> std::io::Error {
+pub(super) fn bad(what: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string())
 }
 
-fn put_str(out: &mut Vec<u8>, v: Option<&str>) {
+pub(super) fn put_str(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
         None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
         Some(s) => {
@@ -342,10 +342,10 @@ fn encode(c: &EnvCache) -> Vec<u8> {
     out
 }
 
-struct Cursor<'a>(&'a [u8]);
+pub(super) struct Cursor<'a>(pub(super) &'a [u8]);
 
 impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> std::io::Result<&'a [u8]> {
+    pub(super) fn take(&mut self, n: usize) -> std::io::Result<&'a [u8]> {
         if self.0.len() < n {
             return Err(bad("truncated"));
         }
@@ -354,19 +354,19 @@ impl<'a> Cursor<'a> {
         Ok(a)
     }
 
-    fn u32(&mut self) -> std::io::Result<u32> {
+    pub(super) fn u32(&mut self) -> std::io::Result<u32> {
         Ok(u32::from_le_bytes(
             self.take(4)?.try_into().unwrap_or_default(),
         ))
     }
 
-    fn u64(&mut self) -> std::io::Result<u64> {
+    pub(super) fn u64(&mut self) -> std::io::Result<u64> {
         Ok(u64::from_le_bytes(
             self.take(8)?.try_into().unwrap_or_default(),
         ))
     }
 
-    fn string(&mut self) -> std::io::Result<Option<String>> {
+    pub(super) fn string(&mut self) -> std::io::Result<Option<String>> {
         let n = self.u32()?;
         if n == u32::MAX {
             return Ok(None);

@@ -3,6 +3,7 @@
 //! the identity-safe tree stop, and the stdio peers that prove a live client.
 
 pub mod envcache;
+pub mod envcache_ino;
 pub mod environ;
 pub mod guard;
 pub mod identity;

@@ -7,11 +7,12 @@
 //! during the wait pick up anything forked or orphaned since (children of an exited leader are found as
 //! members of its group).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
+use super::envcache_ino::StatEntry;
 use super::guard::{Guard, Refusal};
 use super::identity::{Identity, Pinned};
 use super::{ProcError, ProcInfo, Snapshot};
@@ -135,6 +136,10 @@ struct OwnedGroup {
 
 struct Stopper<'a> {
     opts: &'a StopOptions,
+    /// Every process's `stat` at the last look, by /proc inode: a rescan reads only what changed
+    /// ([`super::envcache_ino`]) and what it could act on (the victims, their children, the members
+    /// of their groups), so a stop costs a few reads per look, not a /proc pass.
+    known: HashMap<i32, StatEntry>,
     guard: Guard,
     victims: Vec<Victim>,
     seen: HashSet<i32>,
@@ -225,7 +230,7 @@ impl Stopper<'_> {
     }
 
     /// A fresh look for new members (see [`Rescan`]).
-    fn look(&self) -> Result<Snapshot, ProcError> {
+    fn look(&mut self) -> Result<Snapshot, ProcError> {
         if self.opts.rescan_by == Rescan::Trees {
             let live: Vec<i32> = self
                 .victims
@@ -241,6 +246,35 @@ impl Stopper<'_> {
                 return Ok(Snapshot::from_procs(procs, 1, 0, 0.0));
             }
         }
+        self.rescan()
+    }
+
+    /// A fresh look at the table: the victims, every process whose parent is a victim or that is in
+    /// one of the owned groups, and every process new or changed since the last look are read now;
+    /// the rest (which the stop does not act on) are served from the last look.
+    fn rescan(&mut self) -> Result<Snapshot, ProcError> {
+        #[cfg(target_os = "linux")]
+        {
+            // The victims and their whole trees as last seen: whatever a look could take.
+            let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+            for (pid, e) in &self.known {
+                children.entry(e.ppid).or_default().push(*pid);
+            }
+            let mut tree: HashSet<i32> = HashSet::new();
+            let mut todo: Vec<i32> = self.victims.iter().map(|v| v.info.pid).collect();
+            while let Some(pid) = todo.pop() {
+                if tree.insert(pid) {
+                    todo.extend(children.get(&pid).into_iter().flatten());
+                }
+            }
+            let groups: HashSet<i32> = self.groups.iter().map(|g| g.pgid).collect();
+            let (listed, known) = super::envcache_ino::take_served(&self.known, |pid, e| {
+                tree.contains(&pid) || tree.contains(&e.ppid) || groups.contains(&e.pgid)
+            })?;
+            self.known = known;
+            Ok(listed.snapshot)
+        }
+        #[cfg(not(target_os = "linux"))]
         Snapshot::take_lean()
     }
 
@@ -303,8 +337,26 @@ pub fn stop_trees_seen(
     targets: &[StopTarget],
     opts: &StopOptions,
 ) -> Result<StopOutcome, ProcError> {
+    stop_trees_listed(snap, &HashMap::new(), targets, opts)
+}
+
+/// [`stop_trees_seen`] with the /proc inodes of `snap`'s processes (from
+/// [`super::envcache_ino::list`]): its rescans read only what changed since and what they act on.
+/// The caller's snapshot must be exact for the trees and groups it stops (read again with
+/// [`super::envcache_ino::refresh`] when it was served from a cache).
+pub fn stop_trees_listed(
+    snap: &Snapshot,
+    inos: &HashMap<i32, u64>,
+    targets: &[StopTarget],
+    opts: &StopOptions,
+) -> Result<StopOutcome, ProcError> {
     let started = Instant::now();
+    let known = inos
+        .iter()
+        .filter_map(|(pid, ino)| snap.get(*pid).map(|p| (*pid, StatEntry::of(p, *ino))))
+        .collect();
     let mut s = Stopper {
+        known,
         opts,
         guard: Guard::for_self(snap),
         victims: Vec::new(),

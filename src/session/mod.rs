@@ -14,7 +14,8 @@ use std::collections::{HashMap, HashSet};
 use crate::config::Config;
 use crate::matcher::Matcher;
 use crate::model::{Identity, Owner, Record, Snapshot, TmuxView};
-use crate::procs::{self, StopOptions, StopOutcome, peers, stop_trees_seen};
+use crate::procs::stop::stop_trees_listed;
+use crate::procs::{self, StopOptions, StopOutcome, peers};
 use crate::state::Registry;
 
 /// Stops everything `closed` owned and drops its records (keeping those of survivors and of
@@ -128,7 +129,13 @@ fn close_pass(
     // Membership now: tmux's panes after the close (none when the server is gone), asked while /proc
     // is read.
     let asking = crate::world::PendingView::start(tmux);
-    let mut snap = Snapshot::take_lean()?;
+    // One listing of /proc: processes unchanged since the last close (same /proc inode) are served
+    // from the cache, the others read now (procs::envcache_ino).
+    let stats_file = env_cache.map(procs::envcache_ino::StatCache::path_for);
+    let mut stats = procs::envcache_ino::StatCache::load(stats_file.as_deref());
+    let listed = stats.take_listed()?;
+    let inos = listed.inos;
+    let mut snap = listed.snapshot;
     let uid = procs::my_uid();
     let view = asking.wait().ok();
     // Only processes outside every pane tree can be candidates (candidates() below).
@@ -142,9 +149,12 @@ fn close_pass(
         .iter()
         .map(|c| format!("session:{}", c.name))
         .collect();
-    procs::envcache::load_lean_through_file(
+    let mut cache = match env_cache {
+        Some(p) => procs::EnvCache::load(p, snap.boot_time),
+        None => procs::EnvCache::new(snap.boot_time),
+    };
+    cache.load_lean(
         &mut snap,
-        env_cache,
         |p| {
             p.uid == uid
                 && p.pid > 1
@@ -166,14 +176,27 @@ fn close_pass(
         my_uid: uid,
         state_tag: Some(state_tag),
     };
-    let mut all: Vec<i32> = Vec::new();
-    for closed in closing {
-        for pid in candidates(&snap, records, closed, &rules, view.as_ref()) {
-            if !all.contains(&pid) {
-                all.push(pid);
+    let choose = |snap: &Snapshot| {
+        let mut all: Vec<i32> = Vec::new();
+        for closed in closing {
+            for pid in candidates(snap, records, closed, &rules, view.as_ref()) {
+                if !all.contains(&pid) {
+                    all.push(pid);
+                }
             }
         }
-    }
+        all
+    };
+    // Chosen on a table partly served from the cache; chosen again on their `stat` (and their
+    // ancestors', which say whether they run under a pane now) read now: every candidate rests on
+    // fresh evidence (their tags were read now by load_lean above).
+    let first = choose(&snap);
+    let all = if first.is_empty() {
+        first
+    } else {
+        procs::envcache_ino::refresh(&mut snap, first.iter().copied());
+        choose(&snap)
+    };
     let stdio = if all.is_empty() {
         HashMap::new()
     } else {
@@ -191,12 +214,39 @@ fn close_pass(
     for (pid, why) in &protected {
         tracing::info!("session(s) {names:?}: not stopping {pid}: {why}");
     }
-    // The stop starts from the snapshot the decision was made on: one /proc pass fewer per close.
-    let outcome = stop_trees_seen(
+    // The stop starts from the snapshot the decision was made on, with the trees and groups it
+    // stops read again now; its rescans read only what changed.
+    if !targets.is_empty() {
+        let roots: HashSet<i32> = targets.iter().map(|t| t.identity.pid).collect();
+        let mut tree: Vec<i32> = roots.iter().copied().collect();
+        for t in &targets {
+            tree.extend(snap.descendants(t.identity.pid));
+        }
+        tree.extend(
+            snap.procs
+                .values()
+                .filter(|p| roots.contains(&p.pgid))
+                .map(|p| p.pid),
+        );
+        procs::envcache_ino::refresh(&mut snap, tree);
+    }
+    let outcome = stop_trees_listed(
         &snap,
+        &inos,
         &targets,
         &StopOptions::with_grace(config.daemon.stop_grace),
     )?;
+    // Saved once the stop has begun: the signals go first.
+    if let Some(path) = env_cache.filter(|_| cache.is_dirty())
+        && let Err(e) = cache.save(path)
+    {
+        tracing::debug!("{}: {e}", path.display());
+    }
+    if let Some(path) = stats_file.as_deref()
+        && let Err(e) = stats.save(path)
+    {
+        tracing::debug!("{}: {e}", path.display());
+    }
     let why = match names.as_slice() {
         [one] => format!("no live client; its tmux session {one:?} closed"),
         many => format!("no live client; its tmux session (one of {many:?}) closed"),

@@ -2,6 +2,7 @@
 
 mod bounds;
 mod cli;
+mod close_pidns;
 mod conformance;
 mod conformance_agents;
 mod conformance_pairs;
