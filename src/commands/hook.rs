@@ -217,6 +217,7 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                             outcome: out.clone(),
                             snapshot,
                             view,
+                            vanished: 0,
                         },
                     )?,
                     None => crate::commands::reconcile::reconcile_sessions(env)?,

@@ -53,6 +53,7 @@ pub fn reconcile_after_close(env: Env, seen: crate::session::Closing) -> anyhow:
         outcome,
         snapshot,
         view,
+        ..
     } = seen;
     let ended: std::collections::HashSet<(i32, u64)> = outcome
         .stopped

@@ -105,6 +105,9 @@ pub struct Listed {
     pub inos: HashMap<i32, u64>,
     /// How many `stat`s were read now (the rest were served).
     pub read: usize,
+    /// Pids listed but unknown before that were gone before their `stat` could be read: short-lived
+    /// processes, or one hopping pids (fork, exit, setsid) whose next pid the listing missed.
+    pub vanished: usize,
 }
 
 /// Reads one process's `stat` (and its owner) now; None when it is gone.
@@ -157,6 +160,7 @@ pub fn take_served(
     let mut procs = Vec::with_capacity(listed.len());
     let mut stats = HashMap::with_capacity(listed.len());
     let mut read = 0;
+    let mut vanished = 0;
     for (&pid, &ino) in &listed {
         let p = match known.get(&pid) {
             Some(e) if served.contains(&pid) && !must_read(pid, e) => e.info(pid),
@@ -164,7 +168,11 @@ pub fn take_served(
                 read += 1;
                 match read_stat(&mut fs, &mut buf, pid) {
                     Some(p) => p,
-                    None => continue, // exited since the listing
+                    None => {
+                        // Exited since the listing.
+                        vanished += usize::from(!known.contains_key(&pid));
+                        continue;
+                    }
                 }
             }
         };
@@ -184,6 +192,7 @@ pub fn take_served(
             snapshot,
             inos: listed,
             read,
+            vanished,
         },
         stats,
     ))
@@ -297,6 +306,7 @@ impl StatCache {
             snapshot,
             inos: HashMap::new(),
             read: 0,
+            vanished: 0,
         })
     }
 }

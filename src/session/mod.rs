@@ -60,6 +60,8 @@ pub struct Closing {
     pub snapshot: Snapshot,
     /// tmux's sessions and panes after the close (None when tmux could not be asked).
     pub view: Option<TmuxView>,
+    /// New pids its last look listed that were gone before they could be read.
+    pub vanished: usize,
 }
 
 /// [`close_many`], returning what it saw. The pass is lean ([`Snapshot::take_lean`]): `stat` of every
@@ -89,10 +91,12 @@ pub fn close_many_seen(
         registry, config, closing, tmux, state_tag, env_cache, &records,
     )?;
     // A process that forks, exits and calls setsid in a loop can be between two pids while a pass
-    // looks: while a pass stopped something, look again (its records are done; what is left are
-    // tagged escapees), a few times at most.
+    // looks: while a pass stopped something, or a new pid it listed was gone before it could be
+    // read, look again (its records are done; what is left are tagged escapees), a few times at
+    // most. A look is a listing plus what changed, so this costs little.
+    let mut more = !closed.outcome.stopped.is_empty() || closed.vanished > 0;
     for _ in 0..EXTRA_PASSES {
-        if closed.outcome.stopped.is_empty() {
+        if !more {
             break;
         }
         let again = close_pass(registry, config, closing, tmux, state_tag, env_cache, &[])?;
@@ -101,18 +105,15 @@ pub fn close_many_seen(
         o.gone.extend(again.outcome.gone);
         o.recycled.extend(again.outcome.recycled);
         o.refused.extend(again.outcome.refused);
-        let more = !again.outcome.stopped.is_empty();
+        more = !again.outcome.stopped.is_empty() || again.vanished > 0;
         o.stopped.extend(again.outcome.stopped);
         closed.snapshot = again.snapshot;
         closed.view = again.view;
-        if !more {
-            break;
-        }
     }
     Ok(closed)
 }
 
-/// Passes after the first, while each still stops something.
+/// Passes after the first, while each still stops something or misses a new pid.
 const EXTRA_PASSES: usize = 3;
 
 /// One pass of a close: candidates from a fresh lean snapshot, the stop, the journal and the
@@ -135,6 +136,7 @@ fn close_pass(
     let mut stats = procs::envcache_ino::StatCache::load(stats_file.as_deref());
     let listed = stats.take_listed()?;
     let inos = listed.inos;
+    let listed_vanished = listed.vanished;
     let mut snap = listed.snapshot;
     let uid = procs::my_uid();
     let view = asking.wait().ok();
@@ -278,5 +280,6 @@ fn close_pass(
         outcome,
         snapshot: snap,
         view,
+        vanished: listed_vanished,
     })
 }
