@@ -92,10 +92,11 @@ impl World {
         let asking = PendingView::start(&env.tmux);
         let mut snapshot = Snapshot::take()?;
         let uid = procs::my_uid();
+        let me = std::process::id() as i32;
         procs::envcache::load_through_file(
             &mut snapshot,
             env.paths.env_cache_file().as_deref(),
-            |p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1,
+            |p| wants_env(p, uid, me),
         );
         let tmux_view = match asking.wait() {
             Ok(v) => Some(v),
@@ -195,5 +196,35 @@ impl World {
             DaemonSeen::Absent => {}
         }
         r
+    }
+}
+
+/// Whose environment tags a command reads: this user's processes with a command line, except PID 1,
+/// this very command and its children (the tmux client it runs). Those two are known without reading:
+/// they are this command, gone when it ends, and reading them would make every run write the shared
+/// tag cache again (a new pid read, the last run's dropped) for nothing.
+fn wants_env(p: &procs::ProcInfo, uid: u32, me: i32) -> bool {
+    p.uid == uid && !p.cmdline.is_empty() && p.pid > 1 && p.pid != me && p.ppid != me
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_no_environment_of_itself_nor_of_its_children() {
+        let p = |pid, ppid, uid, cmd: &[&str]| procs::ProcInfo {
+            pid,
+            ppid,
+            uid,
+            cmdline: cmd.iter().map(|s| s.to_string()).collect(),
+            ..procs::ProcInfo::default()
+        };
+        assert!(wants_env(&p(50, 1, 7, &["node", "x"]), 7, 40));
+        assert!(!wants_env(&p(40, 30, 7, &["mcpd", "status"]), 7, 40));
+        assert!(!wants_env(&p(41, 40, 7, &["tmux", "list-sessions"]), 7, 40));
+        assert!(!wants_env(&p(50, 1, 8, &["node", "x"]), 7, 40));
+        assert!(!wants_env(&p(1, 0, 7, &["init"]), 7, 40));
+        assert!(!wants_env(&p(51, 2, 7, &[]), 7, 40));
     }
 }
