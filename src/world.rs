@@ -53,6 +53,47 @@ impl PendingView {
     }
 }
 
+/// The daemon being asked on another thread, while the caller reads /proc: first what runs (a
+/// daemon of another version, a config it has not loaded: [`crate::commands::handshake::notes`]),
+/// then its status. Each is a round trip to another process, mostly waiting.
+pub struct PendingDaemon(std::thread::JoinHandle<(Vec<String>, DaemonSeen)>);
+
+impl PendingDaemon {
+    /// Starts asking the daemon of `paths` (what runs only `with_notes`).
+    pub fn start(paths: &Paths, with_notes: bool) -> PendingDaemon {
+        let paths = paths.clone();
+        PendingDaemon(std::thread::spawn(move || {
+            let notes = if with_notes {
+                crate::commands::handshake::notes(&paths)
+            } else {
+                Vec::new()
+            };
+            (notes, ask_daemon_at(&paths))
+        }))
+    }
+
+    /// The notes to show and what the daemon said (waits for them).
+    pub fn wait(self) -> (Vec<String>, DaemonSeen) {
+        self.0.join().unwrap_or_else(|_| {
+            (
+                vec!["warning: asking the daemon failed".to_string()],
+                DaemonSeen::Absent,
+            )
+        })
+    }
+}
+
+/// Asks the daemon of `paths` for its status, once: answered, running but busy, or absent.
+pub fn ask_daemon_at(paths: &Paths) -> DaemonSeen {
+    if let Some(d) = crate::daemon::client::status(paths) {
+        DaemonSeen::Answered(Box::new(d))
+    } else if let Some(pid) = crate::daemon::client::lock_holder(paths) {
+        DaemonSeen::Busy { pid }
+    } else {
+        DaemonSeen::Absent
+    }
+}
+
 /// What the commands share: resolved paths, the config, the tmux server.
 pub struct Env {
     pub paths: Paths,
@@ -153,13 +194,7 @@ impl World {
     /// Asks the daemon for its status, once: its answer feeds both [`World::report_with`] and the
     /// `ps` rows (each status request costs the daemon nothing, but a round trip).
     pub fn ask_daemon(&self) -> DaemonSeen {
-        if let Some(d) = crate::daemon::client::status(&self.paths) {
-            DaemonSeen::Answered(Box::new(d))
-        } else if let Some(pid) = crate::daemon::client::lock_holder(&self.paths) {
-            DaemonSeen::Busy { pid }
-        } else {
-            DaemonSeen::Absent
-        }
+        ask_daemon_at(&self.paths)
     }
 
     /// The health report, with the daemon asked now.
