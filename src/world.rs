@@ -56,30 +56,42 @@ impl PendingView {
 /// The daemon being asked on another thread, while the caller reads /proc: first what runs (a
 /// daemon of another version, a config it has not loaded: [`crate::commands::handshake::notes`]),
 /// then its status. Each is a round trip to another process, mostly waiting.
-pub struct PendingDaemon(std::thread::JoinHandle<(Vec<String>, DaemonSeen)>);
+pub struct PendingDaemon(Asking);
+
+enum Asking {
+    /// No daemon holds the lock: asked at once (a connect that fails), no thread needed.
+    Done(DaemonSeen),
+    Thread(std::thread::JoinHandle<(Vec<String>, DaemonSeen)>),
+}
 
 impl PendingDaemon {
     /// Starts asking the daemon of `paths` (what runs only `with_notes`).
     pub fn start(paths: &Paths, with_notes: bool) -> PendingDaemon {
+        if crate::daemon::client::lock_holder(paths).is_none() {
+            return PendingDaemon(Asking::Done(ask_daemon_at(paths)));
+        }
         let paths = paths.clone();
-        PendingDaemon(std::thread::spawn(move || {
+        PendingDaemon(Asking::Thread(std::thread::spawn(move || {
             let notes = if with_notes {
                 crate::commands::handshake::notes(&paths)
             } else {
                 Vec::new()
             };
             (notes, ask_daemon_at(&paths))
-        }))
+        })))
     }
 
     /// The notes to show and what the daemon said (waits for them).
     pub fn wait(self) -> (Vec<String>, DaemonSeen) {
-        self.0.join().unwrap_or_else(|_| {
-            (
-                vec!["warning: asking the daemon failed".to_string()],
-                DaemonSeen::Absent,
-            )
-        })
+        match self.0 {
+            Asking::Done(seen) => (Vec::new(), seen),
+            Asking::Thread(t) => t.join().unwrap_or_else(|_| {
+                (
+                    vec!["warning: asking the daemon failed".to_string()],
+                    DaemonSeen::Absent,
+                )
+            }),
+        }
     }
 }
 
