@@ -294,19 +294,25 @@ impl Tmux {
 /// How long any tmux command may take: a hung tmux server never hangs mcpd.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Runs `cmd` to completion, or kills it after `limit` (an error of kind `TimedOut`).
+/// Runs `cmd` to completion, or kills it after `limit` (an error of kind `TimedOut`). Two threads
+/// read its output and say when their pipe ends: once both ended the child is exiting, and it is
+/// reaped at once (a fixed polling tick would add up to a tick to every tmux command).
 fn output_within(
     mut cmd: Command,
     limit: std::time::Duration,
 ) -> std::io::Result<std::process::Output> {
     use std::io::Read;
+    use std::sync::mpsc;
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let (ended, ends) = mpsc::channel::<()>();
     let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        let ended = ended.clone();
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             if let Some(mut p) = pipe {
                 let _ = p.read_to_end(&mut buf);
             }
+            let _ = ended.send(());
             buf
         })
     };
@@ -322,20 +328,33 @@ fn output_within(
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
+    drop(ended);
     let deadline = std::time::Instant::now() + limit;
+    let timed_out = |child: &mut std::process::Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+        std::io::Error::new(std::io::ErrorKind::TimedOut, "tmux did not answer in time")
+    };
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match ends.recv_timeout(left) {
+            Ok(()) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => return Err(timed_out(&mut child)),
+            // A reader is gone without a word (it cannot be: it only reads): wait for the child.
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // Both pipes closed: the exit is a matter of microseconds, unless the child closed them early.
+    let mut pause = std::time::Duration::from_micros(50);
     let status = loop {
         if let Some(st) = child.try_wait()? {
             break st;
         }
         if std::time::Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "tmux did not answer in time",
-            ));
+            return Err(timed_out(&mut child));
         }
-        std::thread::sleep(std::time::Duration::from_millis(2));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(2));
     };
     Ok(std::process::Output {
         status,
@@ -451,6 +470,29 @@ mod tests {
             }]
         );
         assert!(v.is_pane_tty("/dev/pts/4") && !v.is_pane_tty("/dev/pts/5"));
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.args(["-c", script]).stdin(Stdio::null());
+        c
+    }
+
+    #[test]
+    fn a_command_is_reaped_when_it_ends_and_killed_past_its_limit() {
+        let long = std::time::Duration::from_secs(60);
+        let o = output_within(sh("sleep 0.2; echo out; echo err >&2; exit 3"), long).unwrap();
+        assert_eq!(o.status.code(), Some(3));
+        assert_eq!(
+            (&o.stdout[..], &o.stderr[..]),
+            (&b"out\n"[..], &b"err\n"[..])
+        );
+        let short = std::time::Duration::from_millis(300);
+        let hung = output_within(sh("exec sleep 60"), short).unwrap_err();
+        assert_eq!(hung.kind(), std::io::ErrorKind::TimedOut);
+        // One that closes its output and lives on is bounded all the same.
+        let closed = output_within(sh("exec >&- 2>&-; exec sleep 60"), short).unwrap_err();
+        assert_eq!(closed.kind(), std::io::ErrorKind::TimedOut);
     }
 
     /// A private tmux server (its own socket in a temp dir), killed when dropped.

@@ -53,6 +53,59 @@ impl PendingView {
     }
 }
 
+/// The daemon being asked on another thread, while the caller reads /proc: first what runs (a
+/// daemon of another version, a config it has not loaded: [`crate::commands::handshake::notes`]),
+/// then its status. Each is a round trip to another process, mostly waiting.
+pub struct PendingDaemon(Asking);
+
+enum Asking {
+    /// No daemon holds the lock: asked at once (a connect that fails), no thread needed.
+    Done(DaemonSeen),
+    Thread(std::thread::JoinHandle<(Vec<String>, DaemonSeen)>),
+}
+
+impl PendingDaemon {
+    /// Starts asking the daemon of `paths` (what runs only `with_notes`).
+    pub fn start(paths: &Paths, with_notes: bool) -> PendingDaemon {
+        if crate::daemon::client::lock_holder(paths).is_none() {
+            return PendingDaemon(Asking::Done(ask_daemon_at(paths)));
+        }
+        let paths = paths.clone();
+        PendingDaemon(Asking::Thread(std::thread::spawn(move || {
+            let notes = if with_notes {
+                crate::commands::handshake::notes(&paths)
+            } else {
+                Vec::new()
+            };
+            (notes, ask_daemon_at(&paths))
+        })))
+    }
+
+    /// The notes to show and what the daemon said (waits for them).
+    pub fn wait(self) -> (Vec<String>, DaemonSeen) {
+        match self.0 {
+            Asking::Done(seen) => (Vec::new(), seen),
+            Asking::Thread(t) => t.join().unwrap_or_else(|_| {
+                (
+                    vec!["warning: asking the daemon failed".to_string()],
+                    DaemonSeen::Absent,
+                )
+            }),
+        }
+    }
+}
+
+/// Asks the daemon of `paths` for its status, once: answered, running but busy, or absent.
+pub fn ask_daemon_at(paths: &Paths) -> DaemonSeen {
+    if let Some(d) = crate::daemon::client::status(paths) {
+        DaemonSeen::Answered(Box::new(d))
+    } else if let Some(pid) = crate::daemon::client::lock_holder(paths) {
+        DaemonSeen::Busy { pid }
+    } else {
+        DaemonSeen::Absent
+    }
+}
+
 /// What the commands share: resolved paths, the config, the tmux server.
 pub struct Env {
     pub paths: Paths,
@@ -92,10 +145,11 @@ impl World {
         let asking = PendingView::start(&env.tmux);
         let mut snapshot = Snapshot::take()?;
         let uid = procs::my_uid();
+        let me = std::process::id() as i32;
         procs::envcache::load_through_file(
             &mut snapshot,
             env.paths.env_cache_file().as_deref(),
-            |p| p.uid == uid && !p.cmdline.is_empty() && p.pid > 1,
+            |p| wants_env(p, uid, me),
         );
         let tmux_view = match asking.wait() {
             Ok(v) => Some(v),
@@ -152,13 +206,7 @@ impl World {
     /// Asks the daemon for its status, once: its answer feeds both [`World::report_with`] and the
     /// `ps` rows (each status request costs the daemon nothing, but a round trip).
     pub fn ask_daemon(&self) -> DaemonSeen {
-        if let Some(d) = crate::daemon::client::status(&self.paths) {
-            DaemonSeen::Answered(Box::new(d))
-        } else if let Some(pid) = crate::daemon::client::lock_holder(&self.paths) {
-            DaemonSeen::Busy { pid }
-        } else {
-            DaemonSeen::Absent
-        }
+        ask_daemon_at(&self.paths)
     }
 
     /// The health report, with the daemon asked now.
@@ -195,5 +243,35 @@ impl World {
             DaemonSeen::Absent => {}
         }
         r
+    }
+}
+
+/// Whose environment tags a command reads: this user's processes with a command line, except PID 1,
+/// this very command and its children (the tmux client it runs). Those two are known without reading:
+/// they are this command, gone when it ends, and reading them would make every run write the shared
+/// tag cache again (a new pid read, the last run's dropped) for nothing.
+fn wants_env(p: &procs::ProcInfo, uid: u32, me: i32) -> bool {
+    p.uid == uid && !p.cmdline.is_empty() && p.pid > 1 && p.pid != me && p.ppid != me
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_no_environment_of_itself_nor_of_its_children() {
+        let p = |pid, ppid, uid, cmd: &[&str]| procs::ProcInfo {
+            pid,
+            ppid,
+            uid,
+            cmdline: cmd.iter().map(|s| s.to_string()).collect(),
+            ..procs::ProcInfo::default()
+        };
+        assert!(wants_env(&p(50, 1, 7, &["node", "x"]), 7, 40));
+        assert!(!wants_env(&p(40, 30, 7, &["mcpd", "status"]), 7, 40));
+        assert!(!wants_env(&p(41, 40, 7, &["tmux", "list-sessions"]), 7, 40));
+        assert!(!wants_env(&p(50, 1, 8, &["node", "x"]), 7, 40));
+        assert!(!wants_env(&p(1, 0, 7, &["init"]), 7, 40));
+        assert!(!wants_env(&p(51, 2, 7, &[]), 7, 40));
     }
 }

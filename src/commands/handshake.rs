@@ -157,6 +157,23 @@ pub fn summary(r: &ReloadReport) -> String {
 /// it either reloads it (`reload_changed`) or says how to. Only a daemon that answers at once is
 /// asked; notes go to stderr.
 pub fn check(paths: &Paths, reload_changed: bool) -> anyhow::Result<()> {
+    check_with(paths, reload_changed, &mut |line| eprintln!("{line}"))
+}
+
+/// The lines [`check`] would print for a command that only shows the daemon's servers (nothing is
+/// reloaded), for a caller that asks on another thread and prints them when it is ready.
+pub fn notes(paths: &Paths) -> Vec<String> {
+    let mut lines = Vec::new();
+    // Without a reload nothing here fails: every problem is a line to show.
+    let _ = check_with(paths, false, &mut |line| lines.push(line));
+    lines
+}
+
+fn check_with(
+    paths: &Paths,
+    reload_changed: bool,
+    say: &mut dyn FnMut(String),
+) -> anyhow::Result<()> {
     if client::lock_holder(paths).is_none() {
         return Ok(());
     }
@@ -167,10 +184,10 @@ pub fn check(paths: &Paths, reload_changed: bool) -> anyhow::Result<()> {
         Err(e) if reload_changed => anyhow::bail!(e),
         // Showing what runs still works without the daemon's protocol.
         Err(e) => {
-            eprintln!("warning: {e}");
+            say(format!("warning: {e}"));
             return Ok(());
         }
-        Ok(Some(note)) => eprintln!("note: {note}"),
+        Ok(Some(note)) => say(format!("note: {note}")),
         Ok(None) => {}
     }
     if let Some(s) = h
@@ -178,13 +195,13 @@ pub fn check(paths: &Paths, reload_changed: bool) -> anyhow::Result<()> {
         .as_ref()
         .filter(|s| other_file(s, &paths.config_file))
     {
-        eprintln!(
+        say(format!(
             "note: the daemon (pid {}) runs the config {}, not {} (start it with the same \
              --config/MCPD_CONFIG, or `mcpd daemon restart` with this one)",
             h.pid,
             s.path,
             paths.config_file.display()
-        );
+        ));
         return Ok(());
     }
     if !config_changed(&h, &paths.config_file) {
@@ -192,19 +209,19 @@ pub fn check(paths: &Paths, reload_changed: bool) -> anyhow::Result<()> {
     }
     if reload_changed {
         let r = reload(paths)?;
-        eprintln!(
+        say(format!(
             "note: {} changed since the daemon loaded it: reloaded ({})",
             paths.config_file.display(),
             summary(&r)
-        );
+        ));
         for e in &r.errors {
-            eprintln!("warning: {e}");
+            say(format!("warning: {e}"));
         }
     } else {
-        eprintln!(
+        say(format!(
             "note: {} changed since the daemon loaded it; `mcpd daemon reload` applies it",
             paths.config_file.display()
-        );
+        ));
     }
     Ok(())
 }

@@ -110,7 +110,11 @@ fn check_session(g: &GlobalArgs, a: &crate::cli::ServerArgs) -> anyhow::Result<(
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     check_config_given(&cli.global, &cli.command)?;
     let g = cli.global;
-    if notices(&cli.command) {
+    // A bare `mcpd` is the dashboard on a terminal, else the status report.
+    let dashboard = cli.command.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::io::IsTerminal::is_terminal(&std::io::stdin());
+    if notices(&cli.command, dashboard) {
         // Another mcpd version running, or a config edited since the daemon loaded it.
         handshake::check(&crate::paths::Paths::resolve(g.config.clone())?, false)?;
     }
@@ -118,11 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         color: use_color(g.color),
     };
     match cli.command {
-        None if std::io::IsTerminal::is_terminal(&std::io::stdout())
-            && std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
-        {
-            tui::run_with_color(env(&g)?, style.color)
-        }
+        None if dashboard => tui::run_with_color(env(&g)?, style.color),
         None => status::run(
             &g,
             &crate::cli::StatusArgs {
@@ -165,15 +165,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 /// The commands that show or use the daemon's servers without acting on them (those that act check
 /// for themselves, reloading an edited config first): they note a daemon of another version and a
 /// config it has not loaded. Not `ps` and the other fast paths, nor what scripts and hooks run.
-fn notices(command: &Option<Command>) -> bool {
+/// `status` (and a bare `mcpd` that is not the `dashboard`) says the same, asking the daemon while
+/// it reads /proc (status.rs).
+fn notices(command: &Option<Command>, dashboard: bool) -> bool {
     use crate::cli::DaemonCommand;
-    matches!(
-        command,
-        None | Some(Command::Status(_))
-            | Some(Command::Tui)
-            | Some(Command::Tm(_))
-            | Some(Command::Daemon(DaemonCommand::Start))
-    )
+    (command.is_none() && dashboard)
+        || matches!(
+            command,
+            Some(Command::Tui) | Some(Command::Tm(_)) | Some(Command::Daemon(DaemonCommand::Start))
+        )
 }
 
 pub(crate) fn env(g: &GlobalArgs) -> anyhow::Result<Env> {

@@ -5,7 +5,7 @@ use crate::model::ServerRow;
 use crate::output::{Style, table, truncate};
 use crate::ps_rows::Filter;
 use crate::units::{human_bytes, human_duration};
-use crate::world::{Env, World};
+use crate::world::{Env, PendingDaemon, World};
 
 pub use crate::ps_rows::PsRow;
 
@@ -27,6 +27,9 @@ pub fn rows(
 }
 
 pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
+    // The daemon's servers are asked for while /proc is read (not needed to explain or dump).
+    let asking =
+        (a.explain.is_none() && a.dump.is_none()).then(|| PendingDaemon::start(&env.paths, false));
     let w = World::gather(env)?;
     if let Some(pid) = a.explain {
         print!("{}", super::explain::explain(&w, pid)?);
@@ -39,7 +42,10 @@ pub fn run(env: Env, a: &PsArgs, style: Style) -> anyhow::Result<i32> {
         eprintln!("saved what mcpd saw to {}", path.display());
         return Ok(0);
     }
-    let daemon = w.ask_daemon();
+    let daemon = match asking {
+        Some(asking) => asking.wait().1,
+        None => w.ask_daemon(),
+    };
     let rows = rows(
         &w,
         daemon.servers(),

@@ -4,13 +4,27 @@ use crate::cli::{GlobalArgs, StatusArgs};
 use crate::health::{Level, Metric, Report};
 use crate::output::{Style, table, truncate};
 use crate::units::{human_bytes, human_duration};
-use crate::world::World;
+use crate::world::{PendingDaemon, World};
 
 /// `--check`'s code when the state cannot be read.
 pub const UNKNOWN: i32 = 3;
 
 pub fn run(g: &GlobalArgs, a: &StatusArgs, style: Style) -> anyhow::Result<i32> {
-    let world = match super::env(g).and_then(World::gather) {
+    let env = super::env(g);
+    // The daemon answers while /proc is read: its round trips overlap the pass instead of adding up.
+    let asking = env
+        .as_ref()
+        .ok()
+        .map(|e| PendingDaemon::start(&e.paths, true));
+    let world = env.and_then(World::gather);
+    let daemon = asking.map(PendingDaemon::wait).map(|(notes, seen)| {
+        // A daemon of another version, a config it has not loaded.
+        for n in notes {
+            eprintln!("{n}");
+        }
+        seen
+    });
+    let world = match world {
         Ok(w) => w,
         Err(e) if a.check => {
             eprintln!("mcpd: UNKNOWN: {e:#}");
@@ -18,7 +32,7 @@ pub fn run(g: &GlobalArgs, a: &StatusArgs, style: Style) -> anyhow::Result<i32> 
         }
         Err(e) => return Err(e),
     };
-    let report = world.report();
+    let report = world.report_with(&daemon.unwrap_or(crate::model::DaemonSeen::Absent));
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         // Servers running in several copies that could share (see `mcpd link`).

@@ -494,8 +494,14 @@ fn session_servers_of_long_detached_sessions_are_stopped_and_the_session_kept() 
         wait_for(Duration::from_secs(15), || gone(pid)),
         "session server of a detached session kept running"
     );
-    let s = sb.server_status("notes").unwrap();
-    assert_eq!(s["state"], "stopped", "{s}");
+    // The process is gone a moment before the daemon has seen its stop to the end (and `status`
+    // asks the daemon at once, while it reads /proc).
+    let mut s = serde_json::Value::Null;
+    let stopped = wait_for(Duration::from_secs(5), || {
+        s = sb.server_status("notes").unwrap();
+        s["state"] == "stopped"
+    });
+    assert!(stopped, "{s}");
     assert!(s["last_exit"].as_str().unwrap().contains("detached"), "{s}");
     assert_eq!(
         sb.tmux_ok(&["list-sessions", "-F", "#{session_name}"])

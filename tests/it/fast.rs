@@ -72,7 +72,8 @@ fn commands_share_environment_tags_per_pid_namespace() {
     let _ = b.kill();
     let _ = b.wait();
 
-    // Another PID namespace has other pids: it gets a cache file of its own.
+    // Another PID namespace has other pids: it gets a cache file of its own (the `sleep` is a
+    // process to read there: a command reads neither PID 1 nor itself).
     let out = Command::new("unshare")
         .args([
             "--pid",
@@ -80,7 +81,7 @@ fn commands_share_environment_tags_per_pid_namespace() {
             "--mount-proc",
             "sh",
             "-c",
-            "\"$0\" status --json >/dev/null & wait $!",
+            "sleep 1000 & \"$0\" status --json >/dev/null & wait $!",
         ])
         .arg(env!("CARGO_BIN_EXE_mcpd"))
         .envs(sb.envs())
@@ -96,6 +97,39 @@ fn commands_share_environment_tags_per_pid_namespace() {
     let after = cache_files(&sb);
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(after.contains(&files[0]));
+}
+
+/// A command reads no environment of its own nor of its children (the tmux client it runs): in a
+/// table that does not change, the second `status` finds everything in the shared cache and leaves
+/// the file alone (before, each run read itself, dropped the last run, and wrote the file again).
+#[test]
+fn status_in_an_unchanged_table_does_not_write_the_tag_cache_again() {
+    let sb = Sandbox::new();
+    let script = "sleep 1000 & \
+         for i in 1 2 3; do \
+           \"$0\" status --json >/dev/null || exit 9; \
+           stat -c '%i %Y' \"$1\"/env-tags-*.cache; \
+         done";
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "sh", "-c", script])
+        .arg(env!("CARGO_BIN_EXE_mcpd"))
+        .arg(&sb.runtime)
+        .envs(sb.envs())
+        .env_remove("TMUX")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stamps: Vec<&str> = stdout.lines().collect();
+    assert_eq!(stamps.len(), 3, "{stdout}");
+    // The first run read the `sleep` and wrote the file; the others found it there.
+    assert_eq!(stamps[1], stamps[0], "rewritten: {stdout}");
+    assert_eq!(stamps[2], stamps[0], "rewritten: {stdout}");
 }
 
 /// Incremental sweeps (procs::incremental) read a command line again for every interpreter: a node

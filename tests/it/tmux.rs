@@ -302,6 +302,80 @@ fn missing_tmux_is_a_clear_error() {
     let _ = Command::new("true");
 }
 
+/// A directory holding a `tmux` that runs `body` (then, unless it ends, the real tmux), first on PATH.
+fn fake_tmux(sb: &Sandbox, body: &str) -> String {
+    let dir = sb.path().join("fake-bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v tmux"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let script = format!("#!/bin/sh\n{body}\nexec {} \"$@\"\n", real.trim());
+    let path = dir.join("tmux");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// `status` asks tmux while it reads /proc: a tmux that answers late still gives its sessions, and
+/// one that never answers leaves `status` answering anyway, its sessions unknown and said so.
+#[test]
+fn status_answers_with_a_slow_tmux_and_says_so_of_a_hung_one() {
+    let sb = Sandbox::new();
+    sb.start_tmux("slowpoke");
+    let path = fake_tmux(&sb, "sleep 1");
+    let out = sb
+        .mcpd()
+        .args(["status", "--json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let j = expect_json(
+        &["status", "--json"],
+        &expect_ok(&["status", "--json"], out),
+    );
+    assert_eq!(j["detached_sessions"]["value"], 1, "{j:#}");
+    assert_eq!(j["sessions"][0]["name"], "slowpoke", "{j:#}");
+    assert_eq!(j["tmux"], true, "{j:#}");
+    assert!(j["warnings"].as_array().unwrap().is_empty(), "{j:#}");
+
+    let path = fake_tmux(&sb, "exec sleep 60");
+    let out = sb
+        .mcpd()
+        .args(["status", "--json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let j = expect_json(
+        &["status", "--json"],
+        &expect_ok(&["status", "--json"], out),
+    );
+    let warnings = j["warnings"].to_string();
+    assert!(
+        warnings.contains("cannot reach the tmux server") && warnings.contains("did not answer"),
+        "{j:#}"
+    );
+    assert_eq!(j["tmux"], false, "{j:#}");
+    let out = sb
+        .mcpd()
+        .args(["status"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let report = expect_ok(&["status"], out);
+    assert!(report.contains("tmux not available"), "{report}");
+    assert!(report.contains("did not answer within"), "{report}");
+}
+
 #[test]
 fn on_close_all_stops_every_process_of_the_session_not_only_mcp_ones() {
     for (on_close, agent_survives) in [("mcp", true), ("all", false)] {
