@@ -223,7 +223,7 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                     None => crate::commands::reconcile::reconcile_sessions(env)?,
                 };
                 let survivors = out.survivors().count();
-                // This worker's own session first, so every closed name starts a line of the log.
+                // This worker's own session first.
                 let mut mine_seen = !sessions.iter().any(|s| s.name == name);
                 let mut names: Vec<String> = if mine_seen {
                     Vec::new()
@@ -249,6 +249,14 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                         String::new()
                     }
                 );
+                // One worker serves every close queued meanwhile: each of them still starts a line,
+                // so `grep 'session-closed "NAME"' hook.log` finds every close.
+                for other in names.iter().skip(1) {
+                    println!(
+                        "session-closed {other}: served with {} (the line above)",
+                        names[0]
+                    );
+                }
                 return Ok(if survivors == 0 { 0 } else { 1 });
             }
             let closed = ClosedSession {

@@ -155,16 +155,24 @@ fn a_session_closed_and_reopened_at_once_gets_its_servers() {
             ns.hook_log()
         );
         sweep_n(&ns, 3);
-        let now = named_in(&ns, "mcp-server-notes");
-        let x: Vec<_> = instances(&ns, "notes")
-            .into_iter()
-            .filter(|i| i.0.as_deref() == Some("X"))
-            .collect();
-        assert!(
+        // The old instance's stop reports back on its own time (the blocking pool): wait for it.
+        let mut now = Vec::new();
+        let mut x = Vec::new();
+        let t0 = std::time::Instant::now();
+        let settled = wait_for(Duration::from_secs(30), || {
+            now = named_in(&ns, "mcp-server-notes");
+            x = instances(&ns, "notes")
+                .into_iter()
+                .filter(|i| i.0.as_deref() == Some("X"))
+                .collect();
             now.len() == 2
                 && x.len() == 1
                 && x[0].1 == "running"
-                && x[0].2.is_some_and(|p| now.contains(&(p as i32))),
+                && x[0].2.is_some_and(|p| now.contains(&(p as i32)))
+        });
+        eprintln!("round {round}: settled after {:?}", t0.elapsed());
+        assert!(
+            settled,
             "round {round}: X has no server after close + reopen: before {before:?}, now {now:?}, \
              instances {x:?}\nhook.log: {}",
             ns.hook_log()
