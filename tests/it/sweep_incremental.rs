@@ -203,3 +203,41 @@ fn a_plain_process_that_execs_into_a_server_is_caught_and_the_innocent_are_left(
         "{events:#?}"
     );
 }
+
+/// What an incremental pass serves from memory may be stale; a stop is never decided on it. Here a
+/// container-style init (`tini`, which adopts orphans: a server under it with no client is one)
+/// execs into an agent that then starts its server. With the refresh off, the daemon's memory
+/// still says `tini`, so on the incremental pass the new server looks adopted, with no client: a
+/// stop. The sweep decides stops on a full pass, which sees the agent: the server is left.
+#[test]
+fn a_stop_is_never_decided_on_what_an_incremental_pass_served_from_memory() {
+    let ns = Ns::new(Sandbox::with_config(CONFIG));
+    let dir = ns.sb.path().to_path_buf();
+    program(&dir, "tini", "/bin/bash");
+    program(&dir, "agent", "/bin/bash");
+    program(&dir, "mcp-server-late", "/bin/sleep");
+    let init = ns.orphan(
+        &dir,
+        "./tini -c 'while [ ! -e go ]; do sleep 0.2; done; \
+         exec ./agent -c \"./mcp-server-late 100000 </dev/null >/dev/null 2>&1 & wait\"'",
+    );
+    start_daemon(&ns, "86400");
+    sweep_n(&ns, 3);
+    std::fs::write(dir.join("go"), "").unwrap();
+    let server = one(&ns, |p| {
+        p.ppid == init && p.cmdline[0].ends_with("mcp-server-late")
+    });
+    sweep_n(&ns, 4);
+    assert!(
+        ns.alive(server),
+        "stopped on a stale parent: {:#?}",
+        ns.events()
+    );
+    let comm = std::fs::read_to_string(ns.proc_dir().join(format!("{init}/comm"))).unwrap();
+    assert_eq!(comm.trim(), "agent");
+    assert!(
+        ns.events().iter().all(|e| e["pid"] != server),
+        "{:#?}",
+        ns.events()
+    );
+}
