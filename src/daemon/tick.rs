@@ -242,6 +242,15 @@ fn read_table(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut snap = pass(&mut cache.images).map_err(|e| e.to_string())?;
+    let i = &cache.images;
+    tracing::debug!(
+        "sweep pass ({}): {} stat read, {} served from memory; {} command lines read, {} served",
+        if i.last_full { "full" } else { "incremental" },
+        i.stat_read,
+        i.stat_skipped,
+        i.last_read,
+        i.last_served
+    );
     snap.load_env_tags_cached(&mut cache, |p| {
         p.uid == uid && !p.cmdline.is_empty() && p.pid > 1
     });

@@ -54,6 +54,8 @@ struct Known {
     info: ProcInfo,
     /// Where its argument and environment blocks lie (`stat` fields 48-51).
     layout: [u64; 4],
+    /// The last pass that listed it.
+    seen: u64,
 }
 
 /// What earlier passes read of each process, and what the last pass read or served.
@@ -65,6 +67,8 @@ pub struct Images {
     clock: Instant,
     /// When the last pass listed /proc (since `clock`).
     last_pass: Option<Duration>,
+    /// Passes made.
+    generation: u64,
     /// Command lines read and served from memory over the last pass (for tests and the bench).
     pub last_read: usize,
     pub last_served: usize,
@@ -118,6 +122,7 @@ impl Images {
             refresh,
             clock: Instant::now(),
             last_pass: None,
+            generation: 0,
             last_read: 0,
             last_served: 0,
             stat_read: 0,
@@ -218,19 +223,19 @@ impl Images {
                 })
                 .collect()
         };
-        let mut old = std::mem::take(&mut self.by_pid);
-        self.by_pid.reserve(listing.len());
+        // Entries are updated in place (no moving them about); those not listed are dropped below.
+        self.generation += 1;
+        let generation = self.generation;
         (self.last_read, self.last_served) = (0, 0);
         (self.stat_read, self.stat_skipped) = (0, 0);
         let page = linux::page_size();
         let mut procs = Vec::with_capacity(listing.len());
         let mut buf = Vec::new();
         for (&(pid, ino), keep) in listing.iter().zip(keep) {
-            let before = old.remove(&pid);
-            if keep && let Some(k) = before {
+            if keep && let Some(k) = self.by_pid.get_mut(&pid) {
                 self.stat_skipped += 1;
+                k.seen = generation;
                 procs.push(k.info.clone());
-                self.by_pid.insert(pid, k);
                 continue;
             }
             self.stat_read += 1;
@@ -238,7 +243,7 @@ impl Images {
             let Some((mut p, layout)) = linux::read_stat(&mut fs, pid, &mut buf, page) else {
                 continue;
             };
-            let same_image = before.filter(|k| {
+            let same_image = self.by_pid.get(&pid).filter(|k| {
                 k.ino == ino
                     && k.info.start_ticks == p.start_ticks
                     && k.layout == layout
@@ -246,7 +251,7 @@ impl Images {
             });
             let read = match same_image {
                 Some(k) => {
-                    p.cmdline = k.info.cmdline;
+                    p.cmdline.clone_from(&k.info.cmdline);
                     (ask.reread)(&p)
                 }
                 None => true,
@@ -264,8 +269,12 @@ impl Images {
                     ino,
                     info: p,
                     layout,
+                    seen: generation,
                 },
             );
+        }
+        if self.by_pid.len() > procs.len() {
+            self.by_pid.retain(|_, k| k.seen == generation);
         }
         self.last_full = self.stat_skipped == 0;
         Ok(linux::snapshot_of(procs))

@@ -285,3 +285,33 @@ fn passes_over_the_real_proc_match_a_full_snapshot() {
     images.take_full(&never).unwrap();
     assert!(images.last_full && images.stat_skipped == 0);
 }
+
+/// `cargo test --release --lib measure_incremental_pass -- --ignored --nocapture`: the cost of
+/// passes over this machine's /proc with the daemon's reread set (for profiling; no assertion).
+#[test]
+#[ignore]
+fn measure_incremental_pass() {
+    let m = crate::matcher::Matcher::from_config(&crate::config::Config::default());
+    let uid = super::super::my_uid();
+    let reread = |p: &ProcInfo| crate::judge::reread(&m, uid, p);
+    let mut images = Images::new();
+    let t = Instant::now();
+    images.take_full(&reread).unwrap();
+    println!("full: {:?} ({} processes)", t.elapsed(), images.len());
+    let t = Instant::now();
+    for _ in 0..200 {
+        images.take(&reread, &[]).unwrap();
+    }
+    println!(
+        "incremental: {:?} per pass ({} read, {} served)",
+        t.elapsed() / 200,
+        images.stat_read,
+        images.stat_skipped
+    );
+    let t = Instant::now();
+    let procs: Vec<ProcInfo> = images.by_pid.values().map(|k| k.info.clone()).collect();
+    println!("cloning: {:?}", t.elapsed());
+    let t = Instant::now();
+    let n = procs.iter().filter(|p| reread(p)).count();
+    println!("reread over all: {:?} ({n} yes)", t.elapsed());
+}
