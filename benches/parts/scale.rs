@@ -7,6 +7,12 @@
 //! measured without and with orphan candidates (5 orphaned MCP-like processes, which make `status` read
 //! descriptor tables). Then, at 3,000 processes: one session close, and 50 closes at once, from
 //! `tmux kill-session` to the escaped server gone. Everything dies with the namespace.
+//!
+//! The sweep's own /proc pass is timed in the same rounds, in this process, as the daemon makes it
+//! (`procs::incremental`, the daemon's reread set): incremental (what a sweep costs when the table
+//! did not change; `stat` read only for what changed, what is read every time and the refresh's
+//! share) and full (every `stat`: the first sweep, and what a stop is decided on), each also in
+//! lower-bound passes. The daemon's whole sweep (median of its `last_sweep_ms`) is shown beside them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -132,6 +138,61 @@ fn orphans(prog: &Path, n: usize) -> Vec<i32> {
         .collect()
 }
 
+/// The sweep's /proc pass, as the daemon makes it: one memory kept across rounds (incremental
+/// passes) and one that reads every `stat` each time (full passes), with the daemon's reread set.
+struct Passes {
+    matcher: mcpd::matcher::Matcher,
+    uid: u32,
+    incremental: mcpd::procs::incremental::Images,
+    full: mcpd::procs::incremental::Images,
+    times: [Vec<f64>; 2],
+    /// `stat` read and served from memory by each incremental pass.
+    reads: Vec<(usize, usize)>,
+}
+
+impl Passes {
+    fn new() -> Passes {
+        let refresh = mcpd::procs::incremental::REFRESH;
+        Passes {
+            matcher: mcpd::matcher::Matcher::from_config(&mcpd::config::Config::default()),
+            uid: mcpd::procs::my_uid(),
+            incremental: mcpd::procs::incremental::Images::with_refresh(refresh),
+            full: mcpd::procs::incremental::Images::with_refresh(refresh),
+            times: Default::default(),
+            reads: Vec::new(),
+        }
+    }
+
+    /// One incremental and one full pass; kept when `keep`.
+    fn round(&mut self, keep: bool) {
+        let (m, uid) = (&self.matcher, self.uid);
+        let reread = |p: &mcpd::procs::ProcInfo| mcpd::judge::reread(m, uid, p);
+        let t = Instant::now();
+        self.incremental.take(&reread, &[]).unwrap();
+        let inc = t.elapsed().as_secs_f64() * 1000.0;
+        let t = Instant::now();
+        self.full.take_full(&reread).unwrap();
+        let full = t.elapsed().as_secs_f64() * 1000.0;
+        if keep {
+            self.times[0].push(inc);
+            self.times[1].push(full);
+            let i = &self.incremental;
+            self.reads.push((i.stat_read, i.stat_skipped));
+        }
+    }
+}
+
+/// One row of the sweep table.
+struct SweepRow {
+    total: usize,
+    cands: usize,
+    lower_bound: f64,
+    incremental: f64,
+    reads: (usize, usize),
+    full: f64,
+    daemon: Option<(f64, usize)>,
+}
+
 fn sweep_ms(sb: &Sandbox) -> Option<(u64, f64)> {
     let out = sb.mcpd().args(["status", "--json"]).output().ok()?;
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
@@ -172,6 +233,7 @@ pub fn inner(args: &[String]) {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut close_done = false;
+    let mut sweep_rows = Vec::new();
     for n in sizes {
         let load = Sleeps::new(n);
         for cands in [0usize, 5] {
@@ -184,6 +246,7 @@ pub fn inner(args: &[String]) {
             let mut t: [Vec<f64>; 4] = Default::default();
             let mut sweeps = Vec::new();
             let mut last_sweep = 0;
+            let mut passes = Passes::new();
             for round in 0..3 + ROUNDS {
                 let times = [
                     time_cmd(&mut Command::new(&lb)),
@@ -196,6 +259,7 @@ pub fn inner(args: &[String]) {
                         v.push(x);
                     }
                 }
+                passes.round(round >= 3);
                 if let Some((count, ms)) = sweep_ms(&daemon)
                     && count > last_sweep
                 {
@@ -207,11 +271,22 @@ pub fn inner(args: &[String]) {
                 }
             }
             let [lbm, psm, st, sd] = t.map(|mut v| median(&mut v));
-            let sweep = if sweeps.is_empty() {
-                "-".to_string()
-            } else {
-                format!("{:.0} ms ({} sweeps)", median(&mut sweeps), sweeps.len())
+            let daemon_sweep = (!sweeps.is_empty()).then(|| (median(&mut sweeps), sweeps.len()));
+            let sweep = match daemon_sweep {
+                None => "-".to_string(),
+                Some((ms, k)) => format!("{ms:.0} ms ({k} sweeps)"),
             };
+            let mid = passes.reads.len() / 2;
+            passes.reads.sort_unstable();
+            sweep_rows.push(SweepRow {
+                total,
+                cands,
+                lower_bound: lbm,
+                incremental: median(&mut passes.times[0]),
+                reads: passes.reads[mid],
+                full: median(&mut passes.times[1]),
+                daemon: daemon_sweep,
+            });
             println!(
                 "| {total} | {cands} | {lbm:.1} | {psm:.1} | {st:.1} | {:.2}x | {sd:.1} | {:.2}x | {sweep} |",
                 st / lbm,
@@ -228,12 +303,47 @@ pub fn inner(args: &[String]) {
         drop(load);
     }
     println!();
+    sweep_table(&sweep_rows);
     daemon
         .mcpd()
         .args(["daemon", "stop"])
         .stdout(Stdio::null())
         .status()
         .unwrap();
+}
+
+/// The sweep's /proc pass, incremental and full, and the daemon's whole sweep, in lower-bound passes
+/// measured in the same rounds.
+fn sweep_table(rows: &[SweepRow]) {
+    println!(
+        "## The sweep's /proc pass ({ROUNDS} rounds, medians, ms; in lower-bound passes of the same rounds)\n"
+    );
+    println!(
+        "| processes | candidates | lower bound | incremental pass | in passes | stat read / served | full pass | in passes | daemon sweep | in passes |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let (daemon, in_passes) = match r.daemon {
+            Some((ms, k)) => (
+                format!("{ms:.0} ms ({k} sweeps)"),
+                format!("{:.2}", ms / r.lower_bound),
+            ),
+            None => ("-".into(), "-".into()),
+        };
+        println!(
+            "| {} | {} | {:.1} | {:.1} | {:.2} | {} / {} | {:.1} | {:.2} | {daemon} | {in_passes} |",
+            r.total,
+            r.cands,
+            r.lower_bound,
+            r.incremental,
+            r.incremental / r.lower_bound,
+            r.reads.0,
+            r.reads.1,
+            r.full,
+            r.full / r.lower_bound,
+        );
+    }
+    println!();
 }
 
 /// Session closes at the current load: one at a time (median of 10), and 50 at once.

@@ -109,33 +109,16 @@ pub fn tick(input: TickInput) -> TickResult {
     let asking = crate::world::PendingView::start(&input.tmux);
     let uid = procs::my_uid();
     let matcher = Matcher::from_config(&input.config);
-    let mut snap;
-    {
-        let mut cache = input
-            .env_cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Incremental (procs::incremental): every stat, but command lines only of new process images
-        // and of what could make a stop (crate::judge::reread).
-        snap = match cache
-            .images
-            .take(&|p| crate::judge::reread(&matcher, uid, p))
-        {
-            Ok(s) => s,
-            Err(e) => {
-                out.errors.push(e.to_string());
-                return out;
-            }
-        };
-        snap.load_env_tags_cached(&mut cache, |p| {
-            p.uid == uid && !p.cmdline.is_empty() && p.pid > 1
-        });
-        if let Some(path) = input.env_cache_file.as_deref().filter(|_| cache.is_dirty())
-            && let Err(e) = cache.save(path)
-        {
-            tracing::debug!("{}: {e}", path.display());
+    let reread = |p: &procs::ProcInfo| crate::judge::reread(&matcher, uid, p);
+    // The daemon's own servers' trees are read every time: `max_rss` acts on their memory.
+    let roots: Vec<i32> = input.instances.iter().map(|(_, p, _)| *p).collect();
+    let mut snap = match read_table(&input, uid, |images| images.take(&reread, &roots)) {
+        Ok(s) => s,
+        Err(e) => {
+            out.errors.push(e);
+            return out;
         }
-    }
+    };
     let view = match asking.wait() {
         Ok(v) => Some(v),
         Err(e) => {
@@ -160,38 +143,29 @@ pub fn tick(input: TickInput) -> TickResult {
         }
     }
 
-    let inp = sweep::Inputs {
-        snapshot: &snap,
-        records: &records,
-        tmux: view.as_ref(),
-        matcher: &matcher,
-        my_uid: uid,
-        orphan_min_age: input.config.daemon.orphan_min_age,
-        state_tag: Some(&input.state_tag),
-        stdio: None,
-    };
-    let (classified, stdio) = crate::judge::classify(&inp);
-    let inp = sweep::Inputs {
-        stdio: Some(&stdio),
-        ..inp
-    };
-    let plan = sweep::plan(&inp, &classified);
+    let (mut classified, mut plan) = decide(&input, &snap, &records, view.as_ref(), &matcher);
+    // Stops are decided on a full pass only: an incremental one may hold stale plain processes
+    // (procs::incremental). Orphans to stop are rare, so this costs one pass now and then.
+    let full = input
+        .env_cache
+        .lock()
+        .map(|c| c.images.last_full)
+        .unwrap_or(false);
+    if !full && !stops(&input, &plan, &classified).is_empty() {
+        match read_table(&input, uid, |images| images.take_full(&reread)) {
+            Ok(s) => {
+                snap = s;
+                (classified, plan) = decide(&input, &snap, &records, view.as_ref(), &matcher);
+            }
+            Err(e) => {
+                out.errors.push(e);
+                return out;
+            }
+        }
+    }
     crate::state::apply_moves(&input.registry, &plan, &records);
     let ours: HashSet<i32> = input.instances.iter().map(|(_, p, _)| *p).collect();
-    let by_pid: HashMap<i32, &sweep::Classified> = classified.iter().map(|c| (c.pid, c)).collect();
-    // What a closed session left behind is always stopped; lineage orphans only with sweep_orphans.
-    let planned: Vec<&sweep::PlannedStop> = plan
-        .stop
-        .iter()
-        .filter(|s| !ours.contains(&s.pid))
-        .filter(|s| {
-            input.config.daemon.sweep_orphans
-                || by_pid
-                    .get(&s.pid)
-                    .and_then(|c| c.orphan.as_ref())
-                    .is_some_and(|o| o.by_session())
-        })
-        .collect();
+    let planned = stops(&input, &plan, &classified);
     if !planned.is_empty() {
         let targets: Vec<StopTarget> = planned.iter().map(|s| s.target.clone()).collect();
         match stop_trees(
@@ -262,6 +236,88 @@ pub fn tick(input: TickInput) -> TickResult {
     out.snapshot = Some(std::sync::Arc::new(snap));
     out.took_ms = t0.elapsed().as_millis() as u64;
     out
+}
+
+/// One pass over the process table through the daemon's memory of it (`pass`: incremental or
+/// full), with the environment tags of our processes loaded through the tag cache (saved for the
+/// commands when it learnt something).
+fn read_table(
+    input: &TickInput,
+    uid: u32,
+    pass: impl FnOnce(&mut procs::incremental::Images) -> Result<Snapshot, procs::ProcError>,
+) -> Result<Snapshot, String> {
+    let mut cache = input
+        .env_cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut snap = pass(&mut cache.images).map_err(|e| e.to_string())?;
+    let i = &cache.images;
+    tracing::debug!(
+        "sweep pass ({}): {} stat read, {} served from memory; {} command lines read, {} served",
+        if i.last_full { "full" } else { "incremental" },
+        i.stat_read,
+        i.stat_skipped,
+        i.last_read,
+        i.last_served
+    );
+    snap.load_env_tags_cached(&mut cache, |p| {
+        p.uid == uid && !p.cmdline.is_empty() && p.pid > 1
+    });
+    if let Some(path) = input.env_cache_file.as_deref().filter(|_| cache.is_dirty())
+        && let Err(e) = cache.save(path)
+    {
+        tracing::debug!("{}: {e}", path.display());
+    }
+    Ok(snap)
+}
+
+/// Classifies (reading the candidates' stdio) and plans on `snap`.
+fn decide(
+    input: &TickInput,
+    snap: &Snapshot,
+    records: &[crate::state::Record],
+    view: Option<&crate::model::TmuxView>,
+    matcher: &Matcher,
+) -> (Vec<sweep::Classified>, sweep::Plan) {
+    let inp = sweep::Inputs {
+        snapshot: snap,
+        records,
+        tmux: view,
+        matcher,
+        my_uid: procs::my_uid(),
+        orphan_min_age: input.config.daemon.orphan_min_age,
+        state_tag: Some(&input.state_tag),
+        stdio: None,
+    };
+    let (classified, stdio) = crate::judge::classify(&inp);
+    let inp = sweep::Inputs {
+        stdio: Some(&stdio),
+        ..inp
+    };
+    let plan = sweep::plan(&inp, &classified);
+    (classified, plan)
+}
+
+/// The planned stops a sweep carries out: never the daemon's own servers; what a closed session
+/// left behind always, lineage orphans only with `sweep_orphans`.
+fn stops<'a>(
+    input: &TickInput,
+    plan: &'a sweep::Plan,
+    classified: &[sweep::Classified],
+) -> Vec<&'a sweep::PlannedStop> {
+    let ours: HashSet<i32> = input.instances.iter().map(|(_, p, _)| *p).collect();
+    plan.stop
+        .iter()
+        .filter(|s| !ours.contains(&s.pid))
+        .filter(|s| {
+            input.config.daemon.sweep_orphans
+                || classified
+                    .iter()
+                    .find(|c| c.pid == s.pid)
+                    .and_then(|c| c.orphan.as_ref())
+                    .is_some_and(|o| o.by_session())
+        })
+        .collect()
 }
 
 #[cfg(test)]

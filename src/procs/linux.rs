@@ -77,7 +77,7 @@ pub(crate) fn ticks_per_sec() -> u64 {
         .map_or(100, |v| v.max(1) as u64)
 }
 
-fn page_size() -> u64 {
+pub(crate) fn page_size() -> u64 {
     nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
         .ok()
         .flatten()
@@ -154,24 +154,56 @@ pub(crate) fn take_from(root: &std::path::Path) -> Result<Snapshot, ProcError> {
 }
 
 /// Which command lines a pass reads.
-pub(crate) enum Cmdlines<'a> {
+pub(crate) enum Cmdlines {
     /// Every process's.
     All,
     /// None (a lean pass).
     Skip,
-    /// Those of process images `memo` has not seen, and of those `reread` asks for (given the
-    /// process with its remembered command line); the rest are served from `memo`.
-    Memo(
-        &'a mut super::incremental::Images,
-        &'a dyn Fn(&ProcInfo) -> bool,
-    ),
+}
+
+/// Reads `PID/stat` (and its owner) into a process without a command line, and where its argument
+/// and environment blocks lie; None when it is gone or its `stat` cannot be parsed.
+pub(crate) fn read_stat(
+    fs: &mut ProcFs,
+    pid: i32,
+    buf: &mut Vec<u8>,
+    page: u64,
+) -> Option<(ProcInfo, [u64; 4])> {
+    let Ok((n, Some(uid))) = fs.read(pid, "stat", buf, 4096, true) else {
+        return None;
+    };
+    let st = parse_stat(&String::from_utf8_lossy(&buf[..n]))?;
+    let p = ProcInfo {
+        pid,
+        ppid: st.ppid,
+        pgid: st.pgid,
+        sid: st.sid,
+        uid,
+        start_ticks: st.start_ticks,
+        rss_bytes: st.rss_pages * page,
+        comm: st.comm,
+        cmdline: Vec::new(),
+        state: st.state,
+        env: None,
+    };
+    Some((p, st.layout))
+}
+
+/// Reads `PID/cmdline` (bounded); empty when it is gone or has none (a kernel thread, a zombie).
+pub(crate) fn read_cmdline(fs: &mut ProcFs, pid: i32, buf: &mut Vec<u8>) -> Vec<String> {
+    match fs.read(pid, "cmdline", buf, CMDLINE_LIMIT, false) {
+        Ok((n, _)) => split_cmdline(&buf[..n]),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A snapshot of `procs` read just now.
+pub(crate) fn snapshot_of(procs: Vec<ProcInfo>) -> Snapshot {
+    Snapshot::from_procs(procs, ticks_per_sec(), boot_time(), now_epoch())
 }
 
 /// [`take_from`], with the command lines `cmdlines` says.
-pub(crate) fn take_some(
-    root: &std::path::Path,
-    mut cmdlines: Cmdlines<'_>,
-) -> Result<Snapshot, ProcError> {
+pub(crate) fn take_some(root: &std::path::Path, cmdlines: Cmdlines) -> Result<Snapshot, ProcError> {
     let err = |source| ProcError::Read {
         path: root.display().to_string(),
         source,
@@ -183,58 +215,15 @@ pub(crate) fn take_some(
     let mut buf = Vec::new();
     for pid in pids {
         // A process can exit at any point below; it is then simply not in the snapshot.
-        let Ok((n, Some(uid))) = fs.read(pid, "stat", &mut buf, 4096, true) else {
+        let Some((mut p, _)) = read_stat(&mut fs, pid, &mut buf, page) else {
             continue;
         };
-        let Some(st) = parse_stat(&String::from_utf8_lossy(&buf[..n])) else {
-            continue;
-        };
-        let mut p = ProcInfo {
-            pid,
-            ppid: st.ppid,
-            pgid: st.pgid,
-            sid: st.sid,
-            uid,
-            start_ticks: st.start_ticks,
-            rss_bytes: st.rss_pages * page,
-            comm: st.comm,
-            cmdline: Vec::new(),
-            state: st.state,
-            env: None,
-        };
-        let read = match &mut cmdlines {
-            Cmdlines::All => true,
-            Cmdlines::Skip => false,
-            Cmdlines::Memo(memo, reread) => match memo.recall(&p, st.layout) {
-                Some(known) => {
-                    p.cmdline = known.to_vec();
-                    let again = reread(&p);
-                    memo.last_served += usize::from(!again);
-                    again
-                }
-                None => true,
-            },
-        };
-        if read {
-            p.cmdline = match fs.read(pid, "cmdline", &mut buf, CMDLINE_LIMIT, false) {
-                Ok((n, _)) => split_cmdline(&buf[..n]),
-                Err(_) => Vec::new(),
-            };
-            if let Cmdlines::Memo(memo, _) = &mut cmdlines {
-                memo.remember(&p, st.layout);
-            }
+        if matches!(cmdlines, Cmdlines::All) {
+            p.cmdline = read_cmdline(&mut fs, pid, &mut buf);
         }
         procs.push(p);
     }
-    if let Cmdlines::Memo(memo, _) = &mut cmdlines {
-        memo.forget_gone(&procs);
-    }
-    Ok(Snapshot::from_procs(
-        procs,
-        ticks_per_sec(),
-        boot_time(),
-        now_epoch(),
-    ))
+    Ok(snapshot_of(procs))
 }
 
 #[cfg(test)]

@@ -39,6 +39,15 @@ impl ProcFs {
 
     /// The numeric entries (pids), in directory order.
     pub(crate) fn pids(&self) -> io::Result<Vec<i32>> {
+        Ok(self.pids_ino()?.into_iter().map(|(pid, _)| pid).collect())
+    }
+
+    /// The numeric entries with the inode number `getdents` gives for each (no `stat` per entry).
+    /// On procfs the inode of /proc/PID stays the same while the process lives (its dentry is
+    /// cached), and a pid used again is a new inode: the kernel flushes a process's /proc entries
+    /// when it exits. A dentry evicted under memory pressure comes back with a new inode for the
+    /// same process, which only makes a caller read it again.
+    pub(crate) fn pids_ino(&self) -> io::Result<Vec<(i32, u64)>> {
         let mut out = Vec::with_capacity(1024);
         let dir = rustix::fs::Dir::read_from(&self.dir)?;
         for entry in dir {
@@ -49,7 +58,7 @@ impl ProcFs {
                     .ok()
                     .and_then(|n| n.parse::<i32>().ok())
             {
-                out.push(pid);
+                out.push((pid, entry.ino()));
             }
         }
         Ok(out)
@@ -144,6 +153,11 @@ mod tests {
         let mut pids = fs.pids().unwrap();
         pids.sort_unstable();
         assert_eq!(pids, vec![7, 12, 99]);
+        use std::os::unix::fs::MetadataExt;
+        for (pid, ino) in fs.pids_ino().unwrap() {
+            let meta = std::fs::symlink_metadata(d.path().join(pid.to_string())).unwrap();
+            assert_eq!(ino, meta.ino(), "the entry's own inode, for {pid}");
+        }
     }
 
     #[test]
@@ -178,6 +192,15 @@ mod tests {
         let mut fs = ProcFs::open(Path::new("/proc")).unwrap();
         let me = std::process::id() as i32;
         assert!(fs.pids().unwrap().contains(&me));
+        // /proc/PID's inode, from the listing alone, is the one `stat` gives, and stays the same.
+        use std::os::unix::fs::MetadataExt;
+        let ino = |l: Vec<(i32, u64)>| l.into_iter().find(|(p, _)| *p == me).map(|(_, i)| i);
+        let first = ino(fs.pids_ino().unwrap()).unwrap();
+        assert_eq!(
+            first,
+            std::fs::metadata(format!("/proc/{me}")).unwrap().ino()
+        );
+        assert_eq!(ino(fs.pids_ino().unwrap()), Some(first));
         let mut buf = Vec::new();
         let (n, _) = fs.read(me, "cmdline", &mut buf, 1 << 20, false).unwrap();
         assert_eq!(

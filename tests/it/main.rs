@@ -31,6 +31,7 @@ mod share_views;
 mod stop;
 mod supervisor;
 mod support;
+mod sweep_incremental;
 mod tmux;
 mod tmux_pidns;
 mod tui;
