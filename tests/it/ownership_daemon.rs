@@ -65,6 +65,18 @@ fn daemon_pid(ns: &Ns) -> i32 {
         .unwrap()
 }
 
+/// The daemon's threads and where each waits (for a failure's message).
+fn threads(ns: &Ns) -> String {
+    let dir = ns.proc_dir().join(daemon_pid(ns).to_string()).join("task");
+    let mut out = String::new();
+    for t in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let p = t.path();
+        let read = |f: &str| std::fs::read_to_string(p.join(f)).unwrap_or_default();
+        out += &format!("\n{}: {} {}\n{}", read("comm").trim(), read("wchan"), read("stat"), read("stack"));
+    }
+    out
+}
+
 const NOTES: &str = "[servers.notes]\nscope = \"session\"\ncommand = \"bash\"\n\
                      args = [\"-c\", \"exec -a mcp-server-notes sleep 100000\"]\n";
 
@@ -174,8 +186,10 @@ fn a_session_closed_and_reopened_at_once_gets_its_servers() {
         assert!(
             settled,
             "round {round}: X has no server after close + reopen: before {before:?}, now {now:?}, \
-             instances {x:?}\nhook.log: {}",
-            ns.hook_log()
+             instances {x:?}\nhook.log: {}\ndaemon.log: {}",
+            ns.hook_log(),
+            std::fs::read_to_string(ns.sb.state.join("daemon.log")).unwrap_or_default()
+                + &threads(&ns)
         );
     }
 }
