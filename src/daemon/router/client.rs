@@ -183,9 +183,7 @@ impl Router {
                 .collect();
             self.waiting.retain(|(c, _)| *c != cid);
             self.draining = Some(cid);
-            for line in mine {
-                self.client_line(cid, &line, out);
-            }
+            self.feed(mine.into_iter().map(|l| (cid, l)), out);
             self.draining = None;
         }
     }
@@ -196,7 +194,7 @@ impl Router {
             .pending
             .values()
             .any(|p| matches!(p, Pending::Initialize));
-        self.init_waiters.push((cid, id));
+        self.init_waiters.push((cid, id, raw.to_string()));
         if in_flight {
             return;
         }

@@ -36,7 +36,7 @@ impl Router {
         self.progress.retain(|_, (c, _)| *c != cid);
         self.tasks.retain(|_, c| *c != cid);
         // An in-flight initialize stays: other clients may wait for it and the cache is useful.
-        self.init_waiters.retain(|(c, _)| *c != cid);
+        self.init_waiters.retain(|(c, _, _)| *c != cid);
         self.silent_inits.retain(|c| *c != cid);
         self.queue.retain(|(c, _)| *c != cid);
         self.waiting.retain(|(c, _)| *c != cid);
@@ -103,7 +103,7 @@ impl Router {
                     }
                 }
                 Pending::Initialize => {
-                    for (cid, id) in std::mem::take(&mut self.init_waiters) {
+                    for (cid, id, _) in std::mem::take(&mut self.init_waiters) {
                         out.push(error_to(cid, &id, INTERNAL_ERROR, &msg));
                     }
                 }
@@ -186,11 +186,8 @@ impl Router {
         self.next_down = None;
         let Some(cache) = &self.init_cache else {
             self.phase = Phase::Up;
-            for (cid, line) in std::mem::take(&mut self.queue) {
-                if self.clients.contains_key(&cid) {
-                    self.client_line(cid, &line, &mut out);
-                }
-            }
+            let queued = std::mem::take(&mut self.queue);
+            self.feed(queued, &mut out);
             return out;
         };
         let request = cache.request.clone();
@@ -234,7 +231,7 @@ impl Router {
             Some(Pending::Initialize) => {
                 self.init_request = None;
                 self.initialized_due = false;
-                for (cid, id) in std::mem::take(&mut self.init_waiters) {
+                for (cid, id, _) in std::mem::take(&mut self.init_waiters) {
                     out.push(error_to(cid, &id, INTERNAL_ERROR, why));
                 }
             }
