@@ -429,11 +429,15 @@ impl Router {
             return;
         };
         out.push(Out::ToServer(with_id(raw, &sr.id)));
-        // The server asked this client for its roots: now they are known.
-        if sr.roots
-            && let Some(r) = obj.get("result").and_then(|r| r.get("roots"))
-        {
-            self.roots_seen(cid, super::super::contract::canonical(r), out);
+        // The server asked this client for its roots: now they are known. A client that cannot
+        // list them (an error) is grouped with those that cannot either, as for mcpd's own
+        // question; left `Asking`, it would never be asked again (found by fuzzing).
+        if sr.roots {
+            let roots = match obj.get("result").and_then(|r| r.get("roots")) {
+                Some(r) => super::super::contract::canonical(r),
+                None => "null".to_string(),
+            };
+            self.roots_seen(cid, roots, out);
         }
     }
 

@@ -64,21 +64,11 @@ impl Router {
                 )));
             }
         }
-        // The server's `roots/list`s that waited for a question this client was answering: with
-        // nobody asked any more, nobody would end that wait (found by fuzzing).
-        let asking = self
-            .clients
-            .values()
-            .any(|c| matches!(c.roots, RootsState::Asking { .. }));
-        if self.roots.is_none() && !asking {
-            for id in std::mem::take(&mut self.roots_waiting) {
-                out.push(Out::ToServer(error_line(
-                    &id,
-                    INTERNAL_ERROR,
-                    "client disconnected",
-                )));
-            }
-        }
+        // The definer may have changed (its roots known already, or to be asked); the server's
+        // `roots/list`s that waited for a question this client was answering: with nobody asked
+        // any more, nobody would end that wait (found by fuzzing).
+        self.resolve_roots(&mut out);
+        self.roots_unheard("client disconnected", &mut out);
         self.sync_level(&mut out);
         self.drain_waiting(&mut out);
         out

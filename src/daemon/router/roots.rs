@@ -162,11 +162,24 @@ impl Router {
             .any(|p| matches!(p, Pending::Initialize));
         let gated = self.settling.is_some() || initializing;
         if self.roots.is_none() {
-            let Some(d) = self.definer() else { return };
-            let Some(RootsState::Known(r)) = self.clients.get(&d).map(|c| c.roots.clone()) else {
-                return;
+            let Some(d) = self.definer() else {
+                return self.roots_unheard("no connected client can say the roots", out);
             };
-            self.bind_roots(r, out);
+            match self.clients.get(&d).map(|c| c.roots.clone()) {
+                Some(RootsState::Known(r)) => self.bind_roots(r, out),
+                Some(RootsState::Unknown) => {
+                    // Someone waits for the instance's roots (the server, having asked while
+                    // another client was being asked, or a client to compare), and only the
+                    // definer's answer gives them: it is asked (found by fuzzing).
+                    let waited =
+                        !self.roots_waiting.is_empty() || self.clients.values().any(|c| c.awaiting);
+                    if waited {
+                        self.ask_roots(d, false, false, out);
+                    }
+                    return;
+                }
+                _ => return,
+            }
         }
         let bound = self.roots.clone().unwrap_or_default();
         let ready: Vec<(ClientId, String)> = self
@@ -179,6 +192,10 @@ impl Router {
             })
             .collect();
         for (cid, roots) in ready {
+            // Moved or let through already, by a nested resolve (a move's `client_left`).
+            if !self.clients.get(&cid).is_some_and(|c| c.awaiting) {
+                continue;
+            }
             if roots == bound {
                 if !gated {
                     self.release(cid, out);
@@ -186,6 +203,21 @@ impl Router {
             } else {
                 self.move_for_roots(cid, roots, out);
             }
+        }
+    }
+
+    /// The server's `roots/list`s that wait for the instance's roots, when nobody is being asked
+    /// for them any more: nobody would end that wait, so they get an error (found by fuzzing).
+    pub(super) fn roots_unheard(&mut self, why: &str, out: &mut Vec<Out>) {
+        let asking = self
+            .clients
+            .values()
+            .any(|c| matches!(c.roots, RootsState::Asking { .. }));
+        if self.roots.is_some() || asking {
+            return;
+        }
+        for id in std::mem::take(&mut self.roots_waiting) {
+            out.push(Out::ToServer(error_line(&id, INTERNAL_ERROR, why)));
         }
     }
 

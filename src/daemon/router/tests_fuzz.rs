@@ -539,3 +539,84 @@ fn a_client_moved_by_a_held_line_carries_the_lines_after_it() {
     assert!(server_lines(&out).is_empty(), "{out:?}");
     assert_eq!(r.pending(), 0);
 }
+
+/// Found by fuzzing (fuzz/corpus/router/regression-roots-waiting-on-a-non-definer, 2026-11-27):
+/// with a call of a second client (not initialized yet) in flight, the server asked `roots/list`
+/// twice: the first went to that client, the second waited for its answer. That answer does not
+/// give the instance's roots (they are the definer's, the first initialized client's, never
+/// asked), so the second waited forever. The definer is asked, and its answer ends the wait.
+#[test]
+fn a_roots_list_waiting_on_a_client_that_is_not_the_definer_is_answered() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let line = req(json!(0), "initialize", roots_params());
+    let contract = crate::daemon::contract::Contract::of_first_line(&line);
+    for cid in 1..=2 {
+        r.client_joined_with(cid, contract.clone(), base);
+    }
+    let up = only_server(&r.from_client(1, &line, base));
+    r.from_server(&ok(up["id"].clone(), init_result()), base);
+    r.from_client(1, &note("notifications/initialized", Value::Null), base);
+    // Client 2 calls before its handshake (a buggy agent); the server asks for roots twice.
+    let call = req(json!(7), "tools/call", json!({"name": "x"}));
+    only_server(&r.from_client(2, &call, base));
+    let ask = only_client(
+        &r.from_server(&req(json!("s1"), "roots/list", json!({})), base),
+        2,
+    );
+    let out = r.from_server(&req(json!("s2"), "roots/list", json!({})), base);
+    assert!(out.is_empty(), "waits for the question out: {out:?}");
+    let out = r.from_client(
+        2,
+        &ok(ask["id"].clone(), json!({"roots": [{"uri": "file:///b"}]})),
+        base,
+    );
+    assert_eq!(server_lines(&out)[0]["id"], json!("s1"), "{out:?}");
+    let ask1 = client_lines(&out, 1)
+        .into_iter()
+        .find(|v| v["method"] == "roots/list")
+        .expect("the definer is asked");
+    let out = r.from_client(
+        1,
+        &ok(ask1["id"].clone(), json!({"roots": [{"uri": "file:///a"}]})),
+        base,
+    );
+    let s2 = server_lines(&out)
+        .into_iter()
+        .find(|v| v["id"] == json!("s2"))
+        .expect("the second roots/list is answered");
+    assert_eq!(s2["result"]["roots"], json!([{"uri": "file:///a"}]));
+}
+
+/// Met on the way: the server's `roots/list` to a client answered with an error left the client
+/// "being asked" for good: never asked again, and what waited for its roots waited forever. Its
+/// roots count as unlistable, as when it fails mcpd's own question.
+#[test]
+fn a_roots_list_answered_with_an_error_still_settles_the_roots() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let line = req(json!(0), "initialize", roots_params());
+    let contract = crate::daemon::contract::Contract::of_first_line(&line);
+    r.client_joined_with(1, contract, base);
+    let up = only_server(&r.from_client(1, &line, base));
+    r.from_server(&ok(up["id"].clone(), init_result()), base);
+    r.from_client(1, &note("notifications/initialized", Value::Null), base);
+    let ask = only_client(
+        &r.from_server(&req(json!("s1"), "roots/list", json!({})), base),
+        1,
+    );
+    assert!(
+        r.from_server(&req(json!("s2"), "roots/list", json!({})), base)
+            .is_empty()
+    );
+    let err = json!({"jsonrpc": "2.0", "id": ask["id"], "error": {"code": -1, "message": "no"}});
+    let out = r.from_client(1, &err.to_string(), base);
+    let ids: Vec<Value> = server_lines(&out)
+        .into_iter()
+        .map(|v| v["id"].clone())
+        .collect();
+    assert!(
+        ids.contains(&json!("s1")) && ids.contains(&json!("s2")),
+        "{out:?}"
+    );
+}
