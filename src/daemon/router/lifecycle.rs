@@ -110,10 +110,12 @@ impl Router {
                 out.push(error_to(cid, &id, INTERNAL_ERROR, &msg));
             }
         }
+        let mut dropped = Vec::new();
         for (rid, sr) in std::mem::take(&mut self.server_requests) {
             let params = json!({"requestId": rid, "reason": "server exited"});
             let line = notification("notifications/cancelled", params);
             out.push(Out::ToClient(sr.cid, line));
+            dropped.push((sr.cid, rid));
         }
         self.by_client_id.clear();
         self.progress.clear();
@@ -131,6 +133,10 @@ impl Router {
         // requests wait for its word (it always tells what follows an exit).
         let (why, hold) = self.next_down.take().unwrap_or((msg, true));
         self.phase = Phase::Down { why, hold };
+        // Down, with nothing waiting upstream: only clients hear of it.
+        for (cid, rid) in dropped {
+            self.roots_question_dropped(cid, &rid, &mut out);
+        }
         out
     }
 

@@ -102,8 +102,13 @@ impl Router {
             return;
         };
         if !changed && c.roots != RootsState::Unknown {
-            if hold && matches!(c.roots, RootsState::Asking { .. }) {
+            if hold {
+                // Asked already, or known already (the server asked it on behalf of a call it
+                // made before its handshake): compared all the same, never let through unseen.
                 c.awaiting = true;
+                if matches!(c.roots, RootsState::Known(_)) {
+                    self.resolve_roots(out);
+                }
             }
             return;
         }
@@ -218,6 +223,20 @@ impl Router {
         }
         for id in std::mem::take(&mut self.roots_waiting) {
             out.push(Out::ToServer(error_line(&id, INTERNAL_ERROR, why)));
+        }
+    }
+
+    /// The server's `roots/list` to a client ended unanswered (cancelled by the server, or the
+    /// process exited): the client is no longer being asked. Left `Asking`, nothing would ever ask
+    /// it again and what waits for its roots (held clients, the server) would wait forever (found
+    /// by fuzzing); its roots are unknown again, and the definer is asked if someone waits.
+    pub(super) fn roots_question_dropped(&mut self, cid: ClientId, rid: &str, out: &mut Vec<Out>) {
+        let Some(c) = self.clients.get_mut(&cid) else {
+            return;
+        };
+        if matches!(&c.roots, RootsState::Asking { rid: r, .. } if r == rid) {
+            c.roots = RootsState::Unknown;
+            self.resolve_roots(out);
         }
     }
 

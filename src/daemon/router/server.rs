@@ -374,9 +374,10 @@ impl Router {
                 let (rid, cid) = (sr.0.clone(), sr.1.cid);
                 self.server_requests.remove(&rid);
                 let path = ["params", "requestId"];
-                if let Some(line) = splice(raw, &path, &Value::from(rid).to_string()) {
+                if let Some(line) = splice(raw, &path, &Value::from(rid.clone()).to_string()) {
                     out.push(Out::ToClient(cid, line));
                 }
+                self.roots_question_dropped(cid, &rid, out);
             }
             "notifications/resources/updated" => {
                 let subs = param_str(obj, "uri").and_then(|uri| self.subscriptions.get(&uri));
