@@ -432,7 +432,13 @@ impl Router {
         // The server asked this client for its roots: now they are known. A client that cannot
         // list them (an error) is grouped with those that cannot either, as for mcpd's own
         // question; left `Asking`, it would never be asked again (found by fuzzing).
-        if sr.roots {
+        // Unless mcpd's own question is out to it (asked since, after it said its roots changed):
+        // that answer settles them, as a change; taken as seen here, the change would be lost and
+        // the client, held for it, held forever (found by fuzzing).
+        let own_question_out = self.clients.get(&cid).is_some_and(
+            |c| matches!(&c.roots, RootsState::Asking { rid: r, .. } if r.starts_with("mcpd-r-")),
+        );
+        if sr.roots && !own_question_out {
             let roots = match obj.get("result").and_then(|r| r.get("roots")) {
                 Some(r) => super::super::contract::canonical(r),
                 None => "null".to_string(),

@@ -254,3 +254,41 @@ fn a_roots_question_dropped_by_an_exit_is_asked_again() {
         "client 2's held request goes on: {out:?}"
     );
 }
+
+/// Found by fuzzing (fuzz/corpus/router/regression-roots-change-while-the-server-asks, 2026-11-27):
+/// the server asked a client for its roots (on behalf of its call); the client said its roots
+/// changed before answering, so mcpd asked it too and held its lines. The answer to the server's
+/// question came first and was taken as the client's roots, forgetting mcpd's question: its answer
+/// (the change) was then ignored, and the client's lines were held forever.
+#[test]
+fn a_roots_change_while_the_server_asks_still_releases_the_client() {
+    let base = Instant::now();
+    let mut r = Router::new();
+    let line = req(json!(0), "initialize", roots_params());
+    let contract = crate::daemon::contract::Contract::of_first_line(&line);
+    r.client_joined_with(1, contract, base);
+    // A call before any handshake (a buggy agent): the server asks on its behalf.
+    only_server(&r.from_client(1, &req(json!(1), "tools/call", json!({})), base));
+    let s_ask = only_client(
+        &r.from_server(&req(json!("s1"), "roots/list", json!({})), base),
+        1,
+    );
+    let out = r.from_client(
+        1,
+        &note("notifications/roots/list_changed", Value::Null),
+        base,
+    );
+    let r_ask = only_client(&out, 1);
+    assert_eq!(r_ask["method"], "roots/list");
+    let held = req(json!(2), "tools/list", json!({}));
+    assert!(r.from_client(1, &held, base).is_empty(), "held");
+    let roots = json!({"roots": [{"uri": "file:///a"}]});
+    let out = r.from_client(1, &ok(s_ask["id"].clone(), roots.clone()), base);
+    assert_eq!(only_server(&out)["id"], json!("s1"));
+    let out = r.from_client(1, &ok(r_ask["id"].clone(), roots), base);
+    let sent = server_lines(&out);
+    assert!(
+        sent.iter().any(|v| v["method"] == "tools/list"),
+        "the held request goes on: {out:?}"
+    );
+}
