@@ -183,9 +183,7 @@ impl Router {
                 .collect();
             self.waiting.retain(|(c, _)| *c != cid);
             self.draining = Some(cid);
-            for line in mine {
-                self.client_line(cid, &line, out);
-            }
+            self.feed(mine.into_iter().map(|l| (cid, l)), out);
             self.draining = None;
         }
     }
@@ -196,7 +194,7 @@ impl Router {
             .pending
             .values()
             .any(|p| matches!(p, Pending::Initialize));
-        self.init_waiters.push((cid, id));
+        self.init_waiters.push((cid, id, raw.to_string()));
         if in_flight {
             return;
         }
@@ -431,11 +429,21 @@ impl Router {
             return;
         };
         out.push(Out::ToServer(with_id(raw, &sr.id)));
-        // The server asked this client for its roots: now they are known.
-        if sr.roots
-            && let Some(r) = obj.get("result").and_then(|r| r.get("roots"))
-        {
-            self.roots_seen(cid, super::super::contract::canonical(r), out);
+        // The server asked this client for its roots: now they are known. A client that cannot
+        // list them (an error) is grouped with those that cannot either, as for mcpd's own
+        // question; left `Asking`, it would never be asked again (found by fuzzing).
+        // Unless mcpd's own question is out to it (asked since, after it said its roots changed):
+        // that answer settles them, as a change; taken as seen here, the change would be lost and
+        // the client, held for it, held forever (found by fuzzing).
+        let own_question_out = self.clients.get(&cid).is_some_and(
+            |c| matches!(&c.roots, RootsState::Asking { rid: r, .. } if r.starts_with("mcpd-r-")),
+        );
+        if sr.roots && !own_question_out {
+            let roots = match obj.get("result").and_then(|r| r.get("roots")) {
+                Some(r) => super::super::contract::canonical(r),
+                None => "null".to_string(),
+            };
+            self.roots_seen(cid, roots, out);
         }
     }
 

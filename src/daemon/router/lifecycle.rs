@@ -36,7 +36,7 @@ impl Router {
         self.progress.retain(|_, (c, _)| *c != cid);
         self.tasks.retain(|_, c| *c != cid);
         // An in-flight initialize stays: other clients may wait for it and the cache is useful.
-        self.init_waiters.retain(|(c, _)| *c != cid);
+        self.init_waiters.retain(|(c, _, _)| *c != cid);
         self.silent_inits.retain(|c| *c != cid);
         self.queue.retain(|(c, _)| *c != cid);
         self.waiting.retain(|(c, _)| *c != cid);
@@ -64,21 +64,11 @@ impl Router {
                 )));
             }
         }
-        // The server's `roots/list`s that waited for a question this client was answering: with
-        // nobody asked any more, nobody would end that wait (found by fuzzing).
-        let asking = self
-            .clients
-            .values()
-            .any(|c| matches!(c.roots, RootsState::Asking { .. }));
-        if self.roots.is_none() && !asking {
-            for id in std::mem::take(&mut self.roots_waiting) {
-                out.push(Out::ToServer(error_line(
-                    &id,
-                    INTERNAL_ERROR,
-                    "client disconnected",
-                )));
-            }
-        }
+        // The definer may have changed (its roots known already, or to be asked); the server's
+        // `roots/list`s that waited for a question this client was answering: with nobody asked
+        // any more, nobody would end that wait (found by fuzzing).
+        self.resolve_roots(&mut out);
+        self.roots_unheard("client disconnected", &mut out);
         self.sync_level(&mut out);
         self.drain_waiting(&mut out);
         out
@@ -103,7 +93,7 @@ impl Router {
                     }
                 }
                 Pending::Initialize => {
-                    for (cid, id) in std::mem::take(&mut self.init_waiters) {
+                    for (cid, id, _) in std::mem::take(&mut self.init_waiters) {
                         out.push(error_to(cid, &id, INTERNAL_ERROR, &msg));
                     }
                 }
@@ -120,10 +110,12 @@ impl Router {
                 out.push(error_to(cid, &id, INTERNAL_ERROR, &msg));
             }
         }
+        let mut dropped = Vec::new();
         for (rid, sr) in std::mem::take(&mut self.server_requests) {
             let params = json!({"requestId": rid, "reason": "server exited"});
             let line = notification("notifications/cancelled", params);
             out.push(Out::ToClient(sr.cid, line));
+            dropped.push((sr.cid, rid));
         }
         self.by_client_id.clear();
         self.progress.clear();
@@ -141,6 +133,10 @@ impl Router {
         // requests wait for its word (it always tells what follows an exit).
         let (why, hold) = self.next_down.take().unwrap_or((msg, true));
         self.phase = Phase::Down { why, hold };
+        // Down, with nothing waiting upstream: only clients hear of it.
+        for (cid, rid) in dropped {
+            self.roots_question_dropped(cid, &rid, &mut out);
+        }
         out
     }
 
@@ -186,11 +182,8 @@ impl Router {
         self.next_down = None;
         let Some(cache) = &self.init_cache else {
             self.phase = Phase::Up;
-            for (cid, line) in std::mem::take(&mut self.queue) {
-                if self.clients.contains_key(&cid) {
-                    self.client_line(cid, &line, &mut out);
-                }
-            }
+            let queued = std::mem::take(&mut self.queue);
+            self.feed(queued, &mut out);
             return out;
         };
         let request = cache.request.clone();
@@ -234,7 +227,7 @@ impl Router {
             Some(Pending::Initialize) => {
                 self.init_request = None;
                 self.initialized_due = false;
-                for (cid, id) in std::mem::take(&mut self.init_waiters) {
+                for (cid, id, _) in std::mem::take(&mut self.init_waiters) {
                     out.push(error_to(cid, &id, INTERNAL_ERROR, why));
                 }
             }

@@ -252,8 +252,9 @@ pub struct Router {
     init_request: Option<String>,
     /// Moved clients whose `initialize` is replayed without an answer to them.
     silent_inits: Vec<ClientId>,
-    /// Clients (and their ids) waiting for the forwarded initialize.
-    init_waiters: Vec<(ClientId, Value)>,
+    /// Clients (their ids, and their `initialize` lines, to take along if they move) waiting for
+    /// the forwarded initialize.
+    init_waiters: Vec<(ClientId, Value, String)>,
     /// `notifications/initialized` already reached this server process.
     initialized_sent: bool,
     /// A client sent `notifications/initialized` while the initialize was in flight: sent when
@@ -336,6 +337,28 @@ impl Router {
                 INVALID_REQUEST,
                 "Invalid Request",
             )),
+        }
+    }
+
+    /// Lines the router held (queued, waiting their turn, held for roots) handled now, in order.
+    /// One of them may move its client (an `initialize` showing another contract): the client's
+    /// lines after it were never handled here and go along with that move, not to a client that
+    /// is gone. A client that left otherwise had its lines dropped with it.
+    pub(super) fn feed(
+        &mut self,
+        lines: impl IntoIterator<Item = (ClientId, String)>,
+        out: &mut Vec<Out>,
+    ) {
+        for (cid, line) in lines {
+            if self.clients.contains_key(&cid) {
+                self.client_line(cid, &line, out);
+            } else if let Some(Out::Move(_, moved)) = out
+                .iter_mut()
+                .rev()
+                .find(|o| matches!(o, Out::Move(c, _) if *c == cid))
+            {
+                moved.lines.push(line);
+            }
         }
     }
 
@@ -424,6 +447,8 @@ mod server;
 mod tests;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_fuzz_moves;
 #[cfg(test)]
 mod tests_lifecycle;
 #[cfg(test)]

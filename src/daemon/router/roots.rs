@@ -102,8 +102,13 @@ impl Router {
             return;
         };
         if !changed && c.roots != RootsState::Unknown {
-            if hold && matches!(c.roots, RootsState::Asking { .. }) {
+            if hold {
+                // Asked already, or known already (the server asked it on behalf of a call it
+                // made before its handshake): compared all the same, never let through unseen.
                 c.awaiting = true;
+                if matches!(c.roots, RootsState::Known(_)) {
+                    self.resolve_roots(out);
+                }
             }
             return;
         }
@@ -162,11 +167,24 @@ impl Router {
             .any(|p| matches!(p, Pending::Initialize));
         let gated = self.settling.is_some() || initializing;
         if self.roots.is_none() {
-            let Some(d) = self.definer() else { return };
-            let Some(RootsState::Known(r)) = self.clients.get(&d).map(|c| c.roots.clone()) else {
-                return;
+            let Some(d) = self.definer() else {
+                return self.roots_unheard("no connected client can say the roots", out);
             };
-            self.bind_roots(r, out);
+            match self.clients.get(&d).map(|c| c.roots.clone()) {
+                Some(RootsState::Known(r)) => self.bind_roots(r, out),
+                Some(RootsState::Unknown) => {
+                    // Someone waits for the instance's roots (the server, having asked while
+                    // another client was being asked, or a client to compare), and only the
+                    // definer's answer gives them: it is asked (found by fuzzing).
+                    let waited =
+                        !self.roots_waiting.is_empty() || self.clients.values().any(|c| c.awaiting);
+                    if waited {
+                        self.ask_roots(d, false, false, out);
+                    }
+                    return;
+                }
+                _ => return,
+            }
         }
         let bound = self.roots.clone().unwrap_or_default();
         let ready: Vec<(ClientId, String)> = self
@@ -179,6 +197,10 @@ impl Router {
             })
             .collect();
         for (cid, roots) in ready {
+            // Moved or let through already, by a nested resolve (a move's `client_left`).
+            if !self.clients.get(&cid).is_some_and(|c| c.awaiting) {
+                continue;
+            }
             if roots == bound {
                 if !gated {
                     self.release(cid, out);
@@ -186,6 +208,35 @@ impl Router {
             } else {
                 self.move_for_roots(cid, roots, out);
             }
+        }
+    }
+
+    /// The server's `roots/list`s that wait for the instance's roots, when nobody is being asked
+    /// for them any more: nobody would end that wait, so they get an error (found by fuzzing).
+    pub(super) fn roots_unheard(&mut self, why: &str, out: &mut Vec<Out>) {
+        let asking = self
+            .clients
+            .values()
+            .any(|c| matches!(c.roots, RootsState::Asking { .. }));
+        if self.roots.is_some() || asking {
+            return;
+        }
+        for id in std::mem::take(&mut self.roots_waiting) {
+            out.push(Out::ToServer(error_line(&id, INTERNAL_ERROR, why)));
+        }
+    }
+
+    /// The server's `roots/list` to a client ended unanswered (cancelled by the server, or the
+    /// process exited): the client is no longer being asked. Left `Asking`, nothing would ever ask
+    /// it again and what waits for its roots (held clients, the server) would wait forever (found
+    /// by fuzzing); its roots are unknown again, and the definer is asked if someone waits.
+    pub(super) fn roots_question_dropped(&mut self, cid: ClientId, rid: &str, out: &mut Vec<Out>) {
+        let Some(c) = self.clients.get_mut(&cid) else {
+            return;
+        };
+        if matches!(&c.roots, RootsState::Asking { rid: r, .. } if r == rid) {
+            c.roots = RootsState::Unknown;
+            self.resolve_roots(out);
         }
     }
 
@@ -198,35 +249,22 @@ impl Router {
             }
             None => Vec::new(),
         };
-        for line in held {
-            self.client_line(cid, &line, out);
-        }
+        self.feed(held.into_iter().map(|l| (cid, l)), out);
     }
 
-    /// The client belongs to another instance: it leaves, taking its handshake and held lines.
-    /// An `initialize` still unanswered (waiting for the one in flight, or queued while the process
-    /// was down; a client that said `initialized` too early) moves as an ordinary first line, to be
-    /// answered where it lands, not replayed silently as an answered one.
+    /// The client belongs to another instance: it leaves, taking its handshake and every line not
+    /// answered here (see [`Router::unsent_lines`]). An `initialize` of its own among them (waiting
+    /// for the one in flight, or queued while the process was down; a client that said
+    /// `initialized` too early) means its handshake was never answered: it moves as an ordinary
+    /// line, to be answered where it lands, not replayed silently as an answered one.
     fn move_for_roots(&mut self, cid: ClientId, roots: String, out: &mut Vec<Out>) {
-        let unanswered = !self.silent_inits.contains(&cid)
-            && (self.init_waiters.iter().any(|(c, _)| *c == cid)
-                || self
-                    .queue
-                    .iter()
-                    .any(|(c, l)| *c == cid && is_initialize(l)));
-        let c = self
+        let lines = self.unsent_lines(cid);
+        let unanswered = lines.iter().any(|l| is_initialize(l));
+        let init = self
             .clients
             .get_mut(&cid)
-            .map(|c| (c.init_line.take(), std::mem::take(&mut c.held)));
-        let (mut init, held) = c.unwrap_or_default();
-        // Lines never sent here (queued while the process was down, or waiting their turn) go
-        // along, before what was held for the roots.
-        let mut lines = self.unsent_lines(cid);
-        lines.extend(held);
-        if unanswered && let Some(line) = init.take() {
-            lines.retain(|l| *l != line);
-            lines.insert(0, line);
-        }
+            .and_then(|c| c.init_line.take())
+            .filter(|_| !unanswered);
         self.fail_in_flight(cid, out);
         out.extend(self.client_left(cid));
         let moved = Moved {
@@ -259,14 +297,34 @@ impl Router {
         }
     }
 
-    /// The client's lines this instance holds but never sent to its server, in order.
+    /// Every request (and notification) of the client this instance took but never sent to its
+    /// server, in order, for a move to take along: its `initialize`s waiting for the one in flight
+    /// (even its own, forwarded: the handshake is the instance's, and the new one answers it), then
+    /// what was queued while the process was down, what waits its turn behind other clients' calls,
+    /// and what was held for its roots. A moved-in client's replayed handshake (already answered by
+    /// its first instance) is not among them: it travels as [`Moved::init`]. Requests in flight are
+    /// the one other state a request can be in: [`Router::fail_in_flight`] answers those.
     pub(super) fn unsent_lines(&self, cid: ClientId) -> Vec<String> {
-        self.queue
+        let mut silent = self.silent_inits.contains(&cid);
+        let mut lines = Vec::new();
+        let waiters = self.init_waiters.iter().map(|(c, _, l)| (c, l));
+        let unsent = self
+            .queue
             .iter()
             .chain(self.waiting.iter())
-            .filter(|(c, _)| *c == cid)
-            .map(|(_, l)| l.clone())
-            .collect()
+            .map(|(c, l)| (c, l));
+        for (_, line) in waiters.chain(unsent).filter(|(c, _)| **c == cid) {
+            if silent && is_initialize(line) {
+                // The replay: the first `initialize` of a moved-in client.
+                silent = false;
+                continue;
+            }
+            lines.push(line.clone());
+        }
+        if let Some(c) = self.clients.get(&cid) {
+            lines.extend(c.held.iter().cloned());
+        }
+        lines
     }
 
     /// A client said its roots changed. Alone, the instance takes them and the server is told;

@@ -96,14 +96,14 @@ impl Router {
                     || self
                         .init_waiters
                         .iter()
-                        .any(|(c, _)| self.silent_inits.contains(c));
+                        .any(|(c, _, _)| self.silent_inits.contains(c));
                 if let (Some(request), Some(_)) = (request, result) {
                     self.init_cache = Some(InitCache {
                         request,
                         response: raw.to_string(),
                     });
                 }
-                for (cid, wid) in std::mem::take(&mut self.init_waiters) {
+                for (cid, wid, _) in std::mem::take(&mut self.init_waiters) {
                     if result.is_some() {
                         self.mark_initialized(cid);
                     }
@@ -216,11 +216,8 @@ impl Router {
             out.push(Out::ToServer(line.to_string()));
         }
         self.settle(out);
-        for (cid, line) in std::mem::take(&mut self.queue) {
-            if self.clients.contains_key(&cid) {
-                self.client_line(cid, &line, out);
-            }
-        }
+        let queued = std::mem::take(&mut self.queue);
+        self.feed(queued, out);
     }
 
     /// A server-to-client request goes to the client whose call is in flight (unique when it
@@ -377,9 +374,10 @@ impl Router {
                 let (rid, cid) = (sr.0.clone(), sr.1.cid);
                 self.server_requests.remove(&rid);
                 let path = ["params", "requestId"];
-                if let Some(line) = splice(raw, &path, &Value::from(rid).to_string()) {
+                if let Some(line) = splice(raw, &path, &Value::from(rid.clone()).to_string()) {
                     out.push(Out::ToClient(cid, line));
                 }
+                self.roots_question_dropped(cid, &rid, out);
             }
             "notifications/resources/updated" => {
                 let subs = param_str(obj, "uri").and_then(|uri| self.subscriptions.get(&uri));

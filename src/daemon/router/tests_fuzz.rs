@@ -18,13 +18,17 @@ fn oversize(line: &str) -> Oversize {
 }
 
 /// An `initialize`'s params for a client that declares roots (with list changes).
-fn roots_params() -> Value {
+pub(super) fn roots_params() -> Value {
     json!({"protocolVersion": "2025-11-25", "capabilities": {"roots": {"listChanged": true}},
            "clientInfo": {"name": "t", "version": "1"}})
 }
 
 /// Client 1 joins as one moved here with its roots (/a) known: it defines the instance's roots.
-fn join_moved_in(r: &mut Router, contract: &crate::daemon::contract::Contract, now: Instant) {
+pub(super) fn join_moved_in(
+    r: &mut Router,
+    contract: &crate::daemon::contract::Contract,
+    now: Instant,
+) {
     let mut moved_in = contract.clone();
     moved_in.known_roots = Some(r#"[{"uri":"file:///a"}]"#.into());
     r.client_joined_with(1, moved_in, now);
