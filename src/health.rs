@@ -408,6 +408,7 @@ mod tests {
         let v = TmuxView {
             server_pid: 5,
             panes: vec![],
+            next_session_id: None,
             socket_path: String::new(),
             sessions: (0..4)
                 .map(|i| SessionInfo {

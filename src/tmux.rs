@@ -263,6 +263,10 @@ impl Tmux {
             "-a",
             "-F",
             PANE_FORMAT,
+            ";",
+            "display-message",
+            "-p",
+            "N\t#{next_session_id}",
         ]) {
             Ok(o) => o,
             Err(TmuxError::NoServer { .. }) => return Ok(None),
@@ -403,6 +407,10 @@ pub fn parse_sessions(out: &str, socket: Option<&Path>) -> TmuxView {
             view.panes.extend(parse_pane(line));
             continue;
         }
+        if let Some(next) = line.strip_prefix("N\t$") {
+            view.next_session_id = next.parse().ok();
+            continue;
+        }
         let mut f = line.splitn(8, '\t');
         let (Some(id), Some(att), Some(act), Some(created), Some(pid), Some(sock), Some(name)) = (
             f.next(),
@@ -458,8 +466,14 @@ mod tests {
         assert_eq!(v.sessions[1].name, "a b");
         assert_eq!(v.sessions[1].path, "/x\ty");
         assert_eq!(v.session_by_id(0).unwrap().attached, 1);
-        let v = parse_sessions(&format!("{out}P\t77\t$2\t/dev/pts/4\tx\ty\nP\tbad\n"), None);
+        assert_eq!(v.next_session_id, None);
+        let v = parse_sessions(
+            &format!("{out}P\t77\t$2\t/dev/pts/4\tx\ty\nP\tbad\nN\t$3\n"),
+            None,
+        );
         assert_eq!(v.sessions.len(), 2);
+        assert_eq!(v.next_session_id, Some(3));
+        assert!(v.is_newer_than_view(3) && !v.is_newer_than_view(2));
         assert_eq!(
             v.panes,
             [Pane {

@@ -27,6 +27,10 @@ pub struct TmuxView {
     /// Every pane's process, with its session and tty: tmux's truth about membership now.
     #[serde(default)]
     pub panes: Vec<Pane>,
+    /// The id tmux gives its next new session (`#{next_session_id}`, when tmux says it): ids only
+    /// grow, so a session with this id or above was created after this view was taken.
+    #[serde(default)]
+    pub next_session_id: Option<u32>,
 }
 
 impl TmuxView {
@@ -36,6 +40,12 @@ impl TmuxView {
 
     pub fn session_by_id(&self, id: u32) -> Option<&SessionInfo> {
         self.sessions.iter().find(|s| s.id == id)
+    }
+
+    /// True when session `id` of this server may have been created after the view was taken: its
+    /// absence from the view then says nothing (never "gone"). Unknown without `next_session_id`.
+    pub fn is_newer_than_view(&self, id: u32) -> bool {
+        self.next_session_id.is_some_and(|n| id >= n)
     }
 
     /// True when `tty` is a current pane's terminal.

@@ -209,6 +209,7 @@ mod tests {
                 session_id: 4,
                 ..Default::default()
             }],
+            next_session_id: None,
         };
         let mut snap2 = snap.clone();
         snap2.procs.get_mut(&10).unwrap().ppid = 11;

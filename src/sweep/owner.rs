@@ -84,6 +84,12 @@ impl Resolver<'_> {
         if r.tmux_socket.as_deref().is_some_and(|s| s != v.socket_path) {
             return None;
         }
+        if r.session_id.is_some_and(|id| v.is_newer_than_view(id))
+            && r.tmux_server_pid.is_none_or(|p| p == v.server_pid)
+        {
+            // Created after the view was taken: it cannot be judged on this view.
+            return None;
+        }
         let found = match r.session_id {
             Some(id) => v.session_by_id(id).filter(|s| {
                 // Ids restart with a new server: trust the id only while the name agrees or the
@@ -164,6 +170,16 @@ impl Resolver<'_> {
             return None;
         }
         if tag.server_pid == v.server_pid {
+            if v.is_newer_than_view(tag.session_id) {
+                // A session created after the view was taken (the pass that saw this process came
+                // later): it lives as far as anyone can tell, and its process is that session's.
+                return Some(Ownership {
+                    owner: Owner::Session(format!("${}", tag.session_id)),
+                    by: OwnedBy::TmuxTag,
+                    recorded: None,
+                    gone: None,
+                });
+            }
             return Some(match v.session_by_id(tag.session_id) {
                 Some(s) => Ownership {
                     owner: Owner::Session(s.name.clone()),

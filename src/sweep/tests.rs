@@ -299,6 +299,7 @@ fn view(server_pid: i32, sessions: &[(u32, &str)]) -> TmuxView {
             })
             .into_iter()
             .collect(),
+        next_session_id: None,
     }
 }
 
@@ -381,6 +382,52 @@ fn stale_tmux_tags_with_a_live_client_are_protected() {
         "{c:?}"
     );
     assert_eq!(plan.stop.iter().map(|s| s.pid).collect::<Vec<_>>(), [100]);
+}
+
+#[test]
+fn a_session_created_after_the_view_is_never_taken_for_gone() {
+    // The view was taken, then session $7 was created and its server started, then the pass saw
+    // it (a hook's reconcile, a sweep): $7 is not in the view, but tmux said its next id was 7.
+    let mut t = base();
+    let mut tree = npx_tree(1, 100, 400);
+    for p in &mut tree {
+        p.env = stale_tag(50, 7);
+    }
+    let recs: Vec<Record> = tree
+        .iter()
+        .map(|p| {
+            let mut r = record(p, Owner::Session("new".into()), Origin::Adopted);
+            r.session_id = Some(7);
+            r
+        })
+        .collect();
+    t.extend(tree);
+    let mut v = view(50, &[(0, "work")]);
+    v.next_session_id = Some(7);
+    let gone = |c: &[Classified]| {
+        c.iter()
+            .filter(|c| matches!(c.orphan, Some(OrphanWhy::SessionGone { .. })))
+            .count()
+    };
+    let (c, _) = run(t.clone(), &[], Some(&v));
+    assert_eq!(gone(&c), 0, "{c:?}");
+    assert!(
+        c.iter()
+            .all(|c| c.owner == Some(Owner::Session("$7".into())))
+    );
+    let (c, plan) = run(t.clone(), &recs, Some(&v));
+    assert_eq!(gone(&c), 0, "{c:?}");
+    assert!(
+        plan.stop.iter().all(|s| !s.reason.contains("gone")),
+        "{plan:?}"
+    );
+    // A view taken after $7 was created and closed (next id 8) says it is gone.
+    v.next_session_id = Some(8);
+    let (c, _) = run(t, &[], Some(&v));
+    assert!(
+        matches!(get(&c, 102).orphan, Some(OrphanWhy::SessionGone { .. })),
+        "{c:?}"
+    );
 }
 
 #[test]

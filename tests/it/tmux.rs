@@ -426,3 +426,33 @@ fn on_close_all_stops_every_process_of_the_session_not_only_mcp_ones() {
         );
     }
 }
+
+#[test]
+fn the_view_says_which_session_ids_are_newer_than_it() {
+    // A session created after the view was taken is absent from it but not gone: the view carries
+    // tmux's next session id, so the judges tell the two apart (sweep::owner).
+    let sb = Sandbox::new();
+    for n in ["one", "two", "three"] {
+        sb.ok(&["tm", "-d", n]);
+    }
+    sb.tmux_ok(&["kill-session", "-t", "=three"]);
+    let file = sb.path().join("dump.json");
+    let out = sb.run(&["ps", "--dump", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dump = mcpd::sweep::dump::Dump::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let view = dump.tmux.expect("the dump's tmux view");
+    let ids: Vec<u32> = view.sessions.iter().map(|s| s.id).collect();
+    let next = view.next_session_id.expect("tmux's next session id");
+    assert!(ids.iter().all(|id| *id < next), "{ids:?} next {next}");
+    // "three" was created after the others and closed: its id is below the next one (gone),
+    // and the next session created gets exactly that next id (newer than this view).
+    assert!(!view.is_newer_than_view(next - 1) && view.is_newer_than_view(next));
+    sb.ok(&["tm", "-d", "four"]);
+    let four = sb
+        .tmux_ok(&["display-message", "-p", "-t", "=four:", "#{session_id}"])
+        .trim()
+        .trim_start_matches('$')
+        .parse::<u32>()
+        .unwrap();
+    assert_eq!(four, next);
+}

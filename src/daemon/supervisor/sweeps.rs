@@ -69,9 +69,14 @@ impl Sup {
             for k in gone {
                 let _ = self.stop(&k, "its session is gone", Next::Forget);
             }
-            // A name closed and reopened between two sweeps is a new session.
+            // A name closed and reopened between two sweeps is a new session. The view may be
+            // older than an instance the session-opened hook started meanwhile: only instances
+            // judged by this sweep, of a session older than the view's (ids only grow), go.
             let ids: Vec<(String, u32)> = sessions.iter().map(|s| (s.name.clone(), s.id)).collect();
-            self.retire_reopened(&ids);
+            let judged = r.judged.clone();
+            self.retire_reopened(&ids, |i, id| {
+                judged.contains(&i.key) && i.session_id.is_some_and(|old| old < id)
+            });
             // Eager session servers of live sessions found by the sweep.
             for s in sessions {
                 self.ensure_session_servers(&s.name, Some(PathBuf::from(&s.path)), Some(s.id));
@@ -194,14 +199,18 @@ impl Sup {
 
     /// Stops and forgets session instances started for an earlier session of the same name (its tmux
     /// id differs): the new session gets its own servers.
-    pub(super) fn retire_reopened(&mut self, sessions: &[(String, u32)]) {
+    /// `older(instance, id)` says whether the instance belongs to an earlier session than `id`.
+    pub(super) fn retire_reopened(
+        &mut self,
+        sessions: &[(String, u32)],
+        older: impl Fn(&Instance, u32) -> bool,
+    ) {
         let stale: Vec<Key> = self
             .instances
             .values()
             .filter(|i| {
                 sessions.iter().any(|(name, id)| {
-                    i.key.session.as_deref() == Some(name.as_str())
-                        && i.session_id.is_some_and(|old| old != *id)
+                    i.key.session.as_deref() == Some(name.as_str()) && older(i, *id)
                 })
             })
             .map(|i| i.key.clone())
@@ -279,7 +288,11 @@ impl Sup {
             return err("the daemon is shutting down");
         }
         if let Some(id) = id {
-            self.retire_reopened(&[(session.clone(), id)]);
+            // The hook's id is tmux's newest: any other id is an earlier session (or one of a
+            // tmux server since restarted, whose ids began again).
+            self.retire_reopened(&[(session.clone(), id)], |i, id| {
+                i.session_id.is_some_and(|old| old != id)
+            });
         }
         let started = self.ensure_session_servers(&session, dir, id);
         ok(if started.is_empty() {
