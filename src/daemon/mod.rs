@@ -7,6 +7,7 @@ pub mod bridge;
 pub mod client;
 pub mod contract;
 pub mod control;
+pub mod heap;
 pub mod history;
 pub mod instance;
 pub mod logs;
@@ -112,6 +113,7 @@ pub fn run(mut env: Env) -> anyhow::Result<i32> {
     let paths = env.paths.clone();
     paths.ensure_state_dir()?;
     paths.ensure_runtime_dir()?;
+    heap::limit_arenas();
     let mut keeper = LockKeeper::take(&paths)?;
     // The config as this daemon runs it, with the stamp of the very bytes parsed (the CLI compares
     // the file with it to notice edits).

@@ -98,7 +98,8 @@ impl Sup {
                 if let Some(s) = r.snapshot.take() {
                     self.last_snap = Some(s);
                 }
-                self.apply_sweep(*r)
+                self.apply_sweep(*r);
+                crate::daemon::heap::give_back();
             }
             Event::Settled(s) => self.settled(*s),
             Event::TmuxLost => {
