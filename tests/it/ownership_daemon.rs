@@ -72,7 +72,13 @@ fn threads(ns: &Ns) -> String {
     for t in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
         let p = t.path();
         let read = |f: &str| std::fs::read_to_string(p.join(f)).unwrap_or_default();
-        out += &format!("\n{}: {} {}\n{}", read("comm").trim(), read("wchan"), read("stat"), read("stack"));
+        out += &format!(
+            "\n{}: {} {}\n{}",
+            read("comm").trim(),
+            read("wchan"),
+            read("stat"),
+            read("stack")
+        );
     }
     out
 }
