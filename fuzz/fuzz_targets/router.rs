@@ -9,8 +9,8 @@
 //!   that left;
 //! - the server gets each request id once, and each of its own requests is answered at most once;
 //! - the router never waits for more upstream answers than the server still owes (bounded pending);
-//! - at the end (everyone answers what they were asked, then the process exits and no new one comes)
-//!   every request of a connected client has had exactly one answer (a cancelled one at most one),
+//! - at the end (everyone answers what they were asked, then the process exits and no new one comes,
+//!   and the clients answer what that brought) every request of a connected client has had exactly one answer (a cancelled one at most one),
 //!   every server request was answered, and nothing is pending.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -693,6 +693,9 @@ impl Model {
         }
         let out = self.router.server_state("stopped", false);
         self.take(out);
+        // Clients answer what the exit brought too (mcpd asking a held client for its roots: its
+        // question needs no process), as real ones do.
+        self.quiesce();
         for (cid, c) in self.clients.iter().filter(|(_, c)| !c.raw) {
             for (id, cancelled) in &c.outstanding {
                 assert!(*cancelled, "client {cid}'s request {id} was never answered");

@@ -137,6 +137,11 @@ impl Router {
         for (cid, rid) in dropped {
             self.roots_question_dropped(cid, &rid, &mut out);
         }
+        // Held clients whose roots are known waited for the server to read its roots or for the
+        // `initialize` in flight (see `resolve_roots`): both ended with the process, so they are
+        // compared now; a client let through has its lines queued or failed like any (found by
+        // fuzzing).
+        self.resolve_roots(&mut out);
         out
     }
 
@@ -230,6 +235,8 @@ impl Router {
                 for (cid, id, _) in std::mem::take(&mut self.init_waiters) {
                     out.push(error_to(cid, &id, INTERNAL_ERROR, why));
                 }
+                // Held clients waited for it to end (see `resolve_roots`).
+                self.resolve_roots(&mut out);
             }
             Some(Pending::Handshake) => self.handshake_done(false, "", &mut out),
             Some(Pending::Settle) => {

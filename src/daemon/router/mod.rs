@@ -448,6 +448,8 @@ mod tests;
 #[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
+mod tests_fuzz_exits;
+#[cfg(test)]
 mod tests_fuzz_moves;
 #[cfg(test)]
 mod tests_lifecycle;

@@ -118,7 +118,8 @@ impl Router {
             rid: rid.clone(),
             changed,
         };
-        c.awaiting = hold;
+        // Never un-held here: its held lines would stay in `held` with nothing to release them.
+        c.awaiting = c.awaiting || hold;
         let line = json!({"jsonrpc": "2.0", "id": rid, "method": "roots/list"});
         out.push(Out::ToClient(cid, line.to_string()));
     }
@@ -160,6 +161,19 @@ impl Router {
     /// Bind the definer's roots once known; then every waiting client whose roots are known stays
     /// (its lines go on) or moves.
     pub(super) fn resolve_roots(&mut self, out: &mut Vec<Out>) {
+        // A held client waits for its roots, not for the process: it must have a question out to
+        // it or its roots known. One whose roots are unknown again (the server's question to it
+        // ended unanswered: the process exited, or the server cancelled it) is asked by mcpd, whose
+        // question needs no process; left so, nothing would release its lines (found by fuzzing).
+        let unasked: Vec<ClientId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.awaiting && c.roots == RootsState::Unknown)
+            .map(|(cid, _)| *cid)
+            .collect();
+        for cid in unasked {
+            self.ask_roots(cid, false, true, out);
+        }
         // Lines go on only once the server has been told its handshake and roots.
         let initializing = self
             .pending

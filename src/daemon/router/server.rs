@@ -123,8 +123,12 @@ impl Router {
                         Value::Null,
                     )));
                 }
+                // Held clients waited for it to end (see `resolve_roots`): with a result, until the
+                // server has read it (the settle ping); refused, at once (found by fuzzing).
                 if result.is_some() {
                     self.settle(out);
+                } else {
+                    self.resolve_roots(out);
                 }
             }
             Pending::Handshake => self.handshake_done(result.is_some(), raw, out),
