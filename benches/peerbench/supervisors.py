@@ -97,7 +97,7 @@ def print_supervisors(rows, rounds, grace):
 
     for name, res in rows:
         if not res:
-            print(f"| {cell(name)} | - | - | - | - | - |")
+            print(f"| {name} | - | - | - | - | - |")
             continue
         ig, igr = cell(res, "TERM-ignoring")
         nx, nxr = cell(res, "npx-like")
