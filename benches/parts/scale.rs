@@ -360,8 +360,11 @@ fn closes(prog: &Path) {
                 .success()
         );
         // An escaped server: setsid from the pane, out of every pane tree, tagged with the session.
+        // The pane stays (its own sleep): a pane that ended at once would hang up its terminal
+        // while the forked child may not have left the pane's process group yet, and the
+        // kernel's SIGHUP would take the server before any close (9 of 50 under load).
         let cmd = format!(
-            "setsid -f {} 100000 </dev/null >/dev/null 2>&1",
+            "setsid -f {} 100000 </dev/null >/dev/null 2>&1; exec sleep 100000",
             prog.display()
         );
         sb.tmux(&["new-window", "-d", "-t", &format!("={name}:"), &cmd]);
