@@ -26,11 +26,13 @@ fn tags(names: &[&str]) -> Vec<String> {
     t
 }
 
-fn one(tag: &str) -> i32 {
+fn one(sb: &Sandbox, tag: &str) -> i32 {
     assert!(
         wait_for(Duration::from_secs(10), || named(tag).len() == 1),
-        "{tag} is not running exactly once: {:?}",
-        named(tag)
+        "{tag} is not running exactly once: {:?}\nstatus: {}\ndaemon.log: {}",
+        named(tag),
+        text(&sb.run(&["status", "--json"]).stdout),
+        std::fs::read_to_string(sb.state.join("daemon.log")).unwrap_or_default()
     );
     named(tag)[0]
 }
@@ -54,7 +56,7 @@ fn reload_restarts_changed_stops_removed_starts_added_and_leaves_the_rest() {
     ));
     sb.ok(&["daemon", "start"]);
     let daemon = sb.daemon_pid().unwrap();
-    let (keep, chg, gone_pid) = (one(&t[0]), one(&t[1]), one(&t[3]));
+    let (keep, chg, gone_pid) = (one(&sb, &t[0]), one(&sb, &t[1]), one(&sb, &t[3]));
     std::fs::write(
         &sb.config,
         format!(
@@ -76,8 +78,8 @@ fn reload_restarts_changed_stops_removed_starts_added_and_leaves_the_rest() {
     // Unchanged: the same process. Changed: the new command. Removed: stopped. Added eager: started.
     assert_eq!(named(&t[0]), vec![keep]);
     assert!(gone(chg) && gone(gone_pid), "{r}");
-    one(&t[2]);
-    one(&t[4]);
+    one(&sb, &t[2]);
+    one(&sb, &t[4]);
     assert!(named(&t[5]).is_empty(), "an on-connect server was started");
     assert_eq!(sb.daemon_pid(), Some(daemon));
     // The sweep timer was re-armed: sweeps every second now, not every 30 s.
@@ -108,7 +110,7 @@ fn a_bad_config_is_refused_with_its_location_and_sighup_applies_a_good_one() {
     let sb = Sandbox::with_config(&good);
     sb.ok(&["daemon", "start"]);
     let daemon = sb.daemon_pid().unwrap();
-    let first = one(&t[0]);
+    let first = one(&sb, &t[0]);
     // Line 5, column 1: an unknown key.
     std::fs::write(&sb.config, format!("{DAEMON}\nbogus_key = 1\n")).unwrap();
     let out = sb.run(&["daemon", "reload"]);
@@ -147,7 +149,15 @@ fn a_bad_config_is_refused_with_its_location_and_sighup_applies_a_good_one() {
     // A good edit, applied by SIGHUP alone.
     std::fs::write(&sb.config, format!("{DAEMON}{}", server("s", &t[1], ""))).unwrap();
     hup(daemon);
-    one(&t[1]);
+    if !wait_for(Duration::from_secs(10), || named(&t[1]).len() == 1) {
+        panic!(
+            "{} is not running after SIGHUP: {:?}\nstatus: {}\ndaemon.log: {}",
+            t[1],
+            named(&t[1]),
+            text(&sb.run(&["status", "--json"]).stdout),
+            std::fs::read_to_string(sb.state.join("daemon.log")).unwrap_or_default()
+        );
+    }
     assert!(gone(first));
     assert_eq!(sb.daemon_pid(), Some(daemon));
     let status = sb.ok(&["daemon", "status"]);
@@ -159,7 +169,7 @@ fn an_edited_config_is_noticed_and_restart_runs_the_new_command() {
     let t = tags(&["old", "new"]);
     let sb = Sandbox::with_config(&format!("{DAEMON}{}", server("s", &t[0], "")));
     sb.ok(&["daemon", "start"]);
-    let first = one(&t[0]);
+    let first = one(&sb, &t[0]);
     // Rewritten with the same bytes: not a change.
     let same = std::fs::read(&sb.config).unwrap();
     std::fs::write(&sb.config, &same).unwrap();
@@ -203,7 +213,7 @@ fn an_edited_config_is_noticed_and_restart_runs_the_new_command() {
         "{}",
         text(&out.stderr)
     );
-    one(&t[1]);
+    one(&sb, &t[1]);
     assert!(gone(first));
 }
 
@@ -249,7 +259,7 @@ fn start_and_restart_fail_when_the_server_cannot_run() {
     }
     let out = sb.ok(&["start", "fine"]);
     assert!(out.contains("started fine"), "{out}");
-    one(&t[0]);
+    one(&sb, &t[0]);
 }
 
 #[test]
@@ -258,7 +268,7 @@ fn an_added_session_server_starts_in_the_open_sessions() {
     let sb = Sandbox::with_config(&format!("{DAEMON}{}", server("g", &t[0], "")));
     sb.start_tmux("proj");
     sb.ok(&["daemon", "start"]);
-    let g = one(&t[0]);
+    let g = one(&sb, &t[0]);
     std::fs::write(
         &sb.config,
         format!(
@@ -270,7 +280,7 @@ fn an_added_session_server_starts_in_the_open_sessions() {
     .unwrap();
     let r = sb.json(&["daemon", "reload", "--json"]);
     assert_eq!(names(&r["added"]), ["per"], "{r}");
-    one(&t[1]);
+    one(&sb, &t[1]);
     let s = sb.server_status("per").unwrap();
     assert_eq!(s["session"], "proj", "{s}");
     assert_eq!(named(&t[0]), vec![g]);

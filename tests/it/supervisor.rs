@@ -235,3 +235,45 @@ fn without_proc_the_reaper_reaps_an_adopted_escaped_grandchild() {
     sb.ok(&["daemon", "stop"]);
     assert!(wait_for(Duration::from_secs(10), || gone(s)));
 }
+
+#[test]
+fn a_starting_daemon_never_takes_its_own_new_servers_for_a_previous_daemons_leftovers() {
+    // At start the daemon looks for leftovers of a previous daemon (processes with its tags that no
+    // server owns) while its eager servers start: their launchers carry the same tags. One was
+    // stopped as a leftover ("cannot release the server: Broken pipe"; seen in CI). Many eager
+    // servers and a few starts make the overlap likely; none may be stopped.
+    let probe = Sandbox::new();
+    let tags: Vec<String> = (0..12)
+        .map(|i| format!("mcp-server-eager{i}-{}", probe.marker))
+        .collect();
+    drop(probe);
+    let mut config = String::from("[daemon]\nsweep_interval = \"1h\"\nstop_grace = \"1s\"\n");
+    for (i, t) in tags.iter().enumerate() {
+        config += &format!(
+            "[servers.e{i}]\ncommand = \"bash\"\nargs = [\"-c\", \"exec -a {t} sleep 100000\"]\n"
+        );
+    }
+    let sb = Sandbox::with_config(&config);
+    for round in 0..3 {
+        sb.ok(&["daemon", "start"]);
+        let all_up = wait_for(Duration::from_secs(20), || {
+            tags.iter().all(|t| named(t).len() == 1)
+        });
+        let status = sb.json(&["status", "--json"]);
+        let leftovers: Vec<&serde_json::Value> = status["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["reason"].as_str().is_some_and(|r| r.contains("leftover")))
+            .collect();
+        assert!(
+            all_up && leftovers.is_empty(),
+            "round {round}: {:?} running; leftovers stopped: {leftovers:#?}\n{status:#}",
+            tags.iter().map(|t| named(t).len()).collect::<Vec<_>>()
+        );
+        sb.ok(&["daemon", "stop"]);
+        assert!(wait_for(Duration::from_secs(20), || tags
+            .iter()
+            .all(|t| named(t).is_empty())));
+    }
+}

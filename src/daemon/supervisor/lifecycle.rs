@@ -64,6 +64,10 @@ impl Sup {
             for (owner, id) in drop {
                 let _ = registry.remove(&owner, &[id]);
             }
+            // This daemon's own tree is not a previous daemon's: the eager servers it starts
+            // meanwhile carry the same tags (a launcher stopped here failed its start).
+            let mut keep = keep;
+            keep.push(std::process::id() as i32);
             let leftovers = tagged(&cache, &tag, None, &keep, &keep_tags, None);
             if leftovers.is_empty() {
                 return;
