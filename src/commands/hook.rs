@@ -202,6 +202,9 @@ pub fn run(g: &GlobalArgs, h: HookCommand) -> anyhow::Result<i32> {
                         return Ok(0);
                     }
                 };
+                // The daemon's session servers are the daemon's to stop: it sweeps now, sees the
+                // session gone and stops them, instead of at its next interval (30 s by default).
+                poke_daemon(&env);
                 // The hook is only a hint (tmux loses some): reconcile every other session that is
                 // gone too, judged by evidence like a sweep.
                 let reconciling = crate::gather::try_reconcile_lock(&env.paths.state_dir);
@@ -365,6 +368,26 @@ fn spawn_worker(
 fn rotate_if_large(path: &Path, max: u64) {
     if std::fs::metadata(path).is_ok_and(|m| m.len() > max) {
         let _ = std::fs::rename(path, path.with_extension("log.1"));
+    }
+}
+
+/// Asks a running daemon for a sweep when the config has session servers (it stops those of the
+/// closed sessions). The answer comes when the sweep is done; a daemon that is not running, or
+/// does not answer in time, is left to its own interval.
+fn poke_daemon(env: &crate::world::Env) {
+    let has_session_servers = env
+        .config
+        .servers
+        .values()
+        .any(|c| c.scope == crate::config::Scope::Session);
+    if !has_session_servers || crate::daemon::client::lock_holder(&env.paths).is_none() {
+        return;
+    }
+    let req = crate::daemon::protocol::Request::Sweep;
+    if let Err(e) =
+        crate::daemon::client::request(&env.paths, &req, std::time::Duration::from_secs(5))
+    {
+        tracing::debug!("asking the daemon for a sweep: {e}");
     }
 }
 

@@ -370,3 +370,46 @@ fn the_daemon_reconciles_promptly_when_sessions_or_the_tmux_server_go() {
         cleaned["plan"]["stop"]
     );
 }
+
+#[test]
+fn a_closed_sessions_servers_stop_at_its_close_not_at_the_next_sweep() {
+    // The daemon sweeps once an hour here: only the close's hook, asking for a sweep, can stop
+    // the session's server now. Another session's server stays.
+    let ns = Ns::new(Sandbox::with_config(&format!(
+        "[daemon]\nsweep_interval = \"1h\"\nstop_grace = \"1s\"\n\n{NOTES}"
+    )));
+    ns.ok(&["tm", "-d", "keep"]);
+    ns.ok(&["tm", "-d", "X"]);
+    assert!(
+        wait_for(Duration::from_secs(20), || named_in(
+            &ns,
+            "mcp-server-notes"
+        )
+        .len()
+            == 2),
+        "{:#}",
+        status(&ns)
+    );
+    let x = instances(&ns, "notes")
+        .into_iter()
+        .find(|i| i.0.as_deref() == Some("X"))
+        .and_then(|i| i.2)
+        .expect("X's server") as i32;
+    let keep: Vec<i32> = named_in(&ns, "mcp-server-notes")
+        .into_iter()
+        .filter(|p| *p != x)
+        .collect();
+    ns.tmux_ok(&["kill-session", "-t", "=X"]);
+    assert!(
+        wait_for(Duration::from_secs(20), || !ns.alive(x)),
+        "X's server outlived its session: {:#}\nhook.log: {}",
+        status(&ns),
+        ns.hook_log()
+    );
+    assert_eq!(named_in(&ns, "mcp-server-notes"), keep);
+    assert!(
+        instances(&ns, "notes")
+            .iter()
+            .all(|i| i.0.as_deref() != Some("X"))
+    );
+}

@@ -62,7 +62,10 @@ impl Sup {
                 }
             }
             Event::RestartDue(key, token) => self.input(&key, Input::RestartDue { token }),
-            Event::Spawned { key, token, result } => self.spawned(key, token, result),
+            Event::Spawned { key, token, result } => {
+                let key = self.holder(key, token);
+                self.spawned(key, token, result)
+            }
             Event::StopDone {
                 key,
                 token,
@@ -75,6 +78,7 @@ impl Sup {
                 self.reap();
                 self.reaper.release(pid);
                 self.early_exits.remove(&pid);
+                let key = self.holder(key, token);
                 self.input(
                     &key,
                     Input::StopDone {
@@ -114,6 +118,28 @@ impl Sup {
 
     /// A spawn reported back: the decision first, then its stdio goes to the multiplexer only if
     /// the instance took the process (a late or superseded one is being stopped instead).
+    /// The key of the instance waiting for work `token`: `key`, unless that instance was retired
+    /// (moved to another key) while the work ran. Tokens are unique, so the answer goes to whoever
+    /// holds it; one that nobody holds goes to `key` (where it is a stale answer).
+    fn holder(&self, key: Key, token: u64) -> Key {
+        let holds = |i: &Instance| match &i.state {
+            State::Starting { token: t } | State::Backoff { token: t, .. } => *t == token,
+            State::Stopping {
+                token: t,
+                spawning: s,
+                ..
+            } => *t == Some(token) || *s == Some(token),
+            _ => false,
+        };
+        if self.instances.get(&key).is_some_and(holds) {
+            return key;
+        }
+        self.instances
+            .values()
+            .find(|i| holds(i))
+            .map_or(key, |i| i.key.clone())
+    }
+
     fn spawned(&mut self, key: Key, token: u64, result: Result<spawn::Spawned, String>) {
         let s = match result {
             Ok(s) => s,

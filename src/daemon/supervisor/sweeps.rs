@@ -209,9 +209,11 @@ impl Sup {
             .instances
             .values()
             .filter(|i| {
-                sessions.iter().any(|(name, id)| {
-                    i.key.session.as_deref() == Some(name.as_str()) && older(i, *id)
-                })
+                // Retired already: its stop reports to this key, and a new key would lose it.
+                i.key.slot & Key::RETIRED == 0
+                    && sessions.iter().any(|(name, id)| {
+                        i.key.session.as_deref() == Some(name.as_str()) && older(i, *id)
+                    })
             })
             .map(|i| i.key.clone())
             .collect();
@@ -230,6 +232,10 @@ impl Sup {
     /// Moves `key`'s instance to a retired key (its multiplexer closed), so that a new instance
     /// can take `key` while the old one's tree is stopped; returns the retired key.
     pub(super) fn retire(&mut self, key: &Key) -> Key {
+        if key.slot & Key::RETIRED != 0 {
+            // Out of the way already; a second key would lose the report of its stop.
+            return key.clone();
+        }
         let mut retired = key.clone();
         retired.slot = Key::RETIRED | crate::daemon::instance::token();
         let Some(mut inst) = self.instances.remove(key) else {
