@@ -278,9 +278,13 @@ pub(super) fn known_start(
     leaders: &[i32],
     only: Option<(&str, &str)>,
 ) -> Option<(Snapshot, Vec<StopTarget>)> {
+    // Held while the tree is read: a spawn holds it from before its fork until its pid is in, so
+    // every process of ours the reads can see is either known live here or not forked yet (a new
+    // instance's launcher carries the same tags as the tree being stopped).
+    let guard = live.map(LivePids::lock);
     let mut keep = leaders.to_vec();
-    if let Some(l) = live {
-        keep.extend(l.lock().iter().copied());
+    if let Some(g) = &guard {
+        keep.extend(g.iter().copied());
     }
     let w = procs::leftovers::Wanted {
         state_tag,
