@@ -117,29 +117,7 @@ pub(crate) fn read_stat(
     buf: &mut Vec<u8>,
     pid: i32,
 ) -> Option<ProcInfo> {
-    let (n, uid) = fs.read(pid, "stat", buf, 4096, true).ok()?;
-    let st = super::linux::parse_stat(&String::from_utf8_lossy(&buf[..n]))?;
-    Some(ProcInfo {
-        pid,
-        ppid: st.ppid,
-        pgid: st.pgid,
-        sid: st.sid,
-        uid: uid?,
-        start_ticks: st.start_ticks,
-        rss_bytes: st.rss_pages * page_size(),
-        comm: st.comm,
-        cmdline: Vec::new(),
-        state: st.state,
-        env: None,
-    })
-}
-
-#[cfg(target_os = "linux")]
-fn page_size() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .map_or(4096, |v| v.max(1) as u64)
+    super::linux::read_stat(fs, pid, buf, super::linux::page_size()).map(|(p, _)| p)
 }
 
 /// One listing of /proc; the `stat` of the pids `known` cannot serve ([`unchanged`]) read now.

@@ -45,29 +45,7 @@ pub fn read(pids: &[i32]) -> Vec<ProcInfo> {
 
 #[cfg(target_os = "linux")]
 fn read_one(fs: &mut super::procfs::ProcFs, buf: &mut Vec<u8>, pid: i32) -> Option<ProcInfo> {
-    let (n, uid) = fs.read(pid, "stat", buf, 4096, true).ok()?;
-    let st = super::linux::parse_stat(&String::from_utf8_lossy(&buf[..n]))?;
-    Some(ProcInfo {
-        pid,
-        ppid: st.ppid,
-        pgid: st.pgid,
-        sid: st.sid,
-        uid: uid?,
-        start_ticks: st.start_ticks,
-        rss_bytes: st.rss_pages * page_size(),
-        comm: st.comm,
-        cmdline: Vec::new(),
-        state: st.state,
-        env: None,
-    })
-}
-
-#[cfg(target_os = "linux")]
-fn page_size() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .map_or(4096, |v| v.max(1) as u64)
+    super::linux::read_stat(fs, pid, buf, super::linux::page_size()).map(|(p, _)| p)
 }
 
 /// The children of `pid` now, from every one of its threads; None when they cannot be read (gone
