@@ -407,9 +407,12 @@ fn a_closed_sessions_servers_stop_at_its_close_not_at_the_next_sweep() {
         ns.hook_log()
     );
     assert_eq!(named_in(&ns, "mcp-server-notes"), keep);
+    // Its instance goes once its stop has reported (just after the process is gone).
     assert!(
-        instances(&ns, "notes")
+        wait_for(Duration::from_secs(20), || instances(&ns, "notes")
             .iter()
-            .all(|i| i.0.as_deref() != Some("X"))
+            .all(|i| i.0.as_deref() != Some("X"))),
+        "{:#}",
+        status(&ns)
     );
 }
