@@ -174,7 +174,13 @@ fn a_socketpair_child_is_found_through_sock_diag_until_its_client_closes() {
     );
 
     drop(ours);
-    let v = view_of(kid, &[]);
+    // Another test's child, between its fork and its exec, may hold a copy of our end for a moment
+    // (CLOEXEC closes it only at the exec): the peer goes when the last copy does.
+    let mut v = view_of(kid, &[]);
+    wait_for(Duration::from_secs(10), || {
+        v = view_of(kid, &[]);
+        v.stdin == Endpoint::Socket { inode, peer: None }
+    });
     assert_eq!(v.stdin, Endpoint::Socket { inode, peer: None }, "{v:?}");
     assert!(v.stdin_clients.is_empty() && v.stdout_clients.is_empty());
     assert_eq!(
