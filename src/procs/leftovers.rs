@@ -249,11 +249,11 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_lean_pass_finds_a_real_tagged_process() {
-        let mut child = std::process::Command::new("sleep")
+    /// A `sleep` tagged as server `x` of the daemon of `state`, once it runs `sleep`.
+    fn tagged_sleep(state: &str) -> (std::process::Child, i32) {
+        let child = std::process::Command::new("sleep")
             .arg("1000")
-            .env("MCPD_STATE", "/leftovers-test-state")
+            .env("MCPD_STATE", state)
             .env("MCPD_OWNER", "global")
             .env("MCPD_SERVER", "x")
             .env_remove("TMUX")
@@ -268,6 +268,12 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
+        (child, pid)
+    }
+
+    #[test]
+    fn a_lean_pass_finds_a_real_tagged_process() {
+        let (mut child, pid) = tagged_sleep("/leftovers-test-state");
         let mut cache = EnvCache::new(0);
         let w = Wanted {
             state_tag: "/leftovers-test-state",
@@ -287,23 +293,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_stop_start_finds_a_tagged_process_forked_since_the_last_sweep_by_its_tree() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("1000")
-            .env("MCPD_STATE", "/known-start-test-state")
-            .env("MCPD_OWNER", "global")
-            .env("MCPD_SERVER", "x")
-            .env_remove("TMUX")
-            .stdin(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = child.id() as i32;
-        for _ in 0..500 {
-            if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep"))
-            {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
+        let (mut child, pid) = tagged_sleep("/known-start-test-state");
         // No sweep saw it: an empty table. It is this process's child, so in its tree.
         let last = Snapshot::from_procs(Vec::new(), 100, 0, 0.0);
         let w = Wanted {
