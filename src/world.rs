@@ -143,7 +143,9 @@ impl World {
         ));
         // tmux starts up while /proc is read: the two overlap instead of adding up.
         let asking = PendingView::start(&env.tmux);
-        let mut snapshot = Snapshot::take()?;
+        // Owners are settled with the tag cache below (`procs::owners`): one system call per process
+        // fewer.
+        let mut snapshot = Snapshot::take_owners_later()?;
         let uid = procs::my_uid();
         let me = std::process::id() as i32;
         procs::envcache::load_through_file(

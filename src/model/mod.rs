@@ -19,7 +19,7 @@ pub mod tmux;
 pub use env::{EnvTags, TmuxTag};
 pub use identity::Identity;
 pub use owner::Owner;
-pub use process::{ProcInfo, Snapshot};
+pub use process::{ProcInfo, Snapshot, UID_UNREAD};
 pub use record::{Origin, Record};
 pub use server::{DaemonSeen, DaemonStatus, ServerRow};
 pub use stdio::{Access, ClientEvidence, Endpoint, Holder, StdioView};

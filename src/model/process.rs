@@ -7,6 +7,12 @@ use std::time::Duration;
 
 use super::env::EnvTags;
 
+/// The `uid` of a process whose owner was not read (a pass that reads owners only where they
+/// matter, `procs::owners`; a platform that does not say). No real user has it (`(uid_t)-1` means
+/// "unchanged" to `setresuid`), so a process with it is never taken for this user's: never a
+/// candidate, never read, never signalled.
+pub const UID_UNREAD: u32 = u32::MAX;
+
 /// One process, as seen at snapshot time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProcInfo {

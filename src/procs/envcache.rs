@@ -101,8 +101,20 @@ impl EnvCache {
         }
     }
 
-    /// Remembers what was read for `p`.
+    /// True when the cache holds `p`'s very image (pid, start time and fingerprint): a process read as
+    /// this user's (see [`super::owners`]).
+    pub fn knows(&self, p: &ProcInfo) -> bool {
+        self.entries
+            .get(&p.pid)
+            .is_some_and(|e| e.start_ticks == p.start_ticks && e.print == fingerprint(p))
+    }
+
+    /// Remembers what was read for `p`, a process of this user (anyone else's is not remembered: an
+    /// entry stands for its image's owner, [`super::owners`]).
     pub fn insert(&mut self, p: &ProcInfo, tags: EnvTags, unit_read: bool) {
+        if p.uid != super::my_uid() {
+            return;
+        }
         self.entries.insert(
             p.pid,
             Entry {
@@ -189,17 +201,21 @@ impl EnvCache {
 }
 
 /// Loads `snap`'s environment tags (of the processes `want` selects) through the cache file at
-/// `path` (None: no cache), and writes the file back when something was read or dropped.
+/// `path` (None: no cache), and writes the file back when something was read or dropped. Owners a
+/// pass left unread are settled first ([`super::owners::settle`]), so `want` sees them.
 pub fn load_through_file(
     snap: &mut super::Snapshot,
     path: Option<&Path>,
     want: impl Fn(&ProcInfo) -> bool,
 ) {
     let Some(path) = path else {
+        super::owners::settle(snap, None, super::my_uid());
         snap.load_env_tags(want);
         return;
     };
     let mut cache = EnvCache::load(path, snap.boot_time);
+    // A pass that left owners unread: the cache knows most of this user's (`super::owners`).
+    super::owners::settle(snap, Some(&cache), super::my_uid());
     snap.load_env_tags_cached(&mut cache, want);
     if cache.is_dirty()
         && let Err(e) = cache.save(path)

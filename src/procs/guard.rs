@@ -53,7 +53,13 @@ impl Guard {
         }
     }
 
-    /// Why `p` must not be signalled, or None when it may be.
+    /// The user whose processes may be signalled.
+    pub fn my_uid(&self) -> u32 {
+        self.my_uid
+    }
+
+    /// Why `p` must not be signalled, or None when it may be. An owner not read
+    /// ([`super::UID_UNREAD`]) is another user's.
     pub fn refusal(&self, p: &ProcInfo) -> Option<Refusal> {
         if p.pid <= 1 {
             Some(Refusal::Init)

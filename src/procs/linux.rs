@@ -6,7 +6,7 @@ use std::fs;
 
 use super::ProcError;
 use super::procfs::ProcFs;
-use super::snapshot::{ProcInfo, Snapshot, now_epoch};
+use super::snapshot::{ProcInfo, Snapshot, UID_UNREAD, now_epoch};
 
 /// The fields of /proc/PID/stat that mcpd uses.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub(crate) struct Stat {
     pub sid: i32,
     pub start_ticks: u64,
     pub rss_pages: u64,
+    /// The kernel's per-process flags (field 9); see [`PF_KTHREAD`].
+    pub flags: u32,
     /// Where the argument and environment blocks lie in the process's memory (fields 48-51; zeros
     /// when another user's process hides them). A new image (`exec`) places them anew.
     pub layout: [u64; 4],
@@ -38,7 +40,10 @@ pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
     let ppid = f.next()?.parse().ok()?;
     let pgid = f.next()?.parse().ok()?;
     let sid = f.next()?.parse().ok()?;
-    let mut f = f.skip(15); // fields 7..=21
+    let _tty = f.next()?;
+    let _tpgid = f.next()?;
+    let flags = f.next()?.parse().ok()?;
+    let mut f = f.skip(12); // fields 10..=21
     let start_ticks = f.next()?.parse().ok()?;
     let _vsize = f.next()?;
     let rss_pages: i64 = f.next()?.parse().ok()?;
@@ -57,9 +62,14 @@ pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
         sid,
         start_ticks,
         rss_pages: rss_pages.max(0) as u64,
+        flags,
         layout,
     })
 }
+
+/// `flags` bit of a kernel thread (`PF_KTHREAD`): it runs with the kernel's credentials, as root,
+/// and has no command line, environment or descriptors of a user.
+pub(crate) const PF_KTHREAD: u32 = 0x0020_0000;
 
 /// Reads the start time (clock ticks since boot) of `pid`, or None when it is gone or a zombie (which
 /// holds no memory and can no longer be signalled).
@@ -127,7 +137,7 @@ pub(crate) fn take() -> Result<Snapshot, ProcError> {
 /// One pass over /proc that reads only `stat` (and its owner): no command lines. See
 /// [`Snapshot::take_lean`].
 pub(crate) fn take_lean() -> Result<Snapshot, ProcError> {
-    take_some(std::path::Path::new("/proc"), Cmdlines::Skip)
+    take_some(std::path::Path::new("/proc"), Cmdlines::Skip, Owners::Read)
 }
 
 /// Reads the command line of each process `want` selects that has none yet (after a lean pass); a
@@ -150,7 +160,21 @@ pub(crate) fn fill_cmdlines(snap: &mut Snapshot, want: impl Fn(&ProcInfo) -> boo
 /// One pass over a /proc-like directory: per process, `stat` (read, plus one `fstat` for the owner)
 /// and `cmdline` (read), each one `openat` + one `read` + `close` when it fits the reused buffer.
 pub(crate) fn take_from(root: &std::path::Path) -> Result<Snapshot, ProcError> {
-    take_some(root, Cmdlines::All)
+    take_some(root, Cmdlines::All, Owners::Read)
+}
+
+/// A full pass that leaves owners unread ([`UID_UNREAD`]) but kernel threads' (root): see
+/// [`super::owners`], which reads them only where no cache already knows them.
+pub(crate) fn take_owners_later() -> Result<Snapshot, ProcError> {
+    take_some(std::path::Path::new("/proc"), Cmdlines::All, Owners::Later)
+}
+
+/// Whether a pass reads each process's owner (one `fstat` per process).
+#[derive(Clone, Copy)]
+pub(crate) enum Owners {
+    Read,
+    /// Left as [`UID_UNREAD`], which nothing takes for this user's.
+    Later,
 }
 
 /// Which command lines a pass reads.
@@ -169,10 +193,28 @@ pub(crate) fn read_stat(
     buf: &mut Vec<u8>,
     page: u64,
 ) -> Option<(ProcInfo, [u64; 4])> {
-    let Ok((n, Some(uid))) = fs.read(pid, "stat", buf, 4096, true) else {
+    read_stat_owned(fs, pid, buf, page, Owners::Read)
+}
+
+/// [`read_stat`], with the owner read now or left for later ([`Owners`]).
+fn read_stat_owned(
+    fs: &mut ProcFs,
+    pid: i32,
+    buf: &mut Vec<u8>,
+    page: u64,
+    owners: Owners,
+) -> Option<(ProcInfo, [u64; 4])> {
+    let want_uid = matches!(owners, Owners::Read);
+    let Ok((n, uid)) = fs.read(pid, "stat", buf, 4096, want_uid) else {
         return None;
     };
     let st = parse_stat(&String::from_utf8_lossy(&buf[..n]))?;
+    let uid = match uid {
+        Some(uid) => uid,
+        // A kernel thread runs as root; anything else is read when it matters (`super::owners`).
+        None if st.flags & PF_KTHREAD != 0 => 0,
+        None => UID_UNREAD,
+    };
     let p = ProcInfo {
         pid,
         ppid: st.ppid,
@@ -203,7 +245,11 @@ pub(crate) fn snapshot_of(procs: Vec<ProcInfo>) -> Snapshot {
 }
 
 /// [`take_from`], with the command lines `cmdlines` says.
-pub(crate) fn take_some(root: &std::path::Path, cmdlines: Cmdlines) -> Result<Snapshot, ProcError> {
+pub(crate) fn take_some(
+    root: &std::path::Path,
+    cmdlines: Cmdlines,
+    owners: Owners,
+) -> Result<Snapshot, ProcError> {
     let err = |source| ProcError::Read {
         path: root.display().to_string(),
         source,
@@ -215,7 +261,7 @@ pub(crate) fn take_some(root: &std::path::Path, cmdlines: Cmdlines) -> Result<Sn
     let mut buf = Vec::new();
     for pid in pids {
         // A process can exit at any point below; it is then simply not in the snapshot.
-        let Some((mut p, _)) = read_stat(&mut fs, pid, &mut buf, page) else {
+        let Some((mut p, _)) = read_stat_owned(&mut fs, pid, &mut buf, page, owners) else {
             continue;
         };
         if matches!(cmdlines, Cmdlines::All) {

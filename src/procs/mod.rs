@@ -12,6 +12,7 @@ pub mod known;
 pub mod leftovers;
 #[cfg(target_os = "linux")]
 mod linux;
+pub mod owners;
 pub mod peers;
 mod portable;
 #[cfg(target_os = "linux")]
@@ -22,7 +23,7 @@ pub mod stop;
 pub use envcache::EnvCache;
 pub use environ::EnvTags;
 pub use identity::Identity;
-pub use snapshot::{ProcInfo, Snapshot};
+pub use snapshot::{ProcInfo, Snapshot, UID_UNREAD};
 pub use stop::{StopOptions, StopOutcome, StopTarget, stop_trees, stop_trees_seen};
 
 /// Errors reading the process table.

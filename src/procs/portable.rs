@@ -33,7 +33,7 @@ fn to_info(p: &sysinfo::Process) -> ProcInfo {
         ppid: p.parent().map_or(0, |pp| pp.as_u32() as i32),
         pgid: nix::unistd::getpgid(Some(raw_pid)).map_or(0, |g| g.as_raw()),
         sid: nix::unistd::getsid(Some(raw_pid)).map_or(0, |g| g.as_raw()),
-        uid: p.user_id().map_or(u32::MAX, |u| **u),
+        uid: p.user_id().map_or(super::UID_UNREAD, |u| **u),
         start_ticks: p.start_time(),
         rss_bytes: p.memory(),
         comm: p.name().to_string_lossy().into_owned(),

@@ -94,6 +94,15 @@ impl ProcFs {
         };
         Ok((len, uid))
     }
+
+    /// The owner of `PID` (the process's effective uid, or root while it is not dumpable): one
+    /// `statx` of its /proc directory, relative to the open /proc.
+    pub(crate) fn owner(&mut self, pid: i32) -> io::Result<u32> {
+        use std::fmt::Write;
+        self.path.clear();
+        let _ = write!(self.path, "{pid}");
+        Ok(rustix::fs::statat(&self.dir, self.path.as_str(), rustix::fs::AtFlags::empty())?.st_uid)
+    }
 }
 
 /// Reads until a short read (the end, on procfs and regular files) or `limit`; returns the length.

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::envcache::EnvCache;
 use super::{EnvTags, ProcError, environ};
 
-pub use crate::model::{ProcInfo, Snapshot};
+pub use crate::model::{ProcInfo, Snapshot, UID_UNREAD};
 
 impl Snapshot {
     /// Reads the whole process table once (Linux: /proc directly; elsewhere: sysinfo).
@@ -15,6 +15,21 @@ impl Snapshot {
         #[cfg(target_os = "linux")]
         {
             super::linux::take()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            super::portable::take()
+        }
+    }
+
+    /// A full pass that leaves owners unread ([`UID_UNREAD`], kernel threads' aside) until
+    /// [`super::owners::settle`], which [`super::envcache::load_through_file`] runs: one system call
+    /// per process fewer. Elsewhere than Linux: a full pass.
+    pub fn take_owners_later() -> Result<Snapshot, ProcError> {
+        super::known::count_pass();
+        #[cfg(target_os = "linux")]
+        {
+            super::linux::take_owners_later()
         }
         #[cfg(not(target_os = "linux"))]
         {

@@ -165,6 +165,13 @@ impl Stopper<'_> {
         let Ok(pin) = Pinned::open(Identity::of(p)) else {
             return;
         };
+        // A snapshot's owner can be a cache's (`super::owners`): the pinned process's own, now.
+        if super::owners::owner_now(p.pid).is_some_and(|uid| uid != self.guard.my_uid()) {
+            self.outcome
+                .refused
+                .push((p.pid, p.command(), Refusal::OtherUser.to_string()));
+            return;
+        }
         let mut info = p.clone();
         if info.cmdline.is_empty() {
             // Found by a lean rescan: its command line, for the outcome and the journal.
