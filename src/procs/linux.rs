@@ -1,5 +1,6 @@
-//! The Linux snapshot: one pass over /proc, two lean reads (`stat`, `cmdline`, see `procfs`) and one
-//! `fstat` per process. This is what keeps `mcpd status` near the cost of reading /proc at all
+//! The Linux snapshot: one pass over /proc, two lean reads (`stat`, `cmdline`, see `procfs`) per
+//! process, and one `fstat` for its owner unless the caller settles owners later (`super::owners`:
+//! what `mcpd status` does). This is what keeps `mcpd status` near the cost of reading /proc at all
 //! (BENCHMARKS.md).
 
 use std::fs;
