@@ -43,7 +43,8 @@ pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
     let sid = f.next()?.parse().ok()?;
     let _tty = f.next()?;
     let _tpgid = f.next()?;
-    let flags = f.next()?.parse().ok()?;
+    // Only a hint (a kernel thread's owner is known without a read): never a reason to drop a process.
+    let flags = f.next()?.parse().unwrap_or(0);
     let mut f = f.skip(12); // fields 10..=21
     let start_ticks = f.next()?.parse().ok()?;
     let _vsize = f.next()?;
@@ -285,6 +286,7 @@ mod tests {
         assert_eq!((s.state, s.ppid, s.pgid, s.sid), ('S', 1, 4242, 4242));
         assert_eq!(s.start_ticks, 98765);
         assert_eq!(s.rss_pages, 321);
+        assert_eq!(s.flags, 4194560);
         assert_eq!(s.layout, [0; 4], "an old kernel's short line");
         let full = format!(
             "{line} 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 1000 1100 1200 1300 0"

@@ -56,6 +56,16 @@ fn a_pass_leaves_owners_unread_and_settles_them_from_the_cache_or_from_proc() {
         "an unread owner is never taken for this user's"
     );
 
+    // Kernel threads (seen when this test is not in a PID namespace) are root's without a read.
+    for k in snap.procs.values().filter(|k| {
+        std::fs::read_to_string(format!("/proc/{}/stat", k.pid))
+            .ok()
+            .and_then(|t| crate::procs::linux::parse_stat(&t))
+            .is_some_and(|st| st.flags & crate::procs::linux::PF_KTHREAD != 0)
+    }) {
+        assert_eq!(k.uid, 0, "kernel thread {} ({})", k.pid, k.comm);
+    }
+
     // Nothing cached: every owner is read.
     let mut read = snap.clone();
     settle(&mut read, None, 4242);
