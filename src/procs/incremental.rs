@@ -146,33 +146,28 @@ impl Images {
         reread: &dyn Fn(&ProcInfo) -> bool,
         trees: &[i32],
     ) -> Result<Snapshot, ProcError> {
-        super::known::count_pass();
-        let now = self.clock.elapsed();
-        self.pass(
-            std::path::Path::new("/proc"),
-            &Ask {
-                reread,
-                trees,
-                full: false,
-            },
-            now,
-        )
+        self.take_asked(&Ask {
+            reread,
+            trees,
+            full: false,
+        })
     }
 
     /// A pass that reads every process's `stat` (command lines still only of new images and of
     /// what `reread` names): what a stop is decided on.
     pub fn take_full(&mut self, reread: &dyn Fn(&ProcInfo) -> bool) -> Result<Snapshot, ProcError> {
+        self.take_asked(&Ask {
+            reread,
+            trees: &[],
+            full: true,
+        })
+    }
+
+    /// A pass over /proc, now.
+    fn take_asked(&mut self, ask: &Ask) -> Result<Snapshot, ProcError> {
         super::known::count_pass();
         let now = self.clock.elapsed();
-        self.pass(
-            std::path::Path::new("/proc"),
-            &Ask {
-                reread,
-                trees: &[],
-                full: true,
-            },
-            now,
-        )
+        self.pass(std::path::Path::new("/proc"), ask, now)
     }
 
     #[cfg(not(target_os = "linux"))]

@@ -332,33 +332,26 @@ fn fake_tmux(sb: &Sandbox, body: &str) -> String {
 fn status_answers_with_a_slow_tmux_and_says_so_of_a_hung_one() {
     let sb = Sandbox::new();
     sb.start_tmux("slowpoke");
-    let path = fake_tmux(&sb, "sleep 1");
-    let out = sb
-        .mcpd()
-        .args(["status", "--json"])
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    let j = expect_json(
-        &["status", "--json"],
-        &expect_ok(&["status", "--json"], out),
-    );
+    // `status --json` with a tmux that runs `body` before it answers.
+    let status_with = |body: &str| {
+        let out = sb
+            .mcpd()
+            .args(["status", "--json"])
+            .env("PATH", fake_tmux(&sb, body))
+            .output()
+            .unwrap();
+        expect_json(
+            &["status", "--json"],
+            &expect_ok(&["status", "--json"], out),
+        )
+    };
+    let j = status_with("sleep 1");
     assert_eq!(j["detached_sessions"]["value"], 1, "{j:#}");
     assert_eq!(j["sessions"][0]["name"], "slowpoke", "{j:#}");
     assert_eq!(j["tmux"], true, "{j:#}");
     assert!(j["warnings"].as_array().unwrap().is_empty(), "{j:#}");
 
-    let path = fake_tmux(&sb, "exec sleep 60");
-    let out = sb
-        .mcpd()
-        .args(["status", "--json"])
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    let j = expect_json(
-        &["status", "--json"],
-        &expect_ok(&["status", "--json"], out),
-    );
+    let j = status_with("exec sleep 60");
     let warnings = j["warnings"].to_string();
     assert!(
         warnings.contains("cannot reach the tmux server") && warnings.contains("did not answer"),
@@ -368,7 +361,7 @@ fn status_answers_with_a_slow_tmux_and_says_so_of_a_hung_one() {
     let out = sb
         .mcpd()
         .args(["status"])
-        .env("PATH", &path)
+        .env("PATH", fake_tmux(&sb, "exec sleep 60"))
         .output()
         .unwrap();
     let report = expect_ok(&["status"], out);
